@@ -1,0 +1,101 @@
+/** JSON-RPC 2.0 shapes as the agent handles them: plain objects, validated structurally once. */
+export type JsonRpcId = string | number;
+
+export interface JsonRpcRequest {
+  jsonrpc: '2.0';
+  id: JsonRpcId;
+  method: string;
+  params?: Record<string, unknown>;
+}
+export interface JsonRpcNotification {
+  jsonrpc: '2.0';
+  method: string;
+  params?: Record<string, unknown>;
+}
+export interface JsonRpcSuccess {
+  jsonrpc: '2.0';
+  id: JsonRpcId;
+  result: Record<string, unknown>;
+}
+export interface JsonRpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+export interface JsonRpcFailure {
+  jsonrpc: '2.0';
+  id: JsonRpcId | null;
+  error: JsonRpcErrorObject;
+}
+export type JsonRpcResponse = JsonRpcSuccess | JsonRpcFailure;
+export type JsonRpcMessage = JsonRpcRequest | JsonRpcNotification | JsonRpcResponse;
+
+/** Standard and MCP error codes the agent emits. */
+export const ErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  /** Implementation-defined server errors. */
+  ServerRestarted: -32001,
+  RequestTimeout: -32002,
+  Unauthorized: -32003,
+  Forbidden: -32004,
+  RateLimited: -32005,
+  Overloaded: -32006,
+  /** 2026-07-28: a routing header disagrees with the body. */
+  HeaderMismatch: -32020,
+} as const;
+
+export function isRequest(m: JsonRpcMessage): m is JsonRpcRequest {
+  return (m as JsonRpcRequest).method !== undefined && (m as JsonRpcRequest).id !== undefined;
+}
+export function isNotification(m: JsonRpcMessage): m is JsonRpcNotification {
+  return (m as JsonRpcNotification).method !== undefined && (m as JsonRpcRequest).id === undefined;
+}
+export function isResponse(m: JsonRpcMessage): m is JsonRpcResponse {
+  return (m as JsonRpcNotification).method === undefined;
+}
+
+export function errorResponse(id: JsonRpcId | null, code: number, message: string, data?: unknown): JsonRpcFailure {
+  const error: JsonRpcErrorObject = data === undefined ? { code, message } : { code, message, data };
+  return { jsonrpc: '2.0', id, error };
+}
+
+/**
+ * Classifies an already-parsed JSON value. Returns the message, or a reason string when it is
+ * not a single JSON-RPC 2.0 message. Batches (arrays) are refused here, before any other stage:
+ * a peer once let batched tool calls slip past its authorization, filters and audit.
+ */
+export function asJsonRpcMessage(value: unknown): JsonRpcMessage | string {
+  if (Array.isArray(value)) return 'JSON-RPC batches are not supported';
+  if (value === null || typeof value !== 'object') return 'a JSON-RPC message must be an object';
+  const m = value as Record<string, unknown>;
+  if (m.jsonrpc !== '2.0') return 'jsonrpc must be "2.0"';
+  const hasId = 'id' in m;
+  if (hasId && !(typeof m.id === 'string' || (typeof m.id === 'number' && Number.isFinite(m.id)) || m.id === null)) {
+    return 'id must be a string or a number';
+  }
+  if ('method' in m) {
+    if (typeof m.method !== 'string' || m.method.length === 0) return 'method must be a non-empty string';
+    if (hasId && m.id === null) return 'a request id must not be null';
+    if (m.params !== undefined && (m.params === null || typeof m.params !== 'object' || Array.isArray(m.params))) {
+      return 'params must be an object';
+    }
+    return value as JsonRpcMessage;
+  }
+  if (!hasId) return 'a message needs a method or an id';
+  const hasResult = 'result' in m;
+  const hasError = 'error' in m;
+  if (hasResult === hasError) return 'a response needs exactly one of result and error';
+  if (hasError) {
+    const e = m.error as Record<string, unknown> | null;
+    if (e === null || typeof e !== 'object' || typeof e.code !== 'number' || typeof e.message !== 'string') {
+      return 'error must be an object with a numeric code and a message';
+    }
+  } else if (m.result === null || typeof m.result !== 'object') {
+    return 'result must be an object';
+  }
+  return value as JsonRpcMessage;
+}

@@ -1,0 +1,24 @@
+import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
+
+/**
+ * The one seam between the multiplexer and whatever carries bytes to an MCP server:
+ * a child's stdio, a FIFO pair in a shared emptyDir, a Kubernetes attach stream, or HTTP.
+ * Modelled on the MCP SDK's Transport (start/send/close/onmessage/onclose/onerror), trimmed
+ * to what the hot path needs: `send` is synchronous and takes an already-serialized frame.
+ */
+export interface UpstreamTransport {
+  /** Human-readable description for logs and /readyz, e.g. `stdio: npx server-everything`. */
+  readonly description: string;
+  /** Opens the channel. Resolves once bytes can flow; rejects if the server cannot be reached. */
+  start(): Promise<void>;
+  /** Sends one JSON-RPC message (serialized, no trailing newline). */
+  send(frame: string): void;
+  /** Closes the channel and releases the server (kills the child, closes the FIFOs, …). */
+  close(): Promise<void>;
+  /** One parsed JSON-RPC message from the server. */
+  onmessage?: (message: JsonRpcMessage) => void;
+  /** The channel ended (process exit, EOF, socket close). `reason` is for logs. */
+  onclose?: (reason: string) => void;
+  /** A non-fatal problem (garbage on stdout, a failed write). */
+  onerror?: (error: Error) => void;
+}
