@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Builds the real Kubernetes control plane used by the `k8s` test project:
+# kube-apiserver and kube-controller-manager from k8s.io/kubernetes, etcd from
+# go.etcd.io/etcd/server/v3 (all through the module in test/k8s/go), and the
+# kwok controller (sigs.k8s.io/kwok, so Deployment pods become Running/Ready
+# without a kubelet).
+#
+# Idempotent: binaries go to a cache directory keyed by the pinned versions
+#   ${OME_MCP_CACHE:-$HOME/.cache/ome-mcp}/k8s/<versions>/
+# and test/k8s/bin is a symlink to it. When that directory is complete nothing
+# is built. The default Go build and module caches are reused.
+#
+# Environment:
+#   OME_MCP_CACHE          cache root (default $HOME/.cache/ome-mcp)
+#   OME_MCP_K8S_KWOK=0     do not build kwok (the harness then runs without it)
+#   OME_MCP_K8S_FORCE=1    rebuild even when the cache directory is complete
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+gomod_dir="$here/go"
+
+# Pinned versions. kube and etcd come from test/k8s/go/go.mod (single source of
+# truth); kwok is installed at this exact version with `go install pkg@version`.
+KWOK_VERSION="v0.8.0"
+build_kwok="${OME_MCP_K8S_KWOK:-1}"
+
+log() { printf '[k8s-build %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+command -v go >/dev/null 2>&1 || die "the go command is required (Go >= 1.26)"
+
+modversion() { awk -v m="$1" '$1 == m && $2 ~ /^v/ { print $2; exit }' "$gomod_dir/go.mod"; }
+KUBE_VERSION="$(modversion k8s.io/kubernetes)"
+ETCD_VERSION="$(modversion go.etcd.io/etcd/server/v3)"
+[ -n "$KUBE_VERSION" ] || die "k8s.io/kubernetes not found in $gomod_dir/go.mod"
+[ -n "$ETCD_VERSION" ] || die "go.etcd.io/etcd/server/v3 not found in $gomod_dir/go.mod"
+
+# A short hash of everything that changes the output, so an edit to the module
+# or to the build flags below never reuses stale binaries.
+inputs_hash="$(cat "$gomod_dir/go.mod" "$gomod_dir/go.sum" "$gomod_dir/etcd/main.go" \
+  <(sed -n '/^# --- build recipe ---/,$p' "${BASH_SOURCE[0]}") \
+  <(go env GOVERSION GOOS GOARCH) | sha256sum | cut -c1-10)"
+
+key="kube-${KUBE_VERSION}_etcd-${ETCD_VERSION}"
+[ "$build_kwok" = "0" ] || key="${key}_kwok-${KWOK_VERSION}"
+key="${key}_${inputs_hash}"
+
+cache_root="${OME_MCP_CACHE:-$HOME/.cache/ome-mcp}/k8s"
+out="$cache_root/$key"
+bin_link="$here/bin"
+
+binaries=(kube-apiserver kube-controller-manager etcd)
+[ "$build_kwok" = "0" ] || binaries+=(kwok)
+
+link_bin() {
+  if [ -e "$bin_link" ] && [ ! -L "$bin_link" ]; then rm -rf "$bin_link"; fi
+  ln -sfn "$out" "$bin_link"
+  log "test/k8s/bin -> $out"
+}
+
+complete() {
+  [ -f "$out/.complete" ] || return 1
+  local b
+  for b in "${binaries[@]}"; do [ -x "$out/$b" ] || return 1; done
+}
+
+if [ "${OME_MCP_K8S_FORCE:-0}" != "1" ] && complete; then
+  log "cached: ${binaries[*]} ($key)"
+  link_bin
+  exit 0
+fi
+
+# --- build recipe ---
+# (everything below is part of the cache key hash)
+total_start=$SECONDS
+log "building ${binaries[*]} into $out"
+log "kubernetes $KUBE_VERSION, etcd $ETCD_VERSION$([ "$build_kwok" = "0" ] || echo ", kwok $KWOK_VERSION"); $(go version)"
+mkdir -p "$cache_root"
+# One build at a time per cache root (parallel CI jobs, a second shell).
+exec 9>"$cache_root/.build.lock"
+flock 9
+
+if [ "${OME_MCP_K8S_FORCE:-0}" != "1" ] && complete; then
+  log "built meanwhile by another process"
+  link_bin
+  exit 0
+fi
+
+tmp="$(mktemp -d "$cache_root/.tmp-$key.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+
+export CGO_ENABLED=0
+# Build with nice: the machines this runs on are small and shared.
+gobuild() { nice -n 10 go "$@"; }
+
+step_start=$SECONDS
+log "downloading modules"
+(cd "$gomod_dir" && gobuild mod download)
+log "modules ready in $((SECONDS - step_start))s"
+
+kube_minor="${KUBE_VERSION#v1.}"; kube_minor="${kube_minor%%.*}"
+version_ldflags=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  version_ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$kube_minor -X $pkg.gitTreeState=clean"
+done
+
+step_start=$SECONDS
+log "compiling kube-apiserver, kube-controller-manager, etcd (cold: tens of minutes on 2 cores)"
+(cd "$gomod_dir" && gobuild build -trimpath -ldflags="-s -w$version_ldflags" -o "$tmp/" \
+  k8s.io/kubernetes/cmd/kube-apiserver \
+  k8s.io/kubernetes/cmd/kube-controller-manager \
+  ./etcd)
+log "compiled kube-apiserver, kube-controller-manager, etcd in $((SECONDS - step_start))s"
+
+if [ "$build_kwok" != "0" ]; then
+  step_start=$SECONDS
+  log "compiling kwok $KWOK_VERSION"
+  # kwok has no replace lines, so it installs straight from its own module.
+  (cd "$tmp" && GOBIN="$tmp" GOFLAGS="${GOFLAGS:-} -trimpath" gobuild install -ldflags="-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION")
+  log "compiled kwok in $((SECONDS - step_start))s"
+fi
+
+for b in "${binaries[@]}"; do [ -x "$tmp/$b" ] || die "missing $b after build"; done
+printf 'kube=%s etcd=%s kwok=%s go=%s\n' "$KUBE_VERSION" "$ETCD_VERSION" \
+  "$([ "$build_kwok" = "0" ] && echo none || echo "$KWOK_VERSION")" "$(go env GOVERSION)" >"$tmp/VERSIONS"
+touch "$tmp/.complete"
+rm -rf "$out"
+mv "$tmp" "$out"
+trap - EXIT
+link_bin
+log "done in $((SECONDS - total_start))s"
