@@ -1,0 +1,242 @@
+// The agent's policy configuration. It reuses the MCPServer API's sub-schemas (OIDC, Cedar,
+// toolsFilter, capabilities) so that what a user writes in an MCPServer is what the agent reads:
+// the reconciler copies spec fields into this structure (resolving ConfigMap/Secret references it
+// can check), and the webhook-injected agent reads the same structure from a ConfigMap.
+import { Type, type Static } from 'typebox';
+import {
+  ConfigMapAuthzRef,
+  InlineAuthzConfig,
+  MCPCapabilities,
+  MCP_TRANSPORT_TYPES,
+  OIDCConfigRef,
+} from './v1beta1/mcpserver.js';
+import { cel, StringEnum } from './v1beta1/schema.js';
+import { check, joinPath, ValidationError, type Issue } from './validate.js';
+
+export { ValidationError, type Issue } from './validate.js';
+
+/** Go-style duration: `500ms`, `30s`, `2m`, `1h30m`. */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
+const Duration = (options: Record<string, unknown>) => Type.String({ pattern: DURATION_PATTERN, ...options });
+
+/** Cedar policies/entities read from files (e.g. a mounted ConfigMap); reloaded when they change. */
+export const FileAuthzConfig = Type.Object(
+  {
+    policyPaths: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      description: 'Files or directories (every *.cedar file) holding Cedar policies.',
+    }),
+    entitiesPath: Type.Optional(Type.String({ minLength: 1, description: 'File holding Cedar entities as a JSON array.' })),
+  },
+  { description: 'Cedar policies and entities from files.' },
+);
+export type FileAuthzConfig = Static<typeof FileAuthzConfig>;
+
+export const AGENT_AUTHZ_TYPES = ['inline', 'configMap', 'file'] as const;
+/**
+ * AuthzConfigRef of the API plus a `file` source. `configMap` means the agent reads (and watches)
+ * the ConfigMap in its own namespace through the API server.
+ */
+export const AgentAuthzConfig = Type.Object(
+  {
+    type: StringEnum(AGENT_AUTHZ_TYPES, { default: 'inline', description: 'Where the Cedar policies come from.' }),
+    inline: Type.Optional(InlineAuthzConfig),
+    configMap: Type.Optional(ConfigMapAuthzRef),
+    file: Type.Optional(FileAuthzConfig),
+  },
+  cel(
+    { rule: "self.type == 'inline' ? has(self.inline) : true", message: 'inline is required for inline authorization configuration' },
+    { rule: "self.type == 'configMap' ? has(self.configMap) : true", message: 'configMap is required for configMap authorization configuration' },
+    { rule: "self.type == 'file' ? has(self.file) : true", message: 'file is required for file authorization configuration' },
+  ),
+);
+export type AgentAuthzConfig = Static<typeof AgentAuthzConfig>;
+
+export const PrincipalLimits = Type.Object(
+  {
+    maxConcurrentRequests: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'In-flight requests allowed per principal (unset: only the global limit).' }),
+    ),
+    requestsPerMinute: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Sustained request rate per principal (token bucket; unset: unlimited).' }),
+    ),
+    burst: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Bucket size of the per-principal rate limit; defaults to requestsPerMinute.' }),
+    ),
+  },
+  { description: 'Limits applied per authenticated principal (anonymous callers share one principal).' },
+);
+export type PrincipalLimits = Static<typeof PrincipalLimits>;
+
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export const AgentLimits = Type.Object(
+  {
+    requestTimeout: Duration({ default: '30s', description: 'Time a request may take upstream before it is cancelled.' }),
+    maxConcurrentRequests: Type.Integer({ minimum: 1, default: 100, description: 'In-flight requests across all clients.' }),
+    maxBodyBytes: Type.Integer({ minimum: 1024, default: DEFAULT_MAX_BODY_BYTES, description: 'Largest accepted request body.' }),
+    perPrincipal: Type.Optional(PrincipalLimits),
+  },
+  { description: 'Timeouts, concurrency, rate and size limits.', default: {} },
+);
+export type AgentLimits = Static<typeof AgentLimits>;
+
+export const DEFAULT_REDACTED_ARGUMENTS = ['password', 'token', 'secret', 'apiKey', 'api_key', 'authorization'] as const;
+
+export const AgentAudit = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'One structured log line per policy decision.' }),
+    includeArguments: Type.Boolean({ default: false, description: 'Log tool/prompt arguments (after redaction).' }),
+    redactArguments: Type.Array(Type.String({ minLength: 1 }), {
+      default: [...DEFAULT_REDACTED_ARGUMENTS],
+      description: 'Argument names (case-insensitive, at any depth) whose values are replaced by "[REDACTED]".',
+    }),
+  },
+  { description: 'Audit logging.', default: {} },
+);
+export type AgentAudit = Static<typeof AgentAudit>;
+
+export const AgentUpstream = Type.Object(
+  {
+    transport: StringEnum(MCP_TRANSPORT_TYPES, { default: 'stdio', description: 'Transport the upstream MCP server speaks.' }),
+    url: Type.Optional(Type.String({ pattern: '^https?://.*', description: 'HTTP upstream (local targetPort or Remote URL).' })),
+  },
+  {
+    description: 'The MCP server behind the agent. A stdio command comes from the pod (annotation/bridge), not from here.',
+    ...cel({ rule: "self.transport == 'streamable-http' ? has(self.url) : true", message: 'url is required for an HTTP upstream' }, {
+      rule: "self.transport == 'sse' ? has(self.url) : true",
+      message: 'url is required for an HTTP upstream',
+    }),
+  },
+);
+export type AgentUpstream = Static<typeof AgentUpstream>;
+
+export const AgentConfig = Type.Object(
+  {
+    name: Type.Optional(Type.String({ description: 'Name of the MCP server (logs, metrics).' })),
+    namespace: Type.Optional(Type.String({ description: 'Namespace of the MCP server.' })),
+    upstream: Type.Optional(AgentUpstream),
+    resourceURL: Type.Optional(
+      Type.String({ pattern: '^https?://.*', description: 'This resource (RFC 9728 `resource`, and the expected token audience when none is set).' }),
+    ),
+    scopes: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Scopes advertised in protected resource metadata.' })),
+    oidcConfig: Type.Optional(OIDCConfigRef),
+    authzConfig: Type.Optional(AgentAuthzConfig),
+    toolsFilter: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Only these tools are listed and callable.' })),
+    capabilities: Type.Optional(MCPCapabilities),
+    readOnly: Type.Boolean({ default: false, description: 'Refuse tools not annotated readOnlyHint: true.' }),
+    limits: AgentLimits,
+    audit: AgentAudit,
+  },
+  { description: 'ome-mcp agent policy configuration.' },
+);
+export type AgentConfig = Static<typeof AgentConfig>;
+
+type DeepPartial<T> = T extends readonly (infer U)[]
+  ? readonly DeepPartial<U>[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+/** What a config writer has to provide: anything with a default may be omitted. */
+export type AgentConfigInput = DeepPartial<AgentConfig>;
+
+// ---------------------------------------------------------------- semantic checks
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** https, or http on loopback only (tests and in-pod endpoints). */
+function secureUrlIssue(path: string, value: string | undefined): Issue | undefined {
+  if (value === undefined || value === '') return undefined;
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return { path, message: 'must be an https URL' };
+  }
+  if (u.protocol === 'https:') return undefined;
+  if (u.protocol === 'http:' && LOOPBACK.has(u.hostname)) return undefined;
+  return { path, message: 'must be an https URL' };
+}
+
+function httpUrlIssue(path: string, value: string | undefined): Issue | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const u = new URL(value);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return undefined;
+  } catch {
+    /* fall through */
+  }
+  return { path, message: 'must be an http or https URL' };
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `1h30m` → 5_400_000. Throws on anything else. */
+export function durationToMs(d: string): number {
+  if (!new RegExp(DURATION_PATTERN).test(d)) throw new Error(`invalid duration ${JSON.stringify(d)}`);
+  let total = 0;
+  for (const m of d.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
+  return total;
+}
+
+function semanticIssues(c: AgentConfig): Issue[] {
+  const out: (Issue | undefined)[] = [];
+  const o = c.oidcConfig;
+  if (o?.inline) {
+    const p = 'oidcConfig.inline';
+    out.push(secureUrlIssue(joinPath(p, 'issuer'), o.inline.issuer));
+    out.push(secureUrlIssue(joinPath(p, 'jwksURL'), o.inline.jwksURL));
+    out.push(secureUrlIssue(joinPath(p, 'introspectionURL'), o.inline.introspectionURL));
+    if ((o.inline.clientSecret || o.inline.clientSecretRef) && !o.inline.clientId) {
+      out.push({ path: joinPath(p, 'clientId'), message: 'is required when a client secret is set' });
+    }
+    if (o.inline.clientSecret && o.inline.clientSecretRef) {
+      out.push({ path: joinPath(p, 'clientSecret'), message: 'set either clientSecret or clientSecretRef, not both' });
+    }
+  }
+  if (o?.kubernetes) {
+    const p = 'oidcConfig.kubernetes';
+    out.push(secureUrlIssue(joinPath(p, 'issuer'), o.kubernetes.issuer));
+    out.push(secureUrlIssue(joinPath(p, 'jwksURL'), o.kubernetes.jwksURL));
+    out.push(secureUrlIssue(joinPath(p, 'introspectionURL'), o.kubernetes.introspectionURL));
+  }
+  if (o?.resourceURL !== undefined) out.push(httpUrlIssue('oidcConfig.resourceURL', o.resourceURL));
+  if (c.resourceURL !== undefined) out.push(httpUrlIssue('resourceURL', c.resourceURL));
+  if (c.upstream?.url !== undefined) out.push(httpUrlIssue('upstream.url', c.upstream.url));
+  const entities = c.authzConfig?.inline?.entitiesJSON;
+  if (entities !== undefined) {
+    try {
+      if (!Array.isArray(JSON.parse(entities))) out.push({ path: 'authzConfig.inline.entitiesJSON', message: 'must be a JSON array' });
+    } catch (e) {
+      out.push({ path: 'authzConfig.inline.entitiesJSON', message: `is not valid JSON (${(e as Error).message})` });
+    }
+  }
+  if (c.limits.requestTimeout && new RegExp(DURATION_PATTERN).test(c.limits.requestTimeout) && durationToMs(c.limits.requestTimeout) <= 0) {
+    out.push({ path: 'limits.requestTimeout', message: 'must be greater than 0' });
+  }
+  const pp = c.limits.perPrincipal;
+  if (pp?.burst !== undefined && pp.requestsPerMinute === undefined) {
+    out.push({ path: 'limits.perPrincipal.burst', message: 'needs requestsPerMinute' });
+  }
+  return out.filter((i): i is Issue => i !== undefined);
+}
+
+/**
+ * Validates an agent configuration (parsed JSON/YAML), applies defaults and returns it.
+ * Throws a ValidationError naming every bad field by path, e.g.
+ * `oidcConfig.inline.issuer: must be an https URL`.
+ */
+export function parseAgentConfig(value: unknown): AgentConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ValidationError('agent config', [{ path: '', message: 'must be an object' }]);
+  }
+  const { value: cfg, issues } = check<AgentConfig>(AgentConfig, value);
+  try {
+    const seen = new Set(issues.map((i) => i.path));
+    for (const i of semanticIssues(cfg)) if (!seen.has(i.path)) issues.push(i);
+  } catch {
+    // a structurally broken config already has schema issues; the semantic pass is best effort
+  }
+  if (issues.length > 0) throw new ValidationError('agent config', issues);
+  return cfg;
+}

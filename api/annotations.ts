@@ -1,0 +1,62 @@
+// Names shared by the webhook, the reconciler and the agent. One place, so a rename is one edit.
+
+/** Prefix of every ome-mcp pod annotation. */
+export const ANNOTATION_PREFIX = 'mcp.ome.io/';
+
+/** Pod annotation: `"true"` opts the pod into agent injection. */
+export const ANNOTATION_INJECT = 'mcp.ome.io/inject';
+/** Pod annotation: port the agent listens on (default 8080). */
+export const ANNOTATION_PORT = 'mcp.ome.io/port';
+/** Pod annotation: how the agent reaches a stdio server in another container: `fifo` | `attach`. */
+export const ANNOTATION_BRIDGE = 'mcp.ome.io/bridge';
+/** Pod annotation: the server's command (JSON array of strings, or a single string), when not in the pod spec. */
+export const ANNOTATION_COMMAND = 'mcp.ome.io/command';
+/** Pod annotation: name of the ConfigMap holding the agent config (key `agent.json`). */
+export const ANNOTATION_CONFIG = 'mcp.ome.io/config';
+/** Pod annotation: ConfigMap holding OIDC config (`name` or `name/key`). */
+export const ANNOTATION_OIDC_CONFIGMAP = 'mcp.ome.io/oidc-configmap';
+/** Pod annotation: ConfigMap holding Cedar authorization config (`name` or `name/key`). */
+export const ANNOTATION_CEDAR_CONFIGMAP = 'mcp.ome.io/cedar-configmap';
+/** Pod annotation: an HTTP upstream (e.g. `http://127.0.0.1:3000/mcp` or a Remote URL) instead of stdio. */
+export const ANNOTATION_UPSTREAM_URL = 'mcp.ome.io/upstream-url';
+/** Pod annotation: transport of the upstream (`stdio` | `streamable-http` | `sse`). */
+export const ANNOTATION_TRANSPORT = 'mcp.ome.io/transport';
+/** Pod annotation written by the webhook: marks a pod as already injected (idempotence). */
+export const ANNOTATION_INJECTED = 'mcp.ome.io/injected';
+
+export const BRIDGE_MODES = ['fifo', 'attach'] as const;
+export type BridgeMode = (typeof BRIDGE_MODES)[number];
+
+/** Namespace label enabling injection for every pod in the namespace (value `enabled`). */
+export const NAMESPACE_INJECTION_LABEL = 'mcp.ome.io/injection';
+export const NAMESPACE_INJECTION_ENABLED = 'enabled';
+
+/** Feature gate guarding the MCPServer / ClusterMCPServer reconciler. */
+export const FEATURE_GATE_MCP_SERVER_SUPPORT = 'MCPServerSupport';
+
+/** Container name of the MCP server. */
+export const MCP_CONTAINER_NAME = 'mcp';
+/** Container name of the injected agent. */
+export const AGENT_CONTAINER_NAME = 'mcp-agent';
+
+/** Default agent port (also the Service port of an MCPServer). */
+export const DEFAULT_AGENT_PORT = 8080;
+/** Key of the agent config inside its ConfigMap. */
+export const AGENT_CONFIG_KEY = 'agent.json';
+/** Where the agent config ConfigMap is mounted in the agent container. */
+export const AGENT_CONFIG_MOUNT_PATH = '/etc/ome-mcp';
+
+/** Labels put on every object the reconciler owns. */
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_MANAGED_BY_VALUE = 'ome-mcp';
+export const LABEL_NAME = 'app.kubernetes.io/name';
+export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
+export const LABEL_COMPONENT = 'app.kubernetes.io/component';
+/** Label naming the owning MCPServer (namespaced owner). */
+export const LABEL_MCPSERVER = 'mcp.ome.io/mcpserver';
+/** Label naming the owning ClusterMCPServer (cluster-scoped owner: no owner reference possible across scopes). */
+export const LABEL_CLUSTER_MCPSERVER = 'mcp.ome.io/clustermcpserver';
+/** Finalizer the reconciler puts on ClusterMCPServers to delete their namespaced objects. */
+export const FINALIZER_CLUSTER_CLEANUP = 'mcp.ome.io/cleanup';
+/** Field manager used for server-side apply. */
+export const FIELD_MANAGER = 'ome-mcp';

@@ -1,0 +1,3 @@
+export * from './mcpserver.js';
+export * from './core.js';
+export { cel, StringEnum, Quantity, Opaque, type CelRule } from './schema.js';
