@@ -1,0 +1,146 @@
+import { serve, upgradeWebSocket, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { AgentOptions } from './config/options.js';
+import type { DownstreamContext } from './downstream/context.js';
+import { jsonRpcError } from './downstream/http-common.js';
+import { mountLegacySse } from './downstream/legacy-sse.js';
+import { mountStreamableHttp } from './downstream/streamable-http.js';
+import { mountWebSocket } from './downstream/websocket.js';
+import type { ClientCapabilities, ClientSession } from './mux/client-session.js';
+import { Gateway, type CallerIdentity, type Denial, type GatewayPolicy } from './mux/gateway.js';
+import { PerSessionPool, SharedPool } from './mux/pools.js';
+import { UpstreamSession } from './mux/upstream-session.js';
+import { AgentMetrics } from './ops/metrics.js';
+import { originPolicy } from './ops/origin.js';
+import { ErrorCode } from './protocol/jsonrpc.js';
+import { createUpstreamTransport } from './upstream/factory.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+/** What the agent declares to a shared server: everything it can route to some client. */
+const SHARED_CAPABILITIES: ClientCapabilities = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
+
+/** The policy pipeline as the agent's HTTP layer sees it (authentication happens per HTTP request). */
+export interface AgentPolicy extends GatewayPolicy {
+  authenticate(authorization: string | undefined): CallerIdentity | Denial | Promise<CallerIdentity | Denial>;
+  /** Extra routes: RFC 9728 metadata and the like. */
+  mount?(app: Hono): void;
+  close(): Promise<void>;
+}
+
+const ANONYMOUS: CallerIdentity = { key: 'anonymous' };
+
+export interface RunningAgent {
+  url: string;
+  port: number;
+  gateway: Gateway;
+  metrics: AgentMetrics;
+  /** Graceful stop: refuse new work, let in-flight requests finish (up to the deadline), stop the server. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+export async function startAgent(options: AgentOptions, logger: Logger, policy?: AgentPolicy): Promise<RunningAgent> {
+  const metrics = new AgentMetrics();
+  const hooks = {
+    transformResult: policy ? (s: ClientSession, m: string, r: Record<string, unknown>) => policy.transformResult(s, m, r) : undefined,
+    onRequestDone: (method: string, outcome: Parameters<AgentMetrics['observeRequest']>[1], seconds: number) =>
+      metrics.observeRequest(method, outcome, seconds),
+    onStateChange: (state: string) => metrics.upstreamUp.set(state === 'ready' ? 1 : 0),
+    onRestart: () => metrics.upstreamRestarts.inc(),
+  };
+  const upstreamFor = (capabilities: ClientCapabilities, clientInfo: { name: string; version: string }) =>
+    new UpstreamSession({
+      connect: () => createUpstreamTransport(options, logger),
+      logger: logger.child({ upstream: true }),
+      clientInfo,
+      capabilities,
+      requestTimeoutMs: options.requestTimeout * 1000,
+      initializeTimeoutMs: options.initializeTimeout * 1000,
+      restartMinDelayMs: 250,
+      restartMaxDelayMs: 30_000,
+      hooks,
+    });
+
+  let pool;
+  if (options.sessionMode === 'per-session') {
+    // The server sees its one client as it is: that client's own capabilities and name.
+    pool = new PerSessionPool(
+      (s) => upstreamFor(s.capabilities, clientInfoOf(s)),
+      options.maxProcesses,
+    );
+  } else {
+    const shared = upstreamFor(SHARED_CAPABILITIES, { name: 'ome-mcp-agent', version: AGENT_VERSION });
+    pool = new SharedPool(shared);
+    void shared.start();
+  }
+
+  const gateway = new Gateway({
+    pool,
+    policy,
+    logger,
+    sessionIdleTimeoutMs: options.sessionIdleTimeout * 1000,
+    maxSessions: options.maxSessions,
+    readyTimeoutMs: options.initializeTimeout * 1000,
+    onSessionCountChange: (n) => metrics.sessions.set(n),
+  });
+
+  const ctx: DownstreamContext = {
+    gateway,
+    logger,
+    authenticate: policy ? (h) => policy.authenticate(h) : () => ANONYMOUS,
+    originAllowed: originPolicy(options.allowedOrigins),
+    maxBodyBytes: options.maxBodyBytes,
+    eventBufferSize: options.eventBuffer,
+    sseRetryMs: 1000,
+  };
+
+  const app = new Hono();
+  app.onError((err, c) => {
+    logger.error({ err: err.message, stack: err.stack, path: c.req.path }, 'unhandled error');
+    return jsonRpcError(500, null, ErrorCode.InternalError, 'internal error');
+  });
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => {
+    const body = { ready: gateway.ready, upstream: pool.detail, sessions: gateway.sessionCount };
+    return c.json(body, gateway.ready ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
+  policy?.mount?.(app);
+  mountStreamableHttp(app, '/mcp', ctx);
+  mountLegacySse(app, '/sse', '/messages', ctx);
+  mountWebSocket(app, '/ws', ctx, upgradeWebSocket);
+  app.notFound((c) => jsonRpcError(404, null, ErrorCode.InvalidRequest, `no route for ${c.req.method} ${c.req.path}`));
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxBodyBytes });
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host, websocket: { server: wss } }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+
+  return {
+    url: `http://${host}:${port}/mcp`,
+    port,
+    gateway,
+    metrics,
+    async stop(deadlineMs = options.shutdownTimeout * 1000) {
+      gateway.startDraining();
+      server.close();
+      const until = Date.now() + deadlineMs;
+      while (gateway.inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      await gateway.stop();
+      await policy?.close();
+      wss.close();
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    },
+  };
+}
+
+function clientInfoOf(session: ClientSession): { name: string; version: string } {
+  const info = session.clientInfo as { name?: unknown; version?: unknown } | undefined;
+  return { name: String(info?.name ?? 'client'), version: String(info?.version ?? '0') };
+}

@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+
+/** Everything the agent can be told, after flags, env and the config file are merged. */
+export interface AgentOptions {
+  host: string;
+  port: number;
+  /** Stdio upstream: the server command and its arguments (after `--`). */
+  command: string[];
+  upstream: string | undefined;
+  upstreamTransport: 'auto' | 'streamable-http' | 'sse';
+  upstreamFifo: string | undefined;
+  upstreamAttach: string | undefined;
+  sessionMode: 'shared' | 'per-session';
+  maxSessions: number;
+  maxProcesses: number;
+  sessionIdleTimeout: number;
+  requestTimeout: number;
+  initializeTimeout: number;
+  maxBodyBytes: number;
+  allowedOrigins: string[];
+  eventBuffer: number;
+  shutdownTimeout: number;
+  logLevel: string;
+  tty: boolean;
+  config: string | undefined;
+  /** The policy sections of the config file (oidcConfig, authzConfig, toolsFilter, …), validated by the policy layer. */
+  policy: Record<string, unknown>;
+}
+
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  help: string;
+  default?: string;
+  placeholder?: string;
+}
+
+/** One table drives flags, env vars (`OME_MCP_<NAME>`), config-file keys (camelCase) and `--help`. */
+const SPECS: Record<string, OptionSpec> = {
+  host: { type: 'string', default: '127.0.0.1', placeholder: 'addr', help: 'address to listen on (0.0.0.0 in a pod)' },
+  port: { type: 'string', default: '8080', placeholder: 'n', help: 'port for /mcp, /sse, /ws, /healthz, /readyz, /metrics (0 = any free port)' },
+  upstream: { type: 'string', placeholder: 'url', help: 'an HTTP MCP server instead of a command (streamable HTTP, falling back to SSE)' },
+  'upstream-transport': { type: 'string', default: 'auto', placeholder: 'kind', help: 'auto | streamable-http | sse, for --upstream' },
+  'upstream-fifo': { type: 'string', placeholder: 'dir', help: 'in-pod FIFO bridge: the server reads <dir>/in and writes <dir>/out' },
+  'upstream-attach': { type: 'string', placeholder: 'ns/pod/ctr', help: "in-pod attach bridge: the container's stdin/stdout via the Kubernetes attach API" },
+  'session-mode': { type: 'string', default: 'shared', placeholder: 'mode', help: 'shared (one server for all sessions) | per-session (a process per session)' },
+  'max-sessions': { type: 'string', default: '10000', placeholder: 'n', help: 'open client sessions allowed at once' },
+  'max-processes': { type: 'string', default: '32', placeholder: 'n', help: 'per-session mode: server processes allowed at once' },
+  'session-idle-timeout': { type: 'string', default: '1800', placeholder: 's', help: 'end sessions idle this many seconds' },
+  'request-timeout': { type: 'string', default: '60', placeholder: 's', help: 'answer a request with a timeout error after this many seconds' },
+  'initialize-timeout': { type: 'string', default: '30', placeholder: 's', help: 'give up on a server that does not answer initialize' },
+  'max-body-bytes': { type: 'string', default: String(4 * 1024 * 1024), placeholder: 'n', help: 'largest request body accepted (413 above)' },
+  'allowed-origins': { type: 'string', default: '', placeholder: 'list', help: 'comma-separated Origins allowed besides same-origin and loopback (* = any)' },
+  'event-buffer': { type: 'string', default: '256', placeholder: 'n', help: 'SSE events kept per session for Last-Event-ID resumption' },
+  'shutdown-timeout': { type: 'string', default: '25', placeholder: 's', help: 'on SIGTERM, wait this long for in-flight requests' },
+  'log-level': { type: 'string', default: 'info', placeholder: 'level', help: 'trace | debug | info | warn | error' },
+  tty: { type: 'boolean', help: 'run the stdio server under a pseudo-terminal (for servers that misbehave without one)' },
+  config: { type: 'string', placeholder: 'file', help: 'JSON or YAML file: any option above (camelCase) plus oidcConfig, authzConfig, toolsFilter, capabilities, limits, audit' },
+  help: { type: 'boolean', help: 'show this help' },
+  version: { type: 'boolean', help: 'print the version' },
+};
+
+const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
+const envName = (flag: string) => `OME_MCP_${flag.replace(/-/g, '_').toUpperCase()}`;
+const OPTION_KEYS = new Set(Object.keys(SPECS).map(camel));
+
+export class UsageError extends Error {}
+
+export function helpText(): string {
+  const lines = [
+    'ome-mcp-agent: put an MCP server behind an authenticated, observable HTTP endpoint.',
+    '',
+    'Usage:',
+    '  ome-mcp-agent [options] -- <command> [args...]   wrap a stdio MCP server',
+    '  ome-mcp-agent [options] --upstream <url>          front an HTTP MCP server',
+    '',
+    'Endpoints: /mcp (streamable HTTP), /sse + /messages (legacy HTTP+SSE), /ws (WebSocket),',
+    '           /healthz, /readyz, /metrics, /.well-known/oauth-protected-resource',
+    '',
+    'Options (each also as env OME_MCP_<NAME>, e.g. OME_MCP_PORT=9000, and as a config-file key):',
+  ];
+  for (const [flag, spec] of Object.entries(SPECS)) {
+    const left = `  --${flag}${spec.placeholder ? ` <${spec.placeholder}>` : ''}`;
+    const def = spec.default !== undefined && spec.default !== '' ? ` (default ${spec.default})` : '';
+    lines.push(`${left.padEnd(34)}${spec.help}${def}`);
+  }
+  lines.push('', 'Example:', '  ome-mcp-agent --port 8080 -- npx @modelcontextprotocol/server-everything');
+  return lines.join('\n');
+}
+
+/** Merges defaults < config file < env < flags. Throws UsageError naming the bad option. */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): AgentOptions & { help: boolean; version: boolean } {
+  const dashdash = argv.indexOf('--');
+  const flagArgs = dashdash === -1 ? argv : argv.slice(0, dashdash);
+  const command = dashdash === -1 ? [] : argv.slice(dashdash + 1);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: flagArgs,
+      options: Object.fromEntries(Object.entries(SPECS).map(([k, s]) => [k, { type: s.type }])),
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(`unexpected argument ${parsed.positionals[0]}: put the server command after --`);
+  }
+  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  const configPath = (flags.config as string | undefined) ?? env[envName('config')];
+  const file = configPath ? readConfigFile(configPath) : {};
+
+  const raw = (flag: string): string | boolean | undefined => {
+    if (flags[flag] !== undefined) return flags[flag];
+    const fromEnv = env[envName(flag)];
+    if (fromEnv !== undefined && fromEnv !== '') return SPECS[flag]!.type === 'boolean' ? fromEnv === 'true' || fromEnv === '1' : fromEnv;
+    const fromFile = file[camel(flag)];
+    if (fromFile !== undefined) return typeof fromFile === 'boolean' ? fromFile : Array.isArray(fromFile) ? fromFile.join(',') : String(fromFile);
+    return SPECS[flag]!.default;
+  };
+  const str = (flag: string) => raw(flag) as string | undefined;
+  const num = (flag: string, min: number): number => {
+    const value = Number(raw(flag));
+    if (!Number.isFinite(value) || value < min) throw new UsageError(`--${flag} must be a number ≥ ${min}, got ${String(raw(flag))}`);
+    return value;
+  };
+  const oneOf = <T extends string>(flag: string, allowed: readonly T[]): T => {
+    const value = str(flag) as T;
+    if (!allowed.includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got ${value}`);
+    return value;
+  };
+
+  const options = {
+    host: str('host')!,
+    port: num('port', 0),
+    command: command.length > 0 ? command : Array.isArray(file.command) ? (file.command as string[]) : [],
+    upstream: str('upstream'),
+    upstreamTransport: oneOf('upstream-transport', ['auto', 'streamable-http', 'sse'] as const),
+    upstreamFifo: str('upstream-fifo'),
+    upstreamAttach: str('upstream-attach'),
+    sessionMode: oneOf('session-mode', ['shared', 'per-session'] as const),
+    maxSessions: num('max-sessions', 1),
+    maxProcesses: num('max-processes', 1),
+    sessionIdleTimeout: num('session-idle-timeout', 1),
+    requestTimeout: num('request-timeout', 0.001),
+    initializeTimeout: num('initialize-timeout', 0.001),
+    maxBodyBytes: num('max-body-bytes', 1024),
+    allowedOrigins: (str('allowed-origins') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    eventBuffer: num('event-buffer', 0),
+    shutdownTimeout: num('shutdown-timeout', 0),
+    logLevel: oneOf('log-level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
+    tty: raw('tty') === true,
+    config: configPath,
+    policy: Object.fromEntries(Object.entries(file).filter(([k]) => !OPTION_KEYS.has(k) && k !== 'command')),
+    help: flags.help === true,
+    version: flags.version === true,
+  };
+  if (options.help || options.version) return options;
+  const upstreams = [options.command.length > 0, !!options.upstream, !!options.upstreamFifo, !!options.upstreamAttach].filter(Boolean).length;
+  if (upstreams === 0) throw new UsageError('no MCP server given: add `-- <command> [args…]`, --upstream <url>, --upstream-fifo or --upstream-attach');
+  if (upstreams > 1) throw new UsageError('give exactly one of: a command after --, --upstream, --upstream-fifo, --upstream-attach');
+  if (options.upstream) {
+    let url: URL;
+    try {
+      url = new URL(options.upstream);
+    } catch {
+      throw new UsageError(`--upstream must be a URL, got ${options.upstream}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--upstream must be an http(s) URL');
+  }
+  if (options.sessionMode === 'per-session' && options.command.length === 0) {
+    throw new UsageError('--session-mode per-session needs a server command (the agent must own the process)');
+  }
+  return options;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new UsageError(`config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`config file ${path} must hold a mapping of options`);
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,21 @@
+import type { Logger } from 'pino';
+import type { CallerIdentity, Denial, Gateway } from '../mux/gateway.js';
+
+/** What every downstream transport needs from the agent. */
+export interface DownstreamContext {
+  gateway: Gateway;
+  logger: Logger;
+  /** Verifies the Authorization header (sync when the token is cached). */
+  authenticate(authorization: string | undefined): CallerIdentity | Denial | Promise<CallerIdentity | Denial>;
+  /** Origin allowlist; `host` is the request's Host header. */
+  originAllowed(origin: string, host: string | undefined): boolean;
+  maxBodyBytes: number;
+  /** Events kept per session for `Last-Event-ID` resumption. */
+  eventBufferSize: number;
+  /** Suggested reconnection delay sent in SSE `retry:` fields. */
+  sseRetryMs: number;
+}
+
+export function isDenial(value: CallerIdentity | Denial): value is Denial {
+  return (value as Denial).httpStatus !== undefined;
+}

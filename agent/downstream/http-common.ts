@@ -1,0 +1,84 @@
+import type { Context } from 'hono';
+import { ErrorCode, asJsonRpcMessage, type JsonRpcId, type JsonRpcMessage } from '../protocol/jsonrpc.js';
+import type { CallerIdentity, Denial } from '../mux/gateway.js';
+import { isDenial, type DownstreamContext } from './context.js';
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+
+/** An HTTP error whose body is a JSON-RPC error object, as MCP clients expect. */
+export function jsonRpcError(
+  status: number,
+  id: JsonRpcId | null,
+  code: number,
+  message: string,
+  headers?: Record<string, string>,
+): Response {
+  const body = JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } });
+  return new Response(body, { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+}
+
+export function denialResponse(id: JsonRpcId | null, denial: Denial): Response {
+  return jsonRpcError(denial.httpStatus, id, denial.code, denial.message, denial.headers);
+}
+
+export function jsonResponse(frame: string, headers?: Record<string, string>): Response {
+  return new Response(frame, { status: 200, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+}
+
+/** Origin validation against DNS rebinding: present and not allowed → 403. */
+export function checkOrigin(c: Context, ctx: DownstreamContext): Response | undefined {
+  const origin = c.req.header('origin');
+  if (origin === undefined || ctx.originAllowed(origin, c.req.header('host'))) return undefined;
+  return jsonRpcError(403, null, ErrorCode.InvalidRequest, `origin ${origin} is not allowed`);
+}
+
+export async function authenticate(c: Context, ctx: DownstreamContext): Promise<CallerIdentity | Response> {
+  const result = await ctx.authenticate(c.req.header('authorization'));
+  return isDenial(result) ? denialResponse(null, result) : result;
+}
+
+/** Reads and classifies a POST body: one JSON-RPC message, or the HTTP error to answer with. */
+export async function readMessage(c: Context, ctx: DownstreamContext): Promise<JsonRpcMessage | Response> {
+  const type = c.req.header('content-type');
+  if (type === undefined || !type.toLowerCase().startsWith('application/json')) {
+    return jsonRpcError(415, null, ErrorCode.InvalidRequest, 'Content-Type must be application/json');
+  }
+  const length = c.req.header('content-length');
+  if (length !== undefined && Number(length) > ctx.maxBodyBytes) return tooLarge(ctx);
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch {
+    return jsonRpcError(400, null, ErrorCode.ParseError, 'request body could not be read');
+  }
+  if (text.length > ctx.maxBodyBytes && Buffer.byteLength(text) > ctx.maxBodyBytes) return tooLarge(ctx);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return jsonRpcError(400, null, ErrorCode.ParseError, 'request body is not valid JSON');
+  }
+  const message = asJsonRpcMessage(value);
+  if (typeof message === 'string') {
+    const id = idOf(value);
+    return jsonRpcError(400, id, ErrorCode.InvalidRequest, `invalid JSON-RPC message: ${message}`);
+  }
+  return message;
+}
+
+function tooLarge(ctx: DownstreamContext): Response {
+  return jsonRpcError(413, null, ErrorCode.InvalidRequest, `request body exceeds ${ctx.maxBodyBytes} bytes`);
+}
+
+function idOf(value: unknown): JsonRpcId | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const id = (value as { id?: unknown }).id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+/** True when an Accept header admits `type` (exact, `type/*` or `*\/*`). */
+export function accepts(accept: string | undefined, type: string): boolean {
+  if (accept === undefined) return false;
+  if (accept.includes(type) || accept.includes('*/*')) return true;
+  return accept.includes(`${type.slice(0, type.indexOf('/'))}/*`);
+}

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import type { Hono } from 'hono';
+import type { ResponseChannel } from '../mux/channels.js';
+import type { ClientSession } from '../mux/client-session.js';
+import { GatewayError } from '../mux/gateway.js';
+import { ErrorCode, isRequest } from '../protocol/jsonrpc.js';
+import type { DownstreamContext } from './context.js';
+import { accepts, authenticate, checkOrigin, denialResponse, jsonRpcError, readMessage } from './http-common.js';
+import { SSE_HEADERS, sseBody, sseEvent, type SseWriter } from './sse.js';
+
+interface LegacyConnection {
+  principalKey: string;
+  writer: SseWriter;
+  channel: ResponseChannel;
+  session: ClientSession | undefined;
+}
+
+/**
+ * The 2024-11-05 HTTP+SSE transport for older clients: GET `sse` opens the stream and names a
+ * POST endpoint; every answer travels as an `event: message` on that stream. The stream is the
+ * session: when it closes, the session ends.
+ */
+export function mountLegacySse(app: Hono, ssePath: string, messagesPath: string, ctx: DownstreamContext): void {
+  const connections = new Map<string, LegacyConnection>();
+
+  app.get(ssePath, async (c) => {
+    const refused = checkOrigin(c, ctx);
+    if (refused) return refused;
+    if (!accepts(c.req.header('accept') ?? 'text/event-stream', 'text/event-stream')) {
+      return jsonRpcError(406, null, ErrorCode.InvalidRequest, 'Accept must include text/event-stream');
+    }
+    const caller = await authenticate(c, ctx);
+    if (caller instanceof Response) return caller;
+    const id = randomUUID();
+    const { body, writer } = sseBody(() => {
+      const conn = connections.get(id);
+      connections.delete(id);
+      if (conn?.session) ctx.gateway.end(conn.session);
+    });
+    const write = (frame: string) => writer.write(sseEvent(undefined, frame, 'message'));
+    const channel: ResponseChannel = { respond: write, related: write, abandon: () => {} };
+    connections.set(id, { principalKey: caller.key, writer, channel, session: undefined });
+    writer.write(sseEvent(undefined, `${messagesPath}?sessionId=${id}`, 'endpoint'));
+    return new Response(body, { status: 200, headers: SSE_HEADERS });
+  });
+
+  app.post(messagesPath, async (c) => {
+    const refused = checkOrigin(c, ctx);
+    if (refused) return refused;
+    const caller = await authenticate(c, ctx);
+    if (caller instanceof Response) return caller;
+    const conn = connections.get(c.req.query('sessionId') ?? '');
+    if (conn === undefined || conn.principalKey !== caller.key) {
+      return jsonRpcError(404, null, ErrorCode.InvalidRequest, 'session not found');
+    }
+    const message = await readMessage(c, ctx);
+    if (message instanceof Response) return message;
+    if (conn.session === undefined) {
+      if (!isRequest(message) || message.method !== 'initialize') {
+        return jsonRpcError(400, null, ErrorCode.InvalidRequest, 'the first message must be initialize');
+      }
+      try {
+        const { session, frame } = await ctx.gateway.initialize(caller, message, conn.channel);
+        conn.session = session;
+        ctx.gateway.onSessionEnd(session, () => {
+          conn.writer.close();
+          connections.delete(c.req.query('sessionId') ?? '');
+        });
+        conn.channel.respond(frame);
+      } catch (err) {
+        if (err instanceof GatewayError) return jsonRpcError(err.httpStatus, message.id, err.code, err.message, err.headers);
+        throw err;
+      }
+      return new Response('Accepted', { status: 202 });
+    }
+    const denial = ctx.gateway.dispatch(conn.session, message, conn.channel);
+    if (denial) return denialResponse(isRequest(message) ? message.id : null, denial);
+    return new Response('Accepted', { status: 202 });
+  });
+}

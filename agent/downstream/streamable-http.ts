@@ -1,0 +1,203 @@
+import type { Context, Hono } from 'hono';
+import type { ResponseChannel } from '../mux/channels.js';
+import type { ClientSession } from '../mux/client-session.js';
+import type { CallerIdentity } from '../mux/gateway.js';
+import { GatewayError } from '../mux/gateway.js';
+import { ErrorCode, isRequest, type JsonRpcRequest } from '../protocol/jsonrpc.js';
+import { isSupportedSessionVersion, wantsSsePriming } from '../protocol/versions.js';
+import type { DownstreamContext } from './context.js';
+import { accepts, authenticate, checkOrigin, denialResponse, jsonResponse, jsonRpcError, readMessage } from './http-common.js';
+import { EventLog, ResumableStream, SSE_HEADERS, sseBody } from './sse.js';
+
+/** Per-session state of the streamable HTTP transport. */
+interface HttpSessionState {
+  log: EventLog;
+  /** The standalone GET stream for server-initiated messages. */
+  getStream: ResumableStream | undefined;
+  /** POST response streams still waiting for their response, by stream key (for resumption). */
+  postStreams: Map<string, ResumableStream>;
+}
+
+const SESSION_HEADER = 'Mcp-Session-Id';
+const KEEPALIVE_MS = 15_000;
+
+/**
+ * A handler for a protocol revision that is not session based (2026-07-28). The session
+ * transport hands such requests over untouched.
+ */
+export type RevisionHandler = (c: Context, caller: CallerIdentity) => Promise<Response>;
+
+/**
+ * Streamable HTTP (2025-03-26 … 2025-11-25) at one path: POST for client messages, answered
+ * with JSON unless something has to be said before the response (then the response turns into
+ * an SSE stream on the fly); GET for the session's server→client stream; DELETE to end it.
+ */
+export function mountStreamableHttp(app: Hono, path: string, ctx: DownstreamContext, modern?: { isModern(c: Context): boolean; handle: RevisionHandler }): void {
+  const states = new Map<string, HttpSessionState>();
+  const keepalive = setInterval(() => {
+    for (const state of states.values()) state.getStream?.raw(': keepalive\n\n');
+  }, KEEPALIVE_MS);
+  keepalive.unref();
+
+  const stateOf = (session: ClientSession): HttpSessionState => {
+    let state = states.get(session.id);
+    if (state === undefined) {
+      state = { log: new EventLog(ctx.eventBufferSize), getStream: undefined, postStreams: new Map() };
+      states.set(session.id, state);
+      ctx.gateway.onSessionEnd(session, () => {
+        states.delete(session.id);
+        state!.getStream?.end();
+        for (const s of state!.postStreams.values()) s.end();
+      });
+    }
+    return state;
+  };
+
+  /** Resolves the session for a non-initialize request, or the HTTP error for its absence. */
+  const sessionFor = (c: Context, caller: CallerIdentity): ClientSession | Response => {
+    const id = c.req.header(SESSION_HEADER);
+    if (id === undefined) return jsonRpcError(400, null, ErrorCode.InvalidRequest, `missing ${SESSION_HEADER} header`);
+    const session = ctx.gateway.lookup(id, caller);
+    if (session === undefined) return jsonRpcError(404, null, ErrorCode.InvalidRequest, 'session not found (ended or unknown); initialize a new one');
+    const version = c.req.header('mcp-protocol-version');
+    if (version !== undefined && version !== session.protocolVersion && !isSupportedSessionVersion(version)) {
+      return jsonRpcError(400, null, ErrorCode.InvalidRequest, `unsupported MCP-Protocol-Version ${version}`);
+    }
+    return session;
+  };
+
+  app.post(path, async (c) => {
+    const refused = checkOrigin(c, ctx);
+    if (refused) return refused;
+    const accept = c.req.header('accept');
+    if (!accepts(accept, 'application/json') || !accepts(accept, 'text/event-stream')) {
+      return jsonRpcError(406, null, ErrorCode.InvalidRequest, 'Accept must include application/json and text/event-stream');
+    }
+    const caller = await authenticate(c, ctx);
+    if (caller instanceof Response) return caller;
+    if (modern?.isModern(c)) return modern.handle(c, caller);
+    const message = await readMessage(c, ctx);
+    if (message instanceof Response) return message;
+
+    if ((message as JsonRpcRequest).method === 'initialize' && isRequest(message)) {
+      try {
+        const { session, frame } = await ctx.gateway.initialize(caller, message);
+        stateOf(session);
+        return jsonResponse(frame, { [SESSION_HEADER]: session.id });
+      } catch (err) {
+        if (err instanceof GatewayError) return jsonRpcError(err.httpStatus, message.id, err.code, err.message, err.headers);
+        throw err;
+      }
+    }
+    const session = sessionFor(c, caller);
+    if (session instanceof Response) return session;
+    if (!isRequest(message)) {
+      const denial = ctx.gateway.dispatch(session, message, undefined);
+      return denial ? denialResponse(null, denial) : new Response(null, { status: 202 });
+    }
+    const state = stateOf(session);
+    return new Promise<Response>((resolve) => {
+      const channel = new PostChannel(resolve, session, state, ctx.sseRetryMs);
+      const denial = ctx.gateway.dispatch(session, message, channel);
+      if (denial) resolve(denialResponse(message.id, denial));
+    });
+  });
+
+  app.get(path, async (c) => {
+    const refused = checkOrigin(c, ctx);
+    if (refused) return refused;
+    if (!accepts(c.req.header('accept'), 'text/event-stream')) {
+      return jsonRpcError(406, null, ErrorCode.InvalidRequest, 'Accept must include text/event-stream');
+    }
+    const caller = await authenticate(c, ctx);
+    if (caller instanceof Response) return caller;
+    const session = sessionFor(c, caller);
+    if (session instanceof Response) return session;
+    const state = stateOf(session);
+    session.touch();
+
+    const lastEventId = c.req.header('last-event-id');
+    const replay = lastEventId === undefined ? undefined : state.log.replayAfter(lastEventId);
+    let stream: ResumableStream;
+    const resumedPost = replay && state.postStreams.get(replay.stream);
+    if (resumedPost) {
+      stream = resumedPost;
+    } else {
+      stream = state.getStream?.key === replay?.stream && state.getStream ? state.getStream : new ResumableStream(state.log.newStreamKey('g'), state.log);
+      if (state.getStream !== stream) {
+        state.getStream?.end();
+        state.getStream = stream;
+        session.sink = { deliver: (frame) => stream.send(frame) };
+      }
+    }
+    const { body, writer } = sseBody(() => stream.detach(writer));
+    if (wantsSsePriming(session.protocolVersion)) writer.write(state.log.prime(stream.key, ctx.sseRetryMs));
+    stream.attach(writer, replay?.chunks);
+    return new Response(body, { status: 200, headers: SSE_HEADERS });
+  });
+
+  app.delete(path, async (c) => {
+    const refused = checkOrigin(c, ctx);
+    if (refused) return refused;
+    const caller = await authenticate(c, ctx);
+    if (caller instanceof Response) return caller;
+    const session = sessionFor(c, caller);
+    if (session instanceof Response) return session;
+    ctx.gateway.end(session);
+    return new Response(null, { status: 204 });
+  });
+}
+
+/**
+ * The answer to one POST. Starts as a plain JSON response; the first message that must reach
+ * the client before the response (progress, a sampling request) turns it into an SSE stream.
+ * Most calls never need that, and JSON is the cheapest thing to send.
+ */
+class PostChannel implements ResponseChannel {
+  private stream: ResumableStream | undefined;
+  private settled = false;
+
+  constructor(
+    private readonly resolve: (r: Response) => void,
+    private readonly session: ClientSession,
+    private readonly state: HttpSessionState,
+    private readonly retryMs: number,
+  ) {}
+
+  respond(frame: string): void {
+    if (this.stream) {
+      this.stream.send(frame);
+      this.stream.end();
+      this.state.postStreams.delete(this.stream.key);
+      return;
+    }
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(jsonResponse(frame));
+  }
+
+  related(frame: string): void {
+    if (!this.stream) {
+      if (this.settled) return;
+      this.settled = true;
+      const stream = new ResumableStream(this.state.log.newStreamKey('p'), this.state.log);
+      this.stream = stream;
+      this.state.postStreams.set(stream.key, stream);
+      const { body, writer } = sseBody(() => stream.detach(writer));
+      if (wantsSsePriming(this.session.protocolVersion)) writer.write(this.state.log.prime(stream.key, this.retryMs));
+      stream.attach(writer);
+      this.resolve(new Response(body, { status: 200, headers: SSE_HEADERS }));
+    }
+    this.stream.send(frame);
+  }
+
+  abandon(): void {
+    if (this.stream) {
+      this.stream.end();
+      this.state.postStreams.delete(this.stream.key);
+    } else if (!this.settled) {
+      this.settled = true;
+      this.resolve(new Response(null, { status: 204 }));
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import type { ResponseChannel, SessionSink } from './channels.js';
+
+/** MCP logging levels in increasing severity (RFC 5424 names, as the spec uses them). */
+export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export function logLevelRank(level: unknown): number {
+  const i = LOG_LEVELS.indexOf(level as LogLevel);
+  return i === -1 ? 0 : i;
+}
+
+export interface ClientCapabilities {
+  sampling?: unknown;
+  elicitation?: unknown;
+  roots?: { listChanged?: boolean };
+  [key: string]: unknown;
+}
+
+/** One downstream MCP session, whatever transport carries it. */
+export class ClientSession {
+  /** Resource URIs this session subscribed to (the upstream subscription is reference-counted). */
+  readonly subscriptions = new Set<string>();
+  /** Server→client request ids routed to this session and not answered yet. */
+  readonly openServerRequests = new Set<string | number>();
+  /** Minimum severity of `notifications/message` this session wants; undefined = not set (all). */
+  logLevel: number | undefined;
+  lastActivity = Date.now();
+  closed = false;
+  /** Where unsolicited server messages go; undefined while no stream is open (messages are dropped). */
+  sink: SessionSink | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly principalKey: string,
+    readonly protocolVersion: string,
+    readonly capabilities: ClientCapabilities,
+    readonly clientInfo: unknown,
+    /** The channel for server messages when the transport has one stream per session (WebSocket, legacy SSE). */
+    readonly streamChannel?: ResponseChannel,
+  ) {}
+
+  touch(): void {
+    this.lastActivity = Date.now();
+  }
+}

@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  ErrorCode,
+  errorResponse,
+  isRequest,
+  type JsonRpcId,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+} from '../protocol/jsonrpc.js';
+import { negotiateVersion } from '../protocol/versions.js';
+import type { ResponseChannel } from './channels.js';
+import { ClientSession, type ClientCapabilities } from './client-session.js';
+import type { UpstreamSession } from './upstream-session.js';
+
+/** Who is calling, as far as the data path cares: a stable key binds sessions to their creator. */
+export interface CallerIdentity {
+  key: string;
+}
+
+/** A refusal from the policy pipeline, in both HTTP and JSON-RPC terms. */
+export interface Denial {
+  httpStatus: number;
+  code: number;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/** What the policy pipeline contributes to the data path (all optional stages are no-ops without config). */
+export interface GatewayPolicy {
+  /** null = allowed. Runs on every client request and notification before it can reach the server. */
+  checkMessage(session: ClientSession, message: JsonRpcRequest | JsonRpcNotification): Denial | null;
+  /** Concurrency and rate limits: a release function, or a denial. */
+  admit(session: ClientSession): (() => void) | Denial;
+  transformResult(session: ClientSession, method: string, result: Record<string, unknown>): Record<string, unknown>;
+}
+
+export interface UpstreamPool {
+  /** The upstream session a new client session uses (shared: always the same one). */
+  acquire(session: ClientSession): Promise<UpstreamSession>;
+  release(session: ClientSession, upstream: UpstreamSession): void;
+  readonly ready: boolean;
+  readonly detail: string;
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  pool: UpstreamPool;
+  policy?: GatewayPolicy;
+  logger: Logger;
+  /** Sessions idle this long are ended (clients get 404 and re-initialize). */
+  sessionIdleTimeoutMs: number;
+  maxSessions: number;
+  readyTimeoutMs: number;
+  onSessionCountChange?: (count: number) => void;
+}
+
+interface SessionEntry {
+  session: ClientSession;
+  upstream: UpstreamSession;
+  onEnd: Array<() => void>;
+}
+
+export class GatewayError extends Error {
+  constructor(
+    readonly httpStatus: number,
+    message: string,
+    readonly code: number = ErrorCode.InvalidRequest,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The transport-independent core: creates sessions on `initialize` (answered from the
+ * upstream's cached result), binds them to their principal, runs the policy hooks, and hands
+ * everything else to the session's upstream.
+ */
+export class Gateway {
+  private readonly entries = new Map<string, SessionEntry>();
+  private readonly reaper: NodeJS.Timeout;
+  private draining = false;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.reaper = setInterval(() => this.reapIdle(), Math.min(60_000, Math.max(1000, options.sessionIdleTimeoutMs / 4)));
+    this.reaper.unref();
+  }
+
+  get sessionCount(): number {
+    return this.entries.size;
+  }
+
+  get ready(): boolean {
+    return !this.draining && this.options.pool.ready;
+  }
+
+  /** Handles `initialize`: returns the new session and the serialized response. */
+  async initialize(
+    caller: CallerIdentity,
+    request: JsonRpcRequest,
+    streamChannel?: ResponseChannel,
+  ): Promise<{ session: ClientSession; frame: string }> {
+    if (this.draining) throw new GatewayError(503, 'agent is shutting down', ErrorCode.Overloaded);
+    if (this.entries.size >= this.options.maxSessions) {
+      throw new GatewayError(503, `too many sessions (limit ${this.options.maxSessions})`, ErrorCode.Overloaded, { 'Retry-After': '5' });
+    }
+    const params = request.params ?? {};
+    const version = negotiateVersion(params.protocolVersion);
+    const session = new ClientSession(
+      randomUUID(),
+      caller.key,
+      version,
+      (params.capabilities ?? {}) as ClientCapabilities,
+      params.clientInfo,
+      streamChannel,
+    );
+    const denial = this.options.policy?.checkMessage(session, request);
+    if (denial) throw new GatewayError(denial.httpStatus, denial.message, denial.code, denial.headers);
+    const upstream = await this.options.pool.acquire(session);
+    try {
+      await upstream.whenReady(this.options.readyTimeoutMs);
+    } catch (err) {
+      this.options.pool.release(session, upstream);
+      throw new GatewayError(503, (err as Error).message, ErrorCode.Overloaded, { 'Retry-After': '1' });
+    }
+    upstream.attach(session);
+    this.entries.set(session.id, { session, upstream, onEnd: [] });
+    this.options.onSessionCountChange?.(this.entries.size);
+    let result: Record<string, unknown> = { ...upstream.initializeResult!, protocolVersion: version };
+    if (this.options.policy) result = this.options.policy.transformResult(session, 'initialize', result);
+    return { session, frame: JSON.stringify({ jsonrpc: '2.0', id: request.id, result }) };
+  }
+
+  /** The session with this id, if it exists and belongs to this caller (else undefined → 404). */
+  lookup(id: string, caller: CallerIdentity): ClientSession | undefined {
+    const entry = this.entries.get(id);
+    if (entry === undefined || entry.session.principalKey !== caller.key) return undefined;
+    return entry.session;
+  }
+
+  /** Registers cleanup for a session (close its GET stream, socket, …). */
+  onSessionEnd(session: ClientSession, fn: () => void): void {
+    this.entries.get(session.id)?.onEnd.push(fn);
+  }
+
+  /**
+   * Any message after initialize. Requests are answered on `channel`; returns a denial to
+   * send instead (the caller picks the HTTP status), or null when the message was accepted.
+   */
+  dispatch(session: ClientSession, message: JsonRpcMessage, channel: ResponseChannel | undefined): Denial | null {
+    const entry = this.entries.get(session.id);
+    if (entry === undefined) return { httpStatus: 404, code: ErrorCode.InvalidRequest, message: 'session not found' };
+    const m = message as JsonRpcRequest & JsonRpcResponse;
+    if (m.method === undefined) {
+      entry.upstream.reply(session, m);
+      return null;
+    }
+    if (m.method === 'initialize') {
+      return { httpStatus: 400, code: ErrorCode.InvalidRequest, message: 'session is already initialized' };
+    }
+    const policy = this.options.policy;
+    if (policy) {
+      const denial = policy.checkMessage(session, m);
+      if (denial) return denial;
+    }
+    if (!isRequest(m)) {
+      entry.upstream.notify(session, m as JsonRpcNotification);
+      return null;
+    }
+    if (channel === undefined) throw new Error('a request needs a response channel');
+    if (policy) {
+      const admitted = policy.admit(session);
+      if (typeof admitted !== 'function') return admitted;
+      channel = releasing(channel, admitted);
+    }
+    entry.upstream.request(session, m, channel);
+    return null;
+  }
+
+  /** Ends a session (DELETE, socket closed, idle): its subscriptions and pending calls go with it. */
+  end(session: ClientSession): void {
+    const entry = this.entries.get(session.id);
+    if (!entry) return;
+    this.entries.delete(session.id);
+    session.closed = true;
+    entry.upstream.detach(session);
+    this.options.pool.release(session, entry.upstream);
+    for (const fn of entry.onEnd) fn();
+    this.options.onSessionCountChange?.(this.entries.size);
+  }
+
+  /** Graceful shutdown, step 1: refuse new sessions, report not ready. */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  inFlight(): number {
+    let n = 0;
+    const seen = new Set<UpstreamSession>();
+    for (const { upstream } of this.entries.values()) {
+      if (seen.has(upstream)) continue;
+      seen.add(upstream);
+      n += upstream.inFlight;
+    }
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.reaper);
+    for (const { session } of [...this.entries.values()]) this.end(session);
+    await this.options.pool.stop();
+  }
+
+  private reapIdle(): void {
+    const cutoff = Date.now() - this.options.sessionIdleTimeoutMs;
+    for (const { session, upstream } of [...this.entries.values()]) {
+      if (session.lastActivity < cutoff && upstream.inFlight === 0) {
+        this.options.logger.info({ session: session.id }, 'session idle; ended');
+        this.end(session);
+      }
+    }
+  }
+}
+
+export function denialFrame(id: JsonRpcId | null, denial: Denial): string {
+  return JSON.stringify(errorResponse(id, denial.code, denial.message));
+}
+
+function releasing(channel: ResponseChannel, release: () => void): ResponseChannel {
+  return {
+    respond(frame) {
+      release();
+      channel.respond(frame);
+    },
+    related: (frame) => channel.related(frame),
+    abandon() {
+      release();
+      channel.abandon();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { asJsonRpcMessage, type JsonRpcMessage } from '../protocol/jsonrpc.js';
+import type { UpstreamTransport } from './transport.js';
+
+export interface HttpUpstreamOptions {
+  url: string;
+  transport: 'auto' | 'streamable-http' | 'sse';
+  /** Extra headers for every upstream request (e.g. a static credential for a remote server). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * An MCP server reachable over HTTP (a local sidecar or a remote URL). The SDK's client
+ * transports do the protocol work here: the upstream leg is one session, so their per-call
+ * cost matters far less than on the many-client downstream side. `auto` tries streamable HTTP
+ * and falls back to the legacy SSE transport when the server answers the first POST with
+ * 400/404/405, as the specification's backwards-compatibility section describes.
+ */
+export class HttpUpstream implements UpstreamTransport {
+  readonly description: string;
+  onmessage?: (message: JsonRpcMessage) => void;
+  onclose?: (reason: string) => void;
+  onerror?: (error: Error) => void;
+  private inner: Transport | undefined;
+  private kind: 'streamable-http' | 'sse';
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: HttpUpstreamOptions) {
+    this.kind = options.transport === 'sse' ? 'sse' : 'streamable-http';
+    this.description = `http: ${options.url}`;
+  }
+
+  async start(): Promise<void> {
+    await this.open(this.kind);
+  }
+
+  send(frame: string): void {
+    const message = JSON.parse(frame) as JSONRPCMessage;
+    // Keep order: a streamable HTTP POST per message, but sequenced as stdio would be.
+    this.queue = this.queue.then(() => this.deliver(message, frame)).catch((err: Error) => this.onerror?.(err));
+  }
+
+  async close(): Promise<void> {
+    const inner = this.inner;
+    this.inner = undefined;
+    await inner?.close();
+  }
+
+  private async deliver(message: JSONRPCMessage, frame: string): Promise<void> {
+    const inner = this.inner;
+    if (!inner) throw new Error('upstream is closed');
+    try {
+      await inner.send(message);
+    } catch (err) {
+      const fallback =
+        this.options.transport === 'auto' &&
+        this.kind === 'streamable-http' &&
+        (message as { method?: string }).method === 'initialize' &&
+        err instanceof StreamableHTTPError &&
+        (err.code === 400 || err.code === 404 || err.code === 405);
+      if (!fallback) throw err;
+      this.onerror?.(new Error(`streamable HTTP refused (${err.code}); falling back to SSE`));
+      inner.onclose = undefined;
+      await inner.close();
+      await this.open('sse');
+      await this.inner!.send(JSON.parse(frame) as JSONRPCMessage);
+    }
+  }
+
+  private async open(kind: 'streamable-http' | 'sse'): Promise<void> {
+    this.kind = kind;
+    const url = new URL(this.options.url);
+    const requestInit = this.options.headers ? { headers: this.options.headers } : undefined;
+    const inner: Transport =
+      kind === 'sse' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
+    inner.onmessage = (m) => {
+      const message = asJsonRpcMessage(m);
+      if (typeof message === 'string') this.onerror?.(new Error(`upstream sent an invalid message: ${message}`));
+      else {
+        const result = (message as { result?: { protocolVersion?: unknown } }).result;
+        if (typeof result?.protocolVersion === 'string') inner.setProtocolVersion?.(result.protocolVersion);
+        this.onmessage?.(message);
+      }
+    };
+    inner.onerror = (e) => this.onerror?.(e);
+    inner.onclose = () => {
+      if (this.inner === inner) {
+        this.inner = undefined;
+        this.onclose?.('upstream HTTP connection closed');
+      }
+    };
+    this.inner = inner;
+    await inner.start();
+  }
+}
