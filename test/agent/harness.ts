@@ -1,0 +1,110 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { startAgent, type AgentPolicy, type RunningAgent } from '../../agent/agent.js';
+import { parseOptions } from '../../agent/config/options.js';
+
+// Node 20 has no global WebSocket; the SDK's WebSocket client transport expects one.
+globalThis.WebSocket ??= WebSocket as unknown as typeof globalThis.WebSocket;
+
+export const PROBE = ['node', 'test/fixtures/probe-server.mjs'];
+export const EVERYTHING = ['node', 'node_modules/@modelcontextprotocol/server-everything/dist/index.js', 'stdio'];
+
+/** Starts an agent in-process on a free loopback port. `args` are CLI flags (with `--` and a command). */
+export async function startTestAgent(args: string[], policy?: AgentPolicy, env: NodeJS.ProcessEnv = {}): Promise<RunningAgent> {
+  const options = parseOptions(['--port', '0', ...args], env);
+  const logger = pino({ level: process.env.AGENT_LOG_LEVEL ?? 'silent' });
+  const agent = await startAgent(options, logger, policy);
+  await waitFor(async () => (await fetch(agent.url.replace('/mcp', '/readyz'))).status === 200, 15_000);
+  return agent;
+}
+
+export type TransportKind = 'streamable-http' | 'sse' | 'websocket';
+
+export async function connectClient(
+  agent: RunningAgent,
+  kind: TransportKind = 'streamable-http',
+  capabilities: Record<string, unknown> = {},
+  headers?: Record<string, string>,
+): Promise<Client> {
+  const client = new Client({ name: `test-${kind}`, version: '1.0.0' }, { capabilities });
+  const base = agent.url.replace(/\/mcp$/, '');
+  const requestInit = headers ? { headers } : undefined;
+  const transport =
+    kind === 'sse'
+      ? new SSEClientTransport(new URL(`${base}/sse`), { requestInit, eventSourceInit: headers ? { fetch: (u, i) => fetch(u, { ...i, headers: { ...(i?.headers as object), ...headers } }) } : undefined })
+      : kind === 'websocket'
+        ? new WebSocketClientTransport(new URL(`${base.replace(/^http/, 'ws')}/ws`))
+        : new StreamableHTTPClientTransport(new URL(agent.url), { requestInit });
+  await client.connect(transport);
+  return client;
+}
+
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 50): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function textOf(result: unknown): string {
+  const content = (result as { content?: Array<{ text?: string }> }).content;
+  return content?.map((c) => c.text ?? '').join('') ?? '';
+}
+
+/** Raw streamable HTTP: a session opened with plain fetch, for cases the SDK client won't produce. */
+export class RawSession {
+  sessionId = '';
+  constructor(
+    readonly url: string,
+    readonly headers: Record<string, string> = {},
+  ) {}
+
+  static async open(url: string, headers: Record<string, string> = {}, protocolVersion = '2025-06-18'): Promise<RawSession> {
+    const s = new RawSession(url, headers);
+    const res = await s.post({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    if (res.status !== 200) throw new Error(`initialize failed: ${res.status} ${await res.text()}`);
+    s.sessionId = res.headers.get('mcp-session-id') ?? '';
+    await res.text();
+    await (await s.post({ jsonrpc: '2.0', method: 'notifications/initialized' })).text();
+    return s;
+  }
+
+  post(body: unknown, extra: Record<string, string> = {}): Promise<Response> {
+    return fetch(this.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...(this.sessionId ? { 'mcp-session-id': this.sessionId } : {}),
+        ...this.headers,
+        ...extra,
+      },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  }
+
+  async call(id: number | string, name: string, args: Record<string, unknown>): Promise<any> {
+    const res = await this.post({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+    return parseBody(res);
+  }
+}
+
+/** A JSON body, or the last `data:` message of an SSE body. */
+export async function parseBody(res: Response): Promise<any> {
+  const text = await res.text();
+  if ((res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+    const messages = text.split('\n').filter((l) => l.startsWith('data: ') && l.length > 6).map((l) => JSON.parse(l.slice(6)));
+    return messages[messages.length - 1];
+  }
+  return text ? JSON.parse(text) : undefined;
+}
