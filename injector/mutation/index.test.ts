@@ -233,7 +233,7 @@ describe('mutatePod: opt-in', () => {
   });
 
   it('force (reconciler) injects pod templates without the annotation', () => {
-    const template = { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'mcp', image: 'x', command: ['srv'] }] } };
+    const template: PodLike = { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'mcp', image: 'x', command: ['srv'] }] } };
     const r = injected(run(template, 'force'));
     expect(r.object.metadata!.annotations![ANNOTATION_INJECTED]).toContain('fifo');
     expect(applyPatch(template, r.patch)).toEqual(r.object);
