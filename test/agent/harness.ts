@@ -14,11 +14,11 @@ export const PROBE = ['node', 'test/fixtures/probe-server.mjs'];
 export const EVERYTHING = ['node', 'node_modules/@modelcontextprotocol/server-everything/dist/index.js', 'stdio'];
 
 /** Starts an agent in-process on a free loopback port. `args` are CLI flags (with `--` and a command). */
-export async function startTestAgent(args: string[], policy?: AgentPolicy, env: NodeJS.ProcessEnv = {}): Promise<RunningAgent> {
+export async function startTestAgent(args: string[], policy?: AgentPolicy, env: NodeJS.ProcessEnv = {}, waitReady = true): Promise<RunningAgent> {
   const options = parseOptions(['--port', '0', ...args], env);
   const logger = pino({ level: process.env.AGENT_LOG_LEVEL ?? 'silent' });
   const agent = await startAgent(options, logger, policy);
-  await waitFor(async () => (await fetch(agent.url.replace('/mcp', '/readyz'))).status === 200, 15_000);
+  if (waitReady) await waitFor(async () => (await fetch(agent.url.replace('/mcp', '/readyz'))).status === 200, 15_000);
   return agent;
 }
 
