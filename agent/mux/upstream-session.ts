@@ -583,5 +583,5 @@ function sinkChannel(session: ClientSession): ResponseChannel {
 
 function describeServer(result: Record<string, unknown>): string {
   const info = result.serverInfo as { name?: string; version?: string } | undefined;
-  return `${info?.name ?? 'server'} ${info?.version ?? ''} (protocol ${String(result.protocolVersion)})`.trim();
+  return [info?.name ?? 'server', info?.version, `(protocol ${String(result.protocolVersion)})`].filter(Boolean).join(' ');
 }
