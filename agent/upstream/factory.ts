@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AgentOptions } from '../config/options.js';
 import { HttpUpstream } from './http.js';
+import { PtyUpstream } from './pty.js';
 import { StdioUpstream } from './stdio.js';
 import type { UpstreamTransport } from './transport.js';
 
@@ -9,5 +10,6 @@ export function createUpstreamTransport(options: AgentOptions, logger: Logger): 
   if (options.upstream) return new HttpUpstream({ url: options.upstream, transport: options.upstreamTransport });
   const [command, ...args] = options.command;
   const serverLog = logger.child({ server: true });
+  if (options.tty) return new PtyUpstream({ command: command!, args, onOutputLine: (line) => serverLog.info({ output: line }) });
   return new StdioUpstream({ command: command!, args, onStderrLine: (line) => serverLog.info({ stderr: line }) });
 }

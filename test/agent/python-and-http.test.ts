@@ -70,3 +70,13 @@ describe('HTTP upstreams', () => {
     await outer.stop(1000);
   });
 });
+
+describe('--tty: a server on a pseudo-terminal', () => {
+  it('passes JSON-RPC through a raw, echo-free terminal', async () => {
+    const agent = await startTestAgent(['--tty', '--', ...PROBE]);
+    const client = await connectClient(agent);
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'on a tty' } }))).toBe('on a tty');
+    await client.close();
+    await agent.stop(1000);
+  });
+});
