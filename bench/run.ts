@@ -1,0 +1,529 @@
+// `npm run bench`: one table, one run, one echo server (bench/echo-server.mjs) behind every row.
+//
+//   direct stdio · agent shared · agent per-session · mcp-proxy · supergateway
+//   · 2026-07-28 rows (agent, mcp-proxy) · agent + OIDC + Cedar (10 / 200 policies) + tools filter
+//
+// at 1, 16 and 64 concurrent sessions, plus the agent's start-to-ready time and its RSS with
+// 1,000 idle sessions. Markdown to stdout, JSON to bench/results/latest.json. See docs/bench.md.
+//
+// Environment:
+//   BENCH_SECONDS   measured window per cell (default 3)
+//   BENCH_SESSIONS  comma list (default 1,16,64)
+//   BENCH_WARMUP    warm-up calls per cell (default 200)
+//   BENCH_ROWS      comma list of row ids to run (default all; ids in ROWS below)
+//   BENCH_MODERN    0 to leave out the 2026-07-28 rows (default: run them; a 400 marks them skipped)
+//   BENCH_EXTRAS    0 to skip start-to-ready and idle-session RSS
+//   BENCH_LOAD      child (default: generator in its own process) | inprocess
+//   BENCH_AGENT     path of the agent bundle (default dist/agent.js)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { agentPolicyConfig, startAuthFixture, type AuthFixture } from './auth.js';
+import { openIdleSessions, runLoad, type LoadResult, type LoadSpec } from './load.js';
+import { processTree, rssBytes, sumRss } from './proc.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const resultsDir = join(here, 'results');
+const logsDir = join(resultsDir, 'logs');
+const ECHO = join(here, 'echo-server.mjs');
+const AGENT = resolve(root, process.env.BENCH_AGENT ?? 'dist/agent.js');
+const MCP_PROXY = join(root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs');
+const SUPERGATEWAY = join(root, 'node_modules/supergateway/dist/index.js');
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const SESSIONS = (process.env.BENCH_SESSIONS ?? '1,16,64').split(',').map(Number).filter((n) => n > 0);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
+const ONLY = process.env.BENCH_ROWS ? new Set(process.env.BENCH_ROWS.split(',').map((s) => s.trim())) : undefined;
+const MODERN = process.env.BENCH_MODERN !== '0';
+const EXTRAS = process.env.BENCH_EXTRAS !== '0';
+const LOAD_MODE = process.env.BENCH_LOAD === 'inprocess' ? 'inprocess' : 'child';
+
+// ------------------------------------------------------------------ process bookkeeping
+
+const spawned = new Set<ChildProcess>();
+
+/** Kills a server's process group and anything in its tree that left the group. */
+function killTree(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  const pids = processTree([child.pid]);
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    /* group already gone */
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  spawned.delete(child);
+}
+
+function killAll(): void {
+  for (const child of [...spawned]) killTree(child);
+}
+
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    process.stderr.write(`\nbench: ${sig}, stopping every spawned process\n`);
+    killAll();
+    process.exit(130);
+  });
+}
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+  killAll();
+  process.exit(1);
+});
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function httpGet(url: string, timeoutMs = 1000): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+  });
+}
+
+interface Server {
+  child: ChildProcess;
+  pid: number;
+  url: string;
+  log: string;
+  /** ms from spawn to ready. */
+  readyMs: number;
+}
+
+function tail(file: string, lines = 8): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Spawns `args` under node in its own process group (stdout+stderr to a log file) and waits until
+ * `readyPath` answers (`readyStatus` 200 only, or any HTTP answer when undefined).
+ */
+async function startServer(name: string, args: string[], port: number, readyPath: string, strict: boolean, timeoutMs = 20_000): Promise<Server> {
+  mkdirSync(logsDir, { recursive: true });
+  const log = join(logsDir, `${name}.log`);
+  const fd = openSync(log, 'w');
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { cwd: root, detached: true, stdio: ['pipe', fd, fd] });
+  closeSync(fd);
+  spawned.add(child);
+  child.on('error', () => {});
+  let exited: string | undefined;
+  child.on('exit', (code, signal) => (exited = `exited (code ${code}, signal ${signal})`));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = t0 + timeoutMs;
+  for (;;) {
+    const status = await httpGet(base + readyPath, 500);
+    if (strict ? status === 200 : status > 0) break;
+    if (exited || performance.now() > deadline) {
+      killTree(child);
+      throw new Error(`${name} ${exited ?? `not ready in ${timeoutMs} ms`}${tail(log) ? `; log: ${tail(log)}` : ''}`);
+    }
+    await sleep(5);
+  }
+  return { child, pid: child.pid!, url: `${base}/mcp`, log, readyMs: performance.now() - t0 };
+}
+
+// ------------------------------------------------------------------ rows
+
+type Group = 'direct' | 'agent' | 'mcp-proxy' | 'supergateway';
+
+interface Row {
+  id: string;
+  label: string;
+  group: Group;
+  protocol: '2025' | 'modern';
+  /** Why the row cannot run at all (n/a), checked once. */
+  unavailable?: () => string | undefined;
+  /** Starts the server for one cell; undefined for direct stdio. */
+  start?: (cellName: string, sessions: number) => Promise<Server>;
+  headers?: () => Record<string, string>;
+  /** Initializes sessions at most this many at a time (servers that spawn a process per session). */
+  initConcurrency?: number;
+  /** The row the targets are checked on. */
+  targets?: boolean;
+}
+
+const agentMissing = () => (existsSync(AGENT) ? undefined : `${AGENT.replace(root + '/', '')} not built`);
+const echoCmd = [process.execPath, ECHO];
+
+function agentRow(id: string, label: string, mode: 'shared' | 'per-session', extra: Partial<Row> = {}, configFor?: (port: number) => Record<string, unknown>): Row {
+  return {
+    id,
+    label,
+    group: 'agent',
+    protocol: '2025',
+    unavailable: agentMissing,
+    start: async (cell, sessions) => {
+      const port = await freePort();
+      const args = [AGENT, '--port', String(port), '--session-mode', mode];
+      // per-session: let every session have its process (the default cap is 32), as supergateway does
+      if (mode === 'per-session') args.push('--max-processes', String(Math.max(32, sessions * 2)));
+      if (configFor) {
+        const file = join(resultsDir, `${cell}.config.json`);
+        writeFileSync(file, JSON.stringify(configFor(port), null, 2));
+        args.push('--config', file);
+      }
+      args.push('--', ...echoCmd);
+      return startServer(cell, args, port, '/readyz', true);
+    },
+    initConcurrency: mode === 'per-session' ? 8 : undefined,
+    ...extra,
+  };
+}
+
+let auth: AuthFixture | undefined;
+const policyRowsUnavailable = () =>
+  agentMissing() ??
+  (existsSync(join(root, 'api/agent-config.ts')) && existsSync(join(root, 'agent/policy')) ? undefined : 'policy pipeline (agent/policy) not present') ??
+  (auth ? undefined : 'auth fixture failed to start');
+
+function policyRow(policies: number): Row {
+  return agentRow(
+    `agent-cedar${policies}`,
+    `agent shared + OIDC JWT + Cedar (${policies} policies) + tools filter`,
+    'shared',
+    { unavailable: policyRowsUnavailable, headers: () => ({ authorization: `Bearer ${auth!.token}` }) },
+    (port) => agentPolicyConfig(auth!, policies, `http://127.0.0.1:${port}/mcp`),
+  );
+}
+
+const allRows: Row[] = [
+  { id: 'direct', label: 'direct stdio, SDK v1 client (baseline; N = N calls in flight on one process)', group: 'direct', protocol: '2025' },
+  { id: 'direct-raw', label: 'direct stdio, raw line-JSON client (ceiling: no client cost)', group: 'direct', protocol: '2025' },
+  agentRow('agent-shared', 'agent shared', 'shared', { targets: true }),
+  agentRow('agent-per-session', 'agent per-session', 'per-session'),
+  {
+    id: 'mcp-proxy',
+    label: 'mcp-proxy (stateful streamable HTTP)',
+    group: 'mcp-proxy',
+    protocol: '2025',
+    start: async (cell) => {
+      const port = await freePort();
+      return startServer(cell, [MCP_PROXY, '--host', '127.0.0.1', '--port', String(port), '--server', 'stream', '--', ...echoCmd], port, '/mcp', false);
+    },
+  },
+  {
+    id: 'supergateway',
+    label: 'supergateway --stateful (child per session)',
+    group: 'supergateway',
+    protocol: '2025',
+    initConcurrency: 8,
+    start: async (cell) => {
+      const port = await freePort();
+      const args = [SUPERGATEWAY, '--stdio', `${process.execPath} ${ECHO}`, '--outputTransport', 'streamableHttp', '--stateful'];
+      args.push('--port', String(port), '--logLevel', 'none', '--healthEndpoint', '/healthz');
+      return startServer(cell, args, port, '/healthz', true);
+    },
+  },
+  ...(MODERN
+    ? [
+        agentRow('agent-shared-modern', 'agent shared, 2026-07-28 stateless client', 'shared', { protocol: 'modern' }),
+        {
+          id: 'mcp-proxy-modern',
+          label: 'mcp-proxy, 2026-07-28 stateless client',
+          group: 'mcp-proxy',
+          protocol: 'modern',
+          start: async (cell) => {
+            const port = await freePort();
+            return startServer(cell, [MCP_PROXY, '--host', '127.0.0.1', '--port', String(port), '--server', 'stream', '--', ...echoCmd], port, '/mcp', false);
+          },
+        } as Row,
+      ]
+    : []),
+  policyRow(10),
+  policyRow(200),
+];
+const ROWS = allRows.filter((r) => !ONLY || ONLY.has(r.id));
+
+// ------------------------------------------------------------------ cells
+
+interface Cell extends Partial<Omit<LoadResult, 'status'>> {
+  row: string;
+  sessions: number;
+  status: LoadResult['status'] | 'n/a';
+  reason?: string;
+  serverStartMs?: number;
+}
+
+function runLoadChild(spec: LoadSpec): Promise<LoadResult> {
+  if (LOAD_MODE === 'inprocess') return runLoad(spec);
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'load.ts')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    spawned.add(child);
+    let result: LoadResult | undefined;
+    const watchdog = setTimeout(() => killTree(child), spec.hardTimeoutMs + 15_000);
+    child.on('message', (m: LoadResult) => (result = m));
+    child.on('exit', (code, signal) => {
+      clearTimeout(watchdog);
+      spawned.delete(child);
+      resolvePromise(result ?? ({ status: 'failed', reason: `load generator exited (code ${code}, signal ${signal}) without a result` } as LoadResult));
+    });
+    child.send(spec);
+  });
+}
+
+async function runCell(row: Row, sessions: number): Promise<Cell> {
+  const cellName = `${row.id}-${sessions}`;
+  const na = row.unavailable?.();
+  if (na) return { row: row.id, sessions, status: 'n/a', reason: na };
+  const hardTimeoutMs = 60_000 + SECONDS * 1000;
+  const base = { sessions, warmupCalls: WARMUP, warmupTimeoutMs: 10_000, seconds: SECONDS, hardTimeoutMs };
+  let server: Server | undefined;
+  try {
+    let spec: LoadSpec;
+    if (!row.start) {
+      spec = { ...base, kind: row.id === 'direct-raw' ? 'stdio' : 'stdio-sdk', command: echoCmd };
+    } else {
+      server = await row.start(cellName, sessions);
+      spec = { ...base, kind: 'http', url: server.url, protocol: row.protocol, headers: row.headers?.(), serverPids: [server.pid], initConcurrency: row.initConcurrency };
+    }
+    const result = await runLoadChild(spec);
+    return { ...result, row: row.id, sessions, serverStartMs: server?.readyMs };
+  } catch (err) {
+    return { row: row.id, sessions, status: 'failed', reason: (err as Error).message };
+  } finally {
+    if (server) killTree(server.child);
+  }
+}
+
+// ------------------------------------------------------------------ extras
+
+interface Extras {
+  startToReadyMs?: number[];
+  startToReadyMedianMs?: number;
+  idle?: { sessions: number; opened: number; agentRssBytes: number; treeRssBytes: number; firstError?: string };
+  reason?: string;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function runExtras(): Promise<Extras> {
+  const na = agentMissing();
+  if (na) return { reason: na };
+  const out: Extras = {};
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const port = await freePort();
+      const s = await startServer(`agent-ready-${i}`, [AGENT, '--port', String(port), '--', ...echoCmd], port, '/readyz', true);
+      times.push(s.readyMs);
+      killTree(s.child);
+      await sleep(100);
+    }
+    out.startToReadyMs = times;
+    out.startToReadyMedianMs = median(times);
+
+    const port = await freePort();
+    const s = await startServer('agent-idle-1000', [AGENT, '--port', String(port), '--', ...echoCmd], port, '/readyz', true);
+    try {
+      const opened = await openIdleSessions(s.url, 1000, 16);
+      await sleep(1000);
+      out.idle = {
+        sessions: 1000,
+        opened: opened.ok,
+        agentRssBytes: rssBytes(s.pid),
+        treeRssBytes: sumRss(processTree([s.pid])),
+        firstError: opened.firstError,
+      };
+    } finally {
+      killTree(s.child);
+    }
+  } catch (err) {
+    out.reason = (err as Error).message;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ report
+
+const fmtInt = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US'));
+const fmtMs = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n < 10 ? n.toFixed(2) : n.toFixed(1));
+const fmtMB = (b: number | undefined) => (b === undefined || !b ? '–' : (b / 1024 / 1024).toFixed(0));
+const fmtX = (r: number | undefined) => (r === undefined || !Number.isFinite(r) ? '–' : r >= 10 ? `${r.toFixed(1)}×` : `${r.toFixed(2)}×`);
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+
+interface Derived {
+  vsDirect?: number;
+  vsMcpProxy?: number;
+  vsSupergateway?: number;
+  targets: { name: string; value: string; pass: boolean }[];
+}
+
+function derive(cells: Cell[]): Map<Cell, Derived> {
+  const find = (id: string, n: number) => cells.find((c) => c.row === id && c.sessions === n && c.status === 'ok');
+  const out = new Map<Cell, Derived>();
+  for (const c of cells) {
+    const d: Derived = { targets: [] };
+    out.set(c, d);
+    if (c.status !== 'ok') continue;
+    const row = ROWS.find((r) => r.id === c.row)!;
+    const direct = find('direct', c.sessions);
+    if (direct && row.id !== 'direct' && row.id !== 'direct-raw') d.vsDirect = c.rps! / direct.rps!;
+    if (row.group === 'agent') {
+      const proxy = (row.protocol === 'modern' ? find('mcp-proxy-modern', c.sessions) : undefined) ?? find('mcp-proxy', c.sessions);
+      const sg = find('supergateway', c.sessions);
+      if (proxy) d.vsMcpProxy = c.rps! / proxy.rps!;
+      if (sg) d.vsSupergateway = c.rps! / sg.rps!;
+    }
+    if (row.targets && c.sessions === 16) {
+      if (d.vsDirect !== undefined) d.targets.push({ name: '≥70% direct', value: `${(d.vsDirect * 100).toFixed(0)}%`, pass: d.vsDirect >= 0.7 });
+      if (d.vsMcpProxy !== undefined) d.targets.push({ name: '≥4× mcp-proxy', value: fmtX(d.vsMcpProxy), pass: d.vsMcpProxy >= 4 });
+      if (d.vsSupergateway !== undefined) d.targets.push({ name: '≥8× supergateway', value: fmtX(d.vsSupergateway), pass: d.vsSupergateway >= 8 });
+      d.targets.push({ name: 'p99 ≤ 10 ms', value: `${fmtMs(c.latencyMs!.p99)} ms`, pass: c.latencyMs!.p99 <= 10 });
+    }
+    if (row.targets && c.sessions === 1 && direct) {
+      const delta = c.latencyMs!.p50 - direct.latencyMs!.p50;
+      d.targets.push({ name: 'p50 ≤ direct + 0.2 ms', value: `+${delta.toFixed(2)} ms`, pass: delta <= 0.2 });
+    }
+  }
+  return out;
+}
+
+function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): string {
+  const derived = derive(cells);
+  const lines: string[] = [];
+  lines.push(`### ome-mcp bench — ${meta.date} — ${meta.cpus} CPUs, load avg ${meta.loadavg}, ${SECONDS} s per cell, node ${process.version}, load generator: ${LOAD_MODE === 'child' ? 'separate process' : 'in process'}`);
+  lines.push('');
+  lines.push('| path | sessions | req/s | p50 ms | p99 ms | RSS MB (procs) | server CPU s | CPU µs/req | × direct | × mcp-proxy | × supergateway | errors | targets |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const row of ROWS) {
+    for (const n of SESSIONS) {
+      const c = cells.find((x) => x.row === row.id && x.sessions === n);
+      if (!c) continue;
+      if (c.status !== 'ok') {
+        const why = c.status === 'n/a' ? `n/a: ${c.reason}` : `${c.status}: ${(c.reason ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 160)}`;
+        lines.push(`| ${row.label} | ${n} | n/a | | | | | | | | | | ${why} |`);
+        continue;
+      }
+      const d = derived.get(c)!;
+      const targets = d.targets.map((t) => `${t.name}: ${t.value} ${verdict(t.pass)}`).join('; ');
+      const cpuPerReq = c.requests ? (c.serverCpuSeconds! / c.requests) * 1e6 : NaN;
+      lines.push(
+        `| ${row.label} | ${n} | ${fmtInt(c.rps)} | ${fmtMs(c.latencyMs!.p50)} | ${fmtMs(c.latencyMs!.p99)} | ${fmtMB(c.serverRssBytes)} (${c.serverProcesses}) | ${c.serverCpuSeconds!.toFixed(2)} | ${fmtInt(cpuPerReq)} | ${row.id === 'direct' ? '1.00×' : row.id === 'direct-raw' ? `(${fmtX(c.rps! / (cells.find((x) => x.row === 'direct' && x.sessions === n && x.status === 'ok')?.rps ?? NaN))})` : fmtX(d.vsDirect)} | ${fmtX(d.vsMcpProxy)} | ${fmtX(d.vsSupergateway)} | ${c.errors ?? 0} | ${targets} |`,
+      );
+    }
+  }
+  if (EXTRAS) {
+    if (extras.startToReadyMedianMs !== undefined) {
+      const m = extras.startToReadyMedianMs;
+      lines.push(`| agent start → /readyz 200 (median of 5: ${extras.startToReadyMs!.map((x) => x.toFixed(0)).join(', ')} ms) | – | | ${fmtMs(m)} | | | | | | | | | ≤ 300 ms: ${verdict(m <= 300)} |`);
+    }
+    if (extras.idle) {
+      const i = extras.idle;
+      const ok = i.opened === i.sessions;
+      lines.push(
+        `| agent shared, ${i.opened.toLocaleString('en-US')} idle sessions (agent process; tree incl. echo server ${fmtMB(i.treeRssBytes)} MB) | ${i.sessions} | | | | ${fmtMB(i.agentRssBytes)} | | | | | | ${i.sessions - i.opened} | ≤ 120 MB: ${verdict(ok && i.agentRssBytes <= 120 * 1024 * 1024)}${i.firstError ? `; first error: ${i.firstError.slice(0, 100)}` : ''} |`,
+      );
+    }
+    if (extras.reason) lines.push(`| agent start-to-ready / idle sessions | | n/a | | | | | | | | | | ${extras.reason.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 200)} |`);
+  }
+  lines.push('');
+  lines.push(
+    'RSS: summed VmRSS of the server-side process tree (for direct stdio: the echo server alone; the load generator is never counted), max over the window. ' +
+      'Server CPU s: utime+stime of that tree over the window. Ratios are req/s over the same column of the named row, same run. Targets are checked on the "agent shared" row.',
+  );
+  return lines.join('\n');
+}
+
+// ------------------------------------------------------------------ main
+
+function versionOf(pkg: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+async function main(): Promise<void> {
+  mkdirSync(logsDir, { recursive: true });
+  if (ROWS.some((r) => r.id.startsWith('agent-cedar'))) {
+    auth = await startAuthFixture().catch((err: Error) => {
+      process.stderr.write(`bench: auth fixture: ${err.message}\n`);
+      return undefined;
+    });
+  }
+  const meta = {
+    date: new Date().toISOString(),
+    cpus: os.cpus().length,
+    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+    node: process.version,
+    seconds: SECONDS,
+    warmupCalls: WARMUP,
+    loadGenerator: LOAD_MODE,
+    versions: { sdk: versionOf('@modelcontextprotocol/sdk'), 'mcp-proxy': versionOf('mcp-proxy'), supergateway: versionOf('supergateway') },
+  };
+  const cells: Cell[] = [];
+  // Interleave: every row at 1 session, then every row at 16, … so rows compared in a column ran
+  // close together in time (the machine's background load drifts).
+  for (const n of SESSIONS) {
+    for (const row of ROWS) {
+      process.stderr.write(`bench: ${row.id} × ${n} … `);
+      const c = await runCell(row, n);
+      cells.push(c);
+      process.stderr.write(
+        c.status === 'ok' ? `${fmtInt(c.rps)} req/s, p50 ${fmtMs(c.latencyMs!.p50)} ms, p99 ${fmtMs(c.latencyMs!.p99)} ms${c.errors ? `, ${c.errors} errors (${c.firstError})` : ''}\n` : `${c.status}: ${c.reason}\n`,
+      );
+      await sleep(200);
+    }
+  }
+  let extras: Extras = {};
+  if (EXTRAS) {
+    process.stderr.write('bench: agent start-to-ready and 1,000 idle sessions …\n');
+    extras = await runExtras();
+  }
+  const derived = derive(cells);
+  const table = report(cells, extras, meta);
+  process.stdout.write(table + '\n');
+  writeFileSync(
+    join(resultsDir, 'latest.json'),
+    JSON.stringify({ meta: { ...meta, finished: new Date().toISOString() }, rows: ROWS.map(({ id, label, group, protocol }) => ({ id, label, group, protocol })), cells: cells.map((c) => ({ ...c, derived: derived.get(c) })), extras, table }, null, 2) + '\n',
+  );
+  await auth?.close();
+  killAll();
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+    killAll();
+    process.exit(1);
+  },
+);
