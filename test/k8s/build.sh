@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the real Kubernetes control plane used by the `k8s` test project:
-# kube-apiserver and kube-controller-manager from k8s.io/kubernetes, etcd from
-# go.etcd.io/etcd/server/v3 (all through the module in test/k8s/go), and the
-# kwok controller (sigs.k8s.io/kwok, so Deployment pods become Running/Ready
-# without a kubelet).
+# kube-apiserver, kube-controller-manager and kube-scheduler from
+# k8s.io/kubernetes, etcd from go.etcd.io/etcd/server/v3 (all through the
+# module in test/k8s/go), and the kwok controller (sigs.k8s.io/kwok) with its
+# default "fast" stages, so Deployment pods become Running/Ready without a
+# kubelet.
 #
 # Idempotent: binaries go to a cache directory keyed by the pinned versions
 #   ${OME_MCP_CACHE:-$HOME/.cache/ome-mcp}/k8s/<versions>/
@@ -49,7 +50,7 @@ cache_root="${OME_MCP_CACHE:-$HOME/.cache/ome-mcp}/k8s"
 out="$cache_root/$key"
 bin_link="$here/bin"
 
-binaries=(kube-apiserver kube-controller-manager etcd)
+binaries=(kube-apiserver kube-controller-manager kube-scheduler etcd)
 [ "$build_kwok" = "0" ] || binaries+=(kwok)
 
 link_bin() {
@@ -62,6 +63,7 @@ complete() {
   [ -f "$out/.complete" ] || return 1
   local b
   for b in "${binaries[@]}"; do [ -x "$out/$b" ] || return 1; done
+  [ "$build_kwok" = "0" ] || [ -f "$out/kwok-stages.yaml" ] || return 1
 }
 
 if [ "${OME_MCP_K8S_FORCE:-0}" != "1" ] && complete; then
@@ -88,6 +90,7 @@ fi
 
 tmp="$(mktemp -d "$cache_root/.tmp-$key.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
 
 export CGO_ENABLED=0
 # Build with nice: the machines this runs on are small and shared.
@@ -105,12 +108,13 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 step_start=$SECONDS
-log "compiling kube-apiserver, kube-controller-manager, etcd (cold: tens of minutes on 2 cores)"
+log "compiling kube-apiserver, kube-controller-manager, kube-scheduler, etcd (cold: about 20 minutes on 2 cores)"
 (cd "$gomod_dir" && gobuild build -trimpath -ldflags="-s -w$version_ldflags" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler \
   ./etcd)
-log "compiled kube-apiserver, kube-controller-manager, etcd in $((SECONDS - step_start))s"
+log "compiled kube-apiserver, kube-controller-manager, kube-scheduler, etcd in $((SECONDS - step_start))s"
 
 if [ "$build_kwok" != "0" ]; then
   step_start=$SECONDS
@@ -118,6 +122,14 @@ if [ "$build_kwok" != "0" ]; then
   # kwok has no replace lines, so it installs straight from its own module.
   (cd "$tmp" && GOBIN="$tmp" GOFLAGS="${GOFLAGS:-} -trimpath" gobuild install -ldflags="-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION")
   log "compiled kwok in $((SECONDS - step_start))s"
+  # The kwok binary ships no stages; kwokctl normally passes its "fast" ones
+  # (kustomize/stage/fast in the kwok module). Same files, one config file.
+  kwok_src="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage"
+  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+           pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    [ -f "$kwok_src/$f" ] || die "kwok stage $f not found in $kwok_src"
+    printf -- '---\n'; cat "$kwok_src/$f"
+  done >"$tmp/kwok-stages.yaml"
 fi
 
 for b in "${binaries[@]}"; do [ -x "$tmp/$b" ] || die "missing $b after build"; done
