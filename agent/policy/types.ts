@@ -13,9 +13,6 @@ export interface Principal {
   readonly scopes: readonly string[];
   /** Epoch seconds. */
   readonly expiresAt?: number;
-  /** Group/role names (from `groups`, `roles`, `cognito:groups`), Cedar parents `THVGroup::"<name>"`. */
-  readonly groups: readonly string[];
-  readonly anonymous: boolean;
 }
 
 /**
@@ -50,8 +47,6 @@ export const ANONYMOUS: Principal = Object.freeze({
   sub: 'anonymous',
   claims: Object.freeze({}),
   scopes: Object.freeze([]) as readonly string[],
-  groups: Object.freeze([]) as readonly string[],
-  anonymous: true,
 });
 
 /** Rejections without per-request data are allocated once. */

@@ -29,7 +29,8 @@ export interface CompiledPolicy {
   readsArgs: boolean;
 }
 
-export interface CompiledPolicySet extends Required<Pick<CedarClaimOptions, 'groupEntityType'>>, CedarClaimOptions {
+export interface CompiledPolicySet extends Omit<CedarClaimOptions, 'groupEntityType'> {
+  groupEntityType: string;
   policies: CompiledPolicy[];
   /** Attribute names read anywhere (`x.attr`, `x has attr`); entity attributes are pruned to these. */
   attrNames: Set<string>;
@@ -96,6 +97,13 @@ function scopeOf(c: PolicyJson['action'] | PolicyJson['resource']): Scope {
     default:
       return { kind: 'all' };
   }
+}
+
+function scopeLiterals(c: object, out: Set<string>): void {
+  const o = c as { entity?: EntityUidJson; entities?: EntityUidJson[]; in?: { entity?: EntityUidJson } };
+  if (o.entity) out.add(keyOf(o.entity));
+  if (Array.isArray(o.entities)) for (const e of o.entities) out.add(keyOf(e));
+  if (o.in?.entity) out.add(keyOf(o.in.entity));
 }
 
 function keyOf(u: EntityUidJson): string {
@@ -195,7 +203,7 @@ export function compile(cedar: Cedar, src: LoadedSource): CompiledPolicySet {
     ids.add(id);
     const a: Analysis = { attrs: attrNames, contextWhole: false, readsArgs: false, literals };
     analyse(json.conditions, a);
-    analyse([json.principal, json.action, json.resource], { ...a, attrs: new Set() });
+    for (const c of [json.principal, json.action, json.resource]) scopeLiterals(c, literals);
     if (a.contextWhole) contextWhole = true;
     const action = scopeOf(json.action);
     if (action.kind === 'eq') namedActions.add(action.key);
