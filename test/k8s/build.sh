@@ -53,10 +53,14 @@ bin_link="$here/bin"
 binaries=(kube-apiserver kube-controller-manager kube-scheduler etcd)
 [ "$build_kwok" = "0" ] || binaries+=(kwok)
 
+# test/k8s/bin is a real directory of symlinks into the cache (a directory, so
+# the `/test/k8s/bin/` line of .gitignore matches it; a symlink would not be).
 link_bin() {
-  if [ -e "$bin_link" ] && [ ! -L "$bin_link" ]; then rm -rf "$bin_link"; fi
-  ln -sfn "$out" "$bin_link"
-  log "test/k8s/bin -> $out"
+  local f
+  rm -rf "$bin_link"
+  mkdir -p "$bin_link"
+  for f in "$out"/*; do ln -s "$f" "$bin_link/$(basename "$f")"; done
+  log "test/k8s/bin/ -> $out"
 }
 
 complete() {
