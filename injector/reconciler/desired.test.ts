@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest';
+import type { V1Container, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { parseAgentConfig } from '../../api/agent-config.js';
+import { AGENT_CONTAINER_NAME, ANNOTATION_INJECT, ANNOTATION_INJECTED, ANNOTATION_UPSTREAM_URL, MCP_CONTAINER_NAME } from '../../api/annotations.js';
+import { MCPServerSpec, type MCPServerSpec as Spec } from '../../api/v1beta1/mcpserver.js';
+import { Value } from 'typebox/value';
+import { agentPort, bridgeMode, buildAll, buildDeployment, buildNetworkPolicy, buildService, InjectionDenied, type BuildInput } from './desired.js';
+import { baseName, fit, selectorLabels } from './names.js';
+import { BUILTIN_PROFILES } from './resolve.js';
+
+const ref = { kind: 'MCPServer' as const, name: 'fs', namespace: 'tools' };
+const spec = (s: Partial<Spec>): Spec => Value.Default(MCPServerSpec, structuredClone({ image: 'mcp/fs:1', ...s })) as Spec;
+const input = (s: Partial<Spec>, extra: Partial<BuildInput> = {}): BuildInput => ({
+  ref,
+  spec: spec(s),
+  agentConfig: parseAgentConfig({ name: 'fs' }),
+  owner: { kind: 'MCPServer', name: 'fs', uid: 'u-1' },
+  injector: { agentImage: 'ghcr.io/ome/mcp-agent:test' },
+  ...extra,
+});
+const pod = (i: BuildInput) => buildDeployment(i).spec!.template;
+const container = (t: V1PodTemplateSpec, name: string): V1Container | undefined =>
+  [...(t.spec?.containers ?? []), ...(t.spec?.initContainers ?? [])].find((c) => c.name === name);
+
+describe('buildAll', () => {
+  it('builds SA, ConfigMap, RBAC (attach), Service, NetworkPolicy and Deployment, all owned and labelled', () => {
+    const objs = buildAll(input({}));
+    expect(objs.map((o) => o.kind)).toEqual(['ServiceAccount', 'ConfigMap', 'Role', 'RoleBinding', 'Service', 'NetworkPolicy', 'Deployment']);
+    for (const o of objs) {
+      expect(o.metadata?.namespace).toBe('tools');
+      expect(o.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'MCPServer', name: 'fs', uid: 'u-1', controller: true });
+      expect(o.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('ome-mcp');
+    }
+  });
+
+  it('skips the ServiceAccount when the spec names one', () => {
+    const objs = buildAll(input({ serviceAccount: 'mine' }));
+    expect(objs.some((o) => o.kind === 'ServiceAccount')).toBe(false);
+    expect(pod(input({ serviceAccount: 'mine' })).spec?.serviceAccountName).toBe('mine');
+  });
+
+  it('gives ClusterMCPServer objects no owner reference and a distinct name', () => {
+    const objs = buildAll({ ...input({}), ref: { kind: 'ClusterMCPServer', name: 'fs', namespace: 'ome' }, owner: undefined });
+    for (const o of objs) expect(o.metadata?.ownerReferences).toBeUndefined();
+    expect(objs.find((o) => o.kind === 'Deployment')?.metadata?.name).toBe('cmcp-fs');
+    expect(objs.find((o) => o.kind === 'Deployment')?.metadata?.labels?.['mcp.ome.io/clustermcpserver']).toBe('fs');
+  });
+
+  it('puts the agent config in the ConfigMap', () => {
+    const cm = buildAll(input({})).find((o) => o.kind === 'ConfigMap') as { data: Record<string, string> };
+    expect(JSON.parse(cm.data['agent.json']!)).toMatchObject({ name: 'fs', limits: { requestTimeout: '30s' } });
+  });
+});
+
+describe('Deployment', () => {
+  it('runs the server container from image/args/env/secrets with a restrictive security context', () => {
+    const t = pod(
+      input({
+        args: ['--root', '/data'],
+        env: [{ name: 'A', value: '1' }],
+        secrets: [{ name: 'db', key: 'url', targetEnvName: 'DATABASE_URL' }, { name: 'tok', key: 'TOKEN' }],
+        resources: { limits: { cpu: '500m' } },
+      }),
+    );
+    const c = container(t, MCP_CONTAINER_NAME)!;
+    expect(c.image).toBe('mcp/fs:1');
+    expect(c.env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'db', key: 'url' } } },
+      { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'tok', key: 'TOKEN' } } },
+    ]);
+    expect(c.resources).toEqual({ limits: { cpu: '500m' } });
+    expect(c.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(t.spec?.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  });
+
+  it('injects the agent with the shared mutation and marks the template injected', () => {
+    const t = pod(input({}));
+    expect(container(t, AGENT_CONTAINER_NAME)?.image).toBe('ghcr.io/ome/mcp-agent:test');
+    expect(t.metadata?.annotations?.[ANNOTATION_INJECT]).toBe('true');
+    expect(t.metadata?.annotations?.[ANNOTATION_INJECTED]).toBeDefined();
+  });
+
+  it('uses the fifo bridge when podTemplateSpec gives the command, attach otherwise', () => {
+    expect(bridgeMode(spec({}))).toBe('attach');
+    const s = { podTemplateSpec: { spec: { containers: [{ name: 'mcp', command: ['node', 'server.js'] }] } } } as Partial<Spec>;
+    expect(bridgeMode(spec(s))).toBe('fifo');
+    const c = container(pod(input(s)), MCP_CONTAINER_NAME)!;
+    expect(c.command?.slice(-2)).toEqual(['node', 'server.js']);
+    expect(buildAll(input(s)).some((o) => o.kind === 'Role')).toBe(false);
+  });
+
+  it('merges podTemplateSpec by container name and keeps the selector labels', () => {
+    const t = pod(
+      input({
+        podTemplateSpec: {
+          metadata: { labels: { team: 'a', 'app.kubernetes.io/instance': 'hijack' } },
+          spec: {
+            priorityClassName: 'high',
+            containers: [
+              { name: 'mcp', imagePullPolicy: 'Always', env: [{ name: 'X', value: 'y' }] },
+              { name: 'helper', image: 'busybox' },
+            ],
+          },
+        } as Spec['podTemplateSpec'],
+      }),
+    );
+    expect(t.metadata?.labels).toMatchObject({ team: 'a', ...selectorLabels(ref) });
+    expect(t.spec?.priorityClassName).toBe('high');
+    const mcp = container(t, 'mcp')!;
+    expect(mcp.image).toBe('mcp/fs:1');
+    expect(mcp.imagePullPolicy).toBe('Always');
+    expect(mcp.env).toEqual([{ name: 'X', value: 'y' }]);
+    expect(container(t, 'helper')?.image).toBe('busybox');
+  });
+
+  it('mounts permission-profile write paths as emptyDirs', () => {
+    const i = input({}, { permissions: { write: ['/tmp', '/var/out'] } });
+    const t = pod(i);
+    const mounts = container(t, 'mcp')!.volumeMounts!.filter((m) => m.name.startsWith('mcp-write-'));
+    expect(mounts.map((m) => m.mountPath)).toEqual(['/tmp', '/var/out']);
+    for (const m of mounts) expect(t.spec?.volumes?.find((v) => v.name === m.name)?.emptyDir).toEqual({});
+  });
+
+  it('carries replicas, tolerations, nodeSelector, affinity, volumes and volumeMounts', () => {
+    const d = buildDeployment(
+      input({
+        replicas: 3,
+        tolerations: [{ key: 'gpu', operator: 'Exists' }],
+        nodeSelector: { pool: 'tools' },
+        affinity: { nodeAffinity: {} },
+        volumes: [{ name: 'data', emptyDir: {} }],
+        volumeMounts: [{ name: 'data', mountPath: '/data' }],
+      }),
+    );
+    expect(d.spec?.replicas).toBe(3);
+    const ps = d.spec!.template.spec!;
+    expect(ps.tolerations).toEqual([{ key: 'gpu', operator: 'Exists' }]);
+    expect(ps.nodeSelector).toEqual({ pool: 'tools' });
+    expect(ps.affinity).toEqual({ nodeAffinity: {} });
+    expect(ps.volumes?.some((v) => v.name === 'data')).toBe(true);
+    expect(container(d.spec!.template, 'mcp')!.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });
+  });
+
+  it('Remote: agent-only pod whose upstream is the URL', () => {
+    const t = pod(input({ type: 'Remote', url: 'https://mcp.example.com/mcp', image: undefined }));
+    expect(t.spec?.containers?.map((c) => c.name)).toEqual([AGENT_CONTAINER_NAME]);
+    expect(t.metadata?.annotations?.[ANNOTATION_UPSTREAM_URL]).toBe('https://mcp.example.com/mcp');
+    expect(container(t, AGENT_CONTAINER_NAME)?.args).toContain('https://mcp.example.com/mcp');
+  });
+
+  it('HTTP transports: the agent fronts localhost:targetPort and moves off a clashing port', () => {
+    const s = spec({ transport: 'streamable-http' });
+    expect(agentPort(s)).toBe(8090);
+    const t = pod(input({ transport: 'streamable-http' }));
+    expect(t.metadata?.annotations?.[ANNOTATION_UPSTREAM_URL]).toBe('http://127.0.0.1:8080/mcp');
+    expect(buildService(input({ transport: 'streamable-http' })).spec?.ports?.[0]).toMatchObject({ port: 8080, targetPort: 8090 });
+    expect(agentPort(spec({ transport: 'sse', targetPort: 3000 }))).toBe(8080);
+  });
+
+  it('reports a template the mutation refuses as InjectionDenied', () => {
+    expect(() =>
+      buildDeployment(input({ podTemplateSpec: { spec: { containers: [{ name: 'mcp-agent', image: 'x' }] } } as Spec['podTemplateSpec'] })),
+    ).toThrow(InjectionDenied);
+  });
+});
+
+describe('Service', () => {
+  it('targets the agent port, exposes spec.port', () => {
+    const s = buildService(input({ port: 9000 }));
+    expect(s.metadata?.name).toBe('mcp-fs');
+    expect(s.spec?.ports).toEqual([{ name: 'mcp', port: 9000, targetPort: 9000, protocol: 'TCP', appProtocol: 'http' }]);
+    expect(s.spec?.selector).toEqual(selectorLabels(ref));
+  });
+});
+
+describe('NetworkPolicy', () => {
+  it('always limits ingress to the agent port; no profile leaves egress open', () => {
+    const np = buildNetworkPolicy(input({}));
+    expect(np.spec?.policyTypes).toEqual(['Ingress']);
+    expect(np.spec?.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+  });
+
+  it('builtin none: egress only DNS (and the API server when the agent needs it)', () => {
+    const np = buildNetworkPolicy(input({ podTemplateSpec: { spec: { containers: [{ name: 'mcp', command: ['x'] }] } } as Spec['podTemplateSpec'] }, { permissions: BUILTIN_PROFILES.none }));
+    expect(np.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(np.spec?.egress).toEqual([{ ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] }]);
+  });
+
+  it('builtin network: egress open', () => {
+    expect(buildNetworkPolicy(input({}, { permissions: BUILTIN_PROFILES.network })).spec?.policyTypes).toEqual(['Ingress']);
+  });
+
+  it('allowPort and IP/CIDR allowHost become egress rules', () => {
+    const np = buildNetworkPolicy(
+      input({}, { permissions: { network: { outbound: { allowHost: ['10.0.0.0/8', '192.168.1.5', 'db.internal'], allowPort: [5432] } } } }),
+    );
+    expect(np.spec?.egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }, { ipBlock: { cidr: '192.168.1.5/32' } }], ports: [{ protocol: 'TCP', port: 5432 }] });
+    expect(np.spec?.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 5432 }] });
+  });
+});
+
+describe('names', () => {
+  it('fits long names into 63 characters, uniquely', () => {
+    const long = 'x'.repeat(100);
+    const a = baseName({ kind: 'MCPServer', name: long });
+    expect(a.length).toBeLessThanOrEqual(63);
+    expect(a).not.toBe(baseName({ kind: 'MCPServer', name: `${long}y` }));
+    expect(fit('short', 63)).toBe('short');
+    expect(baseName({ kind: 'MCPServer', name: 'a.b' })).toBe('mcp-a-b');
+  });
+});

@@ -1,0 +1,333 @@
+// Desired objects for one server: pure functions from (server, resolved config, options) to the
+// Kubernetes objects the reconciler applies. No I/O here; unit-tested in desired.test.ts.
+import type {
+  V1ConfigMap,
+  V1Container,
+  V1Deployment,
+  V1EnvVar,
+  V1NetworkPolicy,
+  V1NetworkPolicyEgressRule,
+  V1PodTemplateSpec,
+  V1Role,
+  V1RoleBinding,
+  V1Service,
+  V1ServiceAccount,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import type { AgentConfig } from '../../api/agent-config.js';
+import {
+  AGENT_CONFIG_KEY,
+  ANNOTATION_BRIDGE,
+  ANNOTATION_CONFIG,
+  ANNOTATION_INJECT,
+  ANNOTATION_PORT,
+  ANNOTATION_TRANSPORT,
+  ANNOTATION_UPSTREAM_URL,
+  MCP_CONTAINER_NAME,
+  type BridgeMode,
+} from '../../api/annotations.js';
+import { API_VERSION, MCPSERVER_KIND, type MCPServerSpec, type PermissionProfileSpec } from '../../api/v1beta1/mcpserver.js';
+import { mutatePod, type InjectorSettings } from '../mutation/index.js';
+import { deepMerge } from './merge.js';
+import { baseName, commonLabels, configMapName, roleName, selectorLabels, serviceAccountName, shortHash, type ServerRef } from './names.js';
+import { UPSTREAM_PATH, upstreamTransport } from './resolve.js';
+
+/** Annotation on every generated object: hash of what was applied (skip no-op applies). */
+export const ANNOTATION_APPLIED_HASH = 'mcp.ome.io/applied-hash';
+/** Annotation on every generated object: name of the owning server (labels may be truncated). */
+export const ANNOTATION_OWNER = 'mcp.ome.io/owner';
+
+/** The webhook's pod mutation refused the generated template (a spec problem the user must fix). */
+export class InjectionDenied extends Error {}
+
+export interface Owner {
+  kind: string;
+  name: string;
+  uid: string;
+}
+
+export interface BuildInput {
+  ref: ServerRef;
+  /** Defaulted spec. */
+  spec: MCPServerSpec;
+  agentConfig: AgentConfig;
+  permissions?: PermissionProfileSpec;
+  /** Set for MCPServer (same namespace); ClusterMCPServer objects are tracked by labels. */
+  owner?: Owner;
+  /** Agent injection settings (image, resources) for the shared pod mutation. */
+  injector: InjectorSettings;
+}
+
+export type DesiredObject =
+  | V1ServiceAccount
+  | V1ConfigMap
+  | V1Deployment
+  | V1Service
+  | V1NetworkPolicy
+  | V1Role
+  | V1RoleBinding;
+
+/** Port of the agent: the spec's port, moved aside when an HTTP server listens on it already. */
+export function agentPort(spec: MCPServerSpec): number {
+  const port = spec.port ?? 8080;
+  if (spec.type !== 'Remote' && upstreamTransport(spec) !== 'stdio' && (spec.targetPort ?? 8080) === port) {
+    return port === 8090 ? 8091 : 8090;
+  }
+  return port;
+}
+
+/** How the agent reaches a Hosted stdio server: fifo when the command is known, else attach. */
+export function bridgeMode(spec: MCPServerSpec): BridgeMode | undefined {
+  if (spec.type === 'Remote' || upstreamTransport(spec) !== 'stdio') return undefined;
+  return userMcpContainer(spec)?.command?.length ? 'fifo' : 'attach';
+}
+
+function userMcpContainer(spec: MCPServerSpec): V1Container | undefined {
+  return spec.podTemplateSpec?.spec?.containers?.find((c) => c.name === MCP_CONTAINER_NAME);
+}
+
+/** Does the agent call the API server (cluster JWKS, attach)? Then it needs the SA token. */
+export function agentNeedsApi(input: Pick<BuildInput, 'spec' | 'agentConfig'>): boolean {
+  const o = input.agentConfig.oidcConfig;
+  return bridgeMode(input.spec) === 'attach' || (o?.type === 'kubernetes' && o.kubernetes?.useClusterAuth !== false);
+}
+
+function meta(input: BuildInput, name: string, extraAnnotations: Record<string, string> = {}) {
+  return {
+    name,
+    namespace: input.ref.namespace,
+    labels: commonLabels(input.ref),
+    annotations: { [ANNOTATION_OWNER]: input.ref.name, ...extraAnnotations },
+    ...(input.owner
+      ? {
+          ownerReferences: [
+            { apiVersion: API_VERSION, kind: input.owner.kind, name: input.owner.name, uid: input.owner.uid, controller: true, blockOwnerDeletion: true },
+          ],
+        }
+      : {}),
+  };
+}
+
+const writeVolumeName = (path: string) => `mcp-write-${shortHash(path, 10)}`;
+
+export function buildServiceAccount(input: BuildInput): V1ServiceAccount | undefined {
+  if (input.spec.serviceAccount) return undefined;
+  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(input, serviceAccountName(input.ref)), automountServiceAccountToken: false };
+}
+
+export function buildConfigMap(input: BuildInput): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta(input, configMapName(input.ref)),
+    data: { [AGENT_CONFIG_KEY]: JSON.stringify(input.agentConfig, null, 2) + '\n' },
+  };
+}
+
+function serverContainer(input: BuildInput): V1Container {
+  const { spec } = input;
+  const env: V1EnvVar[] = [
+    ...(spec.env ?? []).map((e) => structuredClone(e) as V1EnvVar),
+    ...(spec.secrets ?? []).map((s) => ({ name: s.targetEnvName ?? s.key, valueFrom: { secretKeyRef: { name: s.name, key: s.key } } })),
+  ];
+  const writes = input.permissions?.write ?? [];
+  const mounts: V1VolumeMount[] = [
+    ...(spec.volumeMounts ?? []).map((m) => structuredClone(m) as V1VolumeMount),
+    ...writes.map((p) => ({ name: writeVolumeName(p), mountPath: p })),
+  ];
+  const transport = upstreamTransport(spec);
+  const c: V1Container = {
+    name: MCP_CONTAINER_NAME,
+    image: spec.image,
+    ...(spec.args?.length ? { args: [...spec.args] } : {}),
+    ...(env.length ? { env } : {}),
+    ...(mounts.length ? { volumeMounts: mounts } : {}),
+    ...(spec.resources ? { resources: structuredClone(spec.resources) as V1Container['resources'] } : {}),
+    ...(transport !== 'stdio' ? { ports: [{ name: 'mcp-server', containerPort: spec.targetPort ?? 8080, protocol: 'TCP' }] } : {}),
+    ...(bridgeMode(spec) === 'attach' ? { stdin: true, stdinOnce: false, tty: false } : {}),
+    securityContext: {
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+    },
+  };
+  return c;
+}
+
+export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
+  const { spec, ref } = input;
+  const remote = spec.type === 'Remote';
+  const transport = upstreamTransport(spec);
+  const port = agentPort(spec);
+  const bridge = bridgeMode(spec);
+  const annotations: Record<string, string> = {
+    [ANNOTATION_INJECT]: 'true',
+    [ANNOTATION_PORT]: String(port),
+    [ANNOTATION_CONFIG]: configMapName(ref),
+    [ANNOTATION_TRANSPORT]: transport,
+  };
+  if (bridge) annotations[ANNOTATION_BRIDGE] = bridge;
+  if (remote) annotations[ANNOTATION_UPSTREAM_URL] = spec.url ?? '';
+  else if (transport !== 'stdio') annotations[ANNOTATION_UPSTREAM_URL] = `http://127.0.0.1:${spec.targetPort ?? 8080}${UPSTREAM_PATH[transport]}`;
+
+  const volumes: V1Volume[] = [
+    ...(remote ? [] : (spec.volumes ?? []).map((v) => structuredClone(v))),
+    ...(remote ? [] : (input.permissions?.write ?? []).map((p) => ({ name: writeVolumeName(p), emptyDir: {} }))),
+  ];
+  const generated: V1PodTemplateSpec = {
+    metadata: { labels: { ...commonLabels(ref) }, annotations },
+    spec: {
+      serviceAccountName: spec.serviceAccount ?? serviceAccountName(ref),
+      automountServiceAccountToken: agentNeedsApi(input),
+      enableServiceLinks: false,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        runAsGroup: 65532,
+        fsGroup: 65532,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      containers: remote ? [] : [serverContainer(input)],
+      ...(volumes.length ? { volumes } : {}),
+      ...(spec.tolerations?.length ? { tolerations: structuredClone(spec.tolerations) as NonNullable<V1PodTemplateSpec['spec']>['tolerations'] } : {}),
+      ...(spec.nodeSelector && Object.keys(spec.nodeSelector).length ? { nodeSelector: { ...spec.nodeSelector } } : {}),
+      ...(spec.affinity ? { affinity: structuredClone(spec.affinity) } : {}),
+    },
+  };
+  const template = spec.podTemplateSpec ? (deepMerge(generated, spec.podTemplateSpec) as V1PodTemplateSpec) : generated;
+  // The selector labels and the injection contract are not the user's to change.
+  template.metadata = {
+    ...template.metadata,
+    labels: { ...(template.metadata?.labels ?? {}), ...selectorLabels(ref) },
+    annotations: { ...(template.metadata?.annotations ?? {}), ...annotations },
+  };
+  // The same mutation the webhook applies to pods: the Deployment shows the agent, and the webhook
+  // leaves the pods alone (they carry the injected marker).
+  const r = mutatePod({ object: template, optIn: 'force', settings: input.injector });
+  if (!r.allowed) throw new InjectionDenied(r.reason);
+  return r.object;
+}
+
+export function buildDeployment(input: BuildInput): V1Deployment {
+  const { spec, ref } = input;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(input, baseName(ref)),
+    spec: {
+      replicas: spec.replicas ?? 1,
+      selector: { matchLabels: selectorLabels(ref) },
+      template: buildPodTemplate(input),
+    },
+  };
+}
+
+export function buildService(input: BuildInput): V1Service {
+  const { spec, ref } = input;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(input, baseName(ref)),
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(ref),
+      ports: [{ name: 'mcp', port: spec.port ?? 8080, targetPort: agentPort(spec), protocol: 'TCP', appProtocol: 'http' }],
+    },
+  };
+}
+
+/** Agent egress that must survive any profile: DNS, the API server / OIDC issuer (443, 6443), a Remote URL. */
+function agentEgress(input: BuildInput): V1NetworkPolicyEgressRule[] {
+  const rules: V1NetworkPolicyEgressRule[] = [{ ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] }];
+  const ports = new Set<number>();
+  if (input.agentConfig.oidcConfig || agentNeedsApi(input)) {
+    ports.add(443);
+    ports.add(6443);
+  }
+  if (input.spec.type === 'Remote' && input.spec.url) {
+    const u = new URL(input.spec.url);
+    ports.add(Number(u.port || (u.protocol === 'https:' ? 443 : 80)));
+  }
+  if (ports.size) rules.push({ ports: [...ports].sort((a, b) => a - b).map((port) => ({ protocol: 'TCP', port })) });
+  return rules;
+}
+
+const CIDR = /^(\d{1,3}(\.\d{1,3}){3})(\/\d{1,2})?$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*(\/\d{1,3})?$/;
+
+/**
+ * Ingress: only the agent port (nobody reaches the server around the agent).
+ * Egress: from permissionProfile.network.outbound — all when insecureAllowAll; else the listed
+ * ports to any address, and IP/CIDR hosts on those ports (NetworkPolicy cannot name DNS hosts, so
+ * host names narrow nothing: the agent's own checks and an egress proxy are the tools for that).
+ * No profile: egress is not restricted.
+ */
+export function buildNetworkPolicy(input: BuildInput): V1NetworkPolicy {
+  const { ref } = input;
+  const outbound = input.permissions?.network?.outbound;
+  const restrictEgress = input.permissions !== undefined && outbound?.insecureAllowAll !== true;
+  const egress: V1NetworkPolicyEgressRule[] = [];
+  if (restrictEgress) {
+    egress.push(...agentEgress(input));
+    const ports = (outbound?.allowPort ?? []).map((port) => ({ protocol: 'TCP', port }));
+    const blocks = (outbound?.allowHost ?? []).filter((h) => CIDR.test(h)).map((h) => ({ ipBlock: { cidr: h.includes('/') ? h : h.includes(':') ? `${h}/128` : `${h}/32` } }));
+    if (blocks.length) egress.push({ to: blocks, ...(ports.length ? { ports } : {}) });
+    if (ports.length && (outbound?.allowHost ?? []).some((h) => !CIDR.test(h))) egress.push({ ports });
+    if (ports.length && !(outbound?.allowHost ?? []).length) egress.push({ ports });
+  }
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(input, baseName(ref)),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(ref) },
+      policyTypes: restrictEgress ? ['Ingress', 'Egress'] : ['Ingress'],
+      ingress: [{ ports: [{ protocol: 'TCP', port: agentPort(input.spec) }] }],
+      ...(restrictEgress ? { egress } : {}),
+    },
+  };
+}
+
+/** attach bridge: the agent attaches to the server container of its own pod. */
+export function buildAttachRBAC(input: BuildInput): [V1Role, V1RoleBinding] | [] {
+  if (bridgeMode(input.spec) !== 'attach') return [];
+  const name = roleName(input.ref);
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta(input, name),
+      rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['pods/attach'], verbs: ['create', 'get'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta(input, name),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name: input.spec.serviceAccount ?? serviceAccountName(input.ref), namespace: input.ref.namespace }],
+    },
+  ];
+}
+
+/** Every object of the server, in apply order. */
+export function buildAll(input: BuildInput): DesiredObject[] {
+  const sa = buildServiceAccount(input);
+  return [
+    ...(sa ? [sa] : []),
+    buildConfigMap(input),
+    ...buildAttachRBAC(input),
+    buildService(input),
+    buildNetworkPolicy(input),
+    buildDeployment(input),
+  ];
+}
+
+export const OWNED_KINDS = ['ServiceAccount', 'ConfigMap', 'Role', 'RoleBinding', 'Service', 'NetworkPolicy', 'Deployment'] as const;
+export type OwnedKind = (typeof OWNED_KINDS)[number];
+
+export { MCPSERVER_KIND };

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import { Value } from 'typebox/value';
+import { MCPServerSpec, type MCPServerSpec as Spec } from '../../api/v1beta1/mcpserver.js';
+import { resolve, type Lookup } from './resolve.js';
+
+const ref = { kind: 'MCPServer' as const, name: 'db', namespace: 'ds' };
+const spec = (s: Partial<Spec>): Spec => Value.Default(MCPServerSpec, structuredClone({ image: 'x', ...s })) as Spec;
+
+function lookup(cms: Record<string, Record<string, string>> = {}, secrets: Record<string, Record<string, string>> = {}): Lookup {
+  return {
+    configMap: (ns, name) => (cms[`${ns}/${name}`] ? ({ metadata: { name, namespace: ns }, data: cms[`${ns}/${name}`] } as V1ConfigMap) : undefined),
+    secret: (ns, name) => (secrets[`${ns}/${name}`] ? ({ metadata: { name, namespace: ns }, data: secrets[`${ns}/${name}`] } as V1Secret) : undefined),
+  };
+}
+
+describe('resolve', () => {
+  it('produces an agent config with upstream, resource URL and the spec policy fields', async () => {
+    const r = await resolve(ref, spec({ toolsFilter: ['query'], capabilities: { tools: true }, oidcConfig: { type: 'kubernetes' } }), lookup());
+    expect(r.problems).toEqual([]);
+    expect(r.agentConfig).toMatchObject({
+      name: 'db',
+      namespace: 'ds',
+      upstream: { transport: 'stdio' },
+      resourceURL: 'http://mcp-db.ds.svc.cluster.local:8080/mcp',
+      toolsFilter: ['query'],
+      capabilities: { tools: true, resources: false, prompts: false },
+      oidcConfig: { type: 'kubernetes', kubernetes: { namespace: 'ds', issuer: 'https://kubernetes.default.svc' } },
+    });
+  });
+
+  it('reports missing Secrets and keys', async () => {
+    const s = spec({ secrets: [{ name: 'pg', key: 'url' }, { name: 'other', key: 'k' }] });
+    const r = await resolve(ref, s, lookup({}, { 'ds/pg': { user: 'eA==' } }));
+    expect(r.problems).toEqual(['spec.secrets[0]: Secret ds/pg has no key "url"', 'spec.secrets[1]: Secret ds/other not found']);
+    expect(r.agentConfig).toBeUndefined();
+  });
+
+  it('inlines ConfigMap OIDC and reports one without issuer', async () => {
+    const s = spec({ oidcConfig: { type: 'configMap', configMap: { name: 'oidc' } } });
+    const ok = await resolve(ref, s, lookup({ 'ds/oidc': { 'oidc.json': '{"issuer":"https://auth.example.com","audience":"a"}' } }));
+    expect(ok.agentConfig?.oidcConfig).toEqual({ type: 'inline', inline: { issuer: 'https://auth.example.com', audience: 'a', jwksAllowPrivateIP: false } });
+    const bad = await resolve(ref, s, lookup({ 'ds/oidc': { 'oidc.json': '{"audience":"a"}' } }));
+    expect(bad.problems).toEqual(['spec.oidcConfig.configMap(oidc).issuer: is required']);
+    const missing = await resolve(ref, s, lookup());
+    expect(missing.problems).toEqual(['spec.oidcConfig.configMap: ConfigMap ds/oidc not found']);
+    expect(missing.references).toContainEqual({ kind: 'ConfigMap', namespace: 'ds', name: 'oidc' });
+  });
+
+  it('parses Cedar policies and entities with cedar-wasm', async () => {
+    const good = await resolve(ref, spec({ authzConfig: { type: 'inline', inline: { policies: ['permit(principal, action, resource);'] } } }), lookup());
+    expect(good.problems).toEqual([]);
+    expect(good.agentConfig?.authzConfig).toEqual({ type: 'inline', inline: { policies: ['permit(principal, action, resource);'], entitiesJSON: '[]' } });
+    const bad = await resolve(ref, spec({ authzConfig: { type: 'inline', inline: { policies: ['permit(principal, action'], entitiesJSON: '[{"uid":{}}]' } } }), lookup());
+    expect(bad.problems[0]).toMatch(/^spec\.authzConfig\.inline\.policies\[0\]: invalid Cedar policy: /);
+    expect(bad.problems[1]).toMatch(/^spec\.authzConfig\.inline\.entitiesJSON: invalid Cedar entities: /);
+  });
+
+  it('reads Cedar from a ConfigMap', async () => {
+    const s = spec({ authzConfig: { type: 'configMap', configMap: { name: 'authz' } } });
+    const r = await resolve(ref, s, lookup({ 'ds/authz': { 'authz.json': JSON.stringify({ policies: ['forbid(principal, action, resource);'] }) } }));
+    expect(r.problems).toEqual([]);
+    expect(r.agentConfig?.authzConfig?.inline?.policies).toEqual(['forbid(principal, action, resource);']);
+  });
+
+  it('resolves permission profiles: builtin, inline and ConfigMap', async () => {
+    expect((await resolve(ref, spec({ permissionProfile: { type: 'builtin', name: 'none' } }), lookup())).permissions?.network?.outbound?.insecureAllowAll).toBe(false);
+    const cm = await resolve(
+      ref,
+      spec({ permissionProfile: { type: 'configMap', configMap: { name: 'perm', key: 'policy.json' } } }),
+      lookup({ 'ds/perm': { 'policy.json': '{"write":["/tmp"],"network":{"outbound":{"allowPort":[443]}}}' } }),
+    );
+    expect(cm.permissions).toMatchObject({ write: ['/tmp'], network: { outbound: { allowPort: [443], insecureAllowAll: false } } });
+    const bad = await resolve(ref, spec({ permissionProfile: { type: 'configMap', configMap: { name: 'perm' } } }), lookup({ 'ds/perm': { 'permissions.json': '{"write":"x"}' } }));
+    expect(bad.problems).toEqual(['spec.permissionProfile.configMap(perm).write: must be array']);
+  });
+
+  it('Remote: upstream is the URL, a stdio transport means streamable HTTP', async () => {
+    const r = await resolve(ref, spec({ type: 'Remote', url: 'https://crm.example.com/mcp', image: undefined }), lookup());
+    expect(r.agentConfig?.upstream).toEqual({ transport: 'streamable-http', url: 'https://crm.example.com/mcp' });
+  });
+
+  it('reports an inline OIDC issuer that is not https', async () => {
+    const r = await resolve(ref, spec({ oidcConfig: { type: 'inline', inline: { issuer: 'http://auth.example.com' } } }), lookup());
+    expect(r.problems).toEqual(['spec.oidcConfig.inline.issuer: must be an https URL']);
+  });
+});

@@ -1,0 +1,216 @@
+// Turns a (schema-valid) server spec into the inputs of the desired objects: the agent config with
+// every ConfigMap reference resolved and checked, the effective permission profile, and the
+// problems a user must fix (missing Secret/ConfigMap, unparsable Cedar, OIDC without issuer, ...).
+// Pure apart from the injected lookups, so it is unit-tested without an API server.
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from '../../api/agent-config.js';
+import {
+  InlineAuthzConfig,
+  InlineOIDCConfig,
+  PermissionProfileSpec,
+  type InlineAuthzConfig as InlineAuthz,
+  type InlineOIDCConfig as InlineOIDC,
+  type MCPServerSpec,
+  type OIDCConfigRef,
+  type PermissionProfileSpec as Permissions,
+} from '../../api/v1beta1/mcpserver.js';
+import { check, ValidationError } from '../../api/validate.js';
+import { serviceURL, type ServerRef } from './names.js';
+
+export interface Lookup {
+  configMap(namespace: string, name: string): Promise<V1ConfigMap | undefined> | V1ConfigMap | undefined;
+  secret(namespace: string, name: string): Promise<V1Secret | undefined> | V1Secret | undefined;
+}
+
+/** A ConfigMap or Secret the spec depends on (the reconciler re-runs when one changes). */
+export interface Reference {
+  kind: 'ConfigMap' | 'Secret';
+  namespace: string;
+  name: string;
+}
+
+export interface Resolved {
+  agentConfig?: AgentConfig;
+  /** Effective permission profile; undefined when the spec has none. */
+  permissions?: Permissions;
+  /** Human-readable problems (field path first); empty when the spec can be deployed. */
+  problems: string[];
+  references: Reference[];
+}
+
+/** Path suffix of the upstream URL per HTTP transport (the spec has no path field). */
+export const UPSTREAM_PATH: Record<'streamable-http' | 'sse', string> = { 'streamable-http': '/mcp', sse: '/sse' };
+
+export const BUILTIN_PROFILES: Record<'none' | 'network', Permissions> = {
+  none: { read: [], write: [], network: { outbound: { insecureAllowAll: false, allowHost: [], allowPort: [] } } },
+  network: { read: [], write: [], network: { outbound: { insecureAllowAll: true } } },
+};
+
+/** Remote servers always speak HTTP; a Remote `stdio` (the API default) means streamable HTTP. */
+export function upstreamTransport(spec: MCPServerSpec): 'stdio' | 'streamable-http' | 'sse' {
+  const t = spec.transport ?? 'stdio';
+  if (spec.type === 'Remote' && t === 'stdio') return 'streamable-http';
+  return t;
+}
+
+function cedarProblems(where: string, authz: InlineAuthz): string[] {
+  const out: string[] = [];
+  authz.policies.forEach((p, i) => {
+    const r = cedar.checkParsePolicySet({ staticPolicies: p });
+    if (r.type === 'failure') out.push(`${where}.policies[${i}]: invalid Cedar policy: ${r.errors.map((e) => e.message).join('; ')}`);
+  });
+  if (authz.entitiesJSON !== undefined) {
+    let entities: unknown;
+    try {
+      entities = JSON.parse(authz.entitiesJSON);
+    } catch (e) {
+      out.push(`${where}.entitiesJSON: invalid JSON: ${(e as Error).message}`);
+      return out;
+    }
+    const r = cedar.checkParseEntities({ entities: entities as cedar.EntitiesParsingCall['entities'] });
+    if (r.type === 'failure') out.push(`${where}.entitiesJSON: invalid Cedar entities: ${r.errors.map((e) => e.message).join('; ')}`);
+  }
+  return out;
+}
+
+async function configMapJSON(
+  lookup: Lookup,
+  refs: Reference[],
+  problems: string[],
+  where: string,
+  namespace: string,
+  name: string,
+  key: string,
+): Promise<unknown> {
+  refs.push({ kind: 'ConfigMap', namespace, name });
+  const cm = await lookup.configMap(namespace, name);
+  if (!cm) {
+    problems.push(`${where}: ConfigMap ${namespace}/${name} not found`);
+    return undefined;
+  }
+  const text = cm.data?.[key];
+  if (text === undefined) {
+    problems.push(`${where}: ConfigMap ${namespace}/${name} has no key ${JSON.stringify(key)}`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    problems.push(`${where}: ConfigMap ${namespace}/${name} key ${key}: invalid JSON: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+function validated<T>(schema: Parameters<typeof check>[0], value: unknown, where: string, problems: string[]): T | undefined {
+  const { value: v, issues } = check<T>(schema, value);
+  if (issues.length) {
+    for (const i of issues) problems.push(`${where}${i.path ? `.${i.path}` : ''}: ${i.message}`);
+    return undefined;
+  }
+  return v;
+}
+
+async function secretKey(lookup: Lookup, refs: Reference[], problems: string[], where: string, ns: string, name: string, key: string) {
+  refs.push({ kind: 'Secret', namespace: ns, name });
+  const s = await lookup.secret(ns, name);
+  if (!s) problems.push(`${where}: Secret ${ns}/${name} not found`);
+  else if (s.data?.[key] === undefined && s.stringData?.[key] === undefined) problems.push(`${where}: Secret ${ns}/${name} has no key ${JSON.stringify(key)}`);
+}
+
+/**
+ * Resolves `spec` (already defaulted) of the server `ref` into an agent config. ConfigMap-based OIDC
+ * and authorization are inlined, so the agent needs no API access for its policy and a change of
+ * the ConfigMap reaches the agent through the reconciler (which watches ConfigMaps).
+ */
+export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Lookup, opts: { clusterDomain?: string } = {}): Promise<Resolved> {
+  const problems: string[] = [];
+  const references: Reference[] = [];
+  const ns = ref.namespace;
+
+  // --- secrets → env
+  for (const [i, s] of (spec.secrets ?? []).entries()) {
+    await secretKey(lookup, references, problems, `spec.secrets[${i}]`, ns, s.name, s.key);
+  }
+  for (const [i, e] of (spec.env ?? []).entries()) {
+    const r = e.valueFrom?.secretKeyRef;
+    if (r?.name && !r.optional) await secretKey(lookup, references, problems, `spec.env[${i}].valueFrom.secretKeyRef`, ns, r.name, r.key);
+  }
+
+  // --- OIDC
+  let oidc: OIDCConfigRef | undefined;
+  if (spec.oidcConfig) {
+    const o = spec.oidcConfig;
+    if (o.type === 'configMap' && o.configMap) {
+      const raw = await configMapJSON(lookup, references, problems, 'spec.oidcConfig.configMap', ns, o.configMap.name, o.configMap.key ?? 'oidc.json');
+      const inline = raw === undefined ? undefined : validated<InlineOIDC>(InlineOIDCConfig, raw, `spec.oidcConfig.configMap(${o.configMap.name})`, problems);
+      if (inline) oidc = { type: 'inline', ...(o.resourceURL ? { resourceURL: o.resourceURL } : {}), inline };
+    } else if (o.type === 'kubernetes') {
+      oidc = { ...o, kubernetes: { namespace: ns, ...(o.kubernetes ?? {}) } };
+    } else {
+      oidc = o;
+    }
+    const inline = oidc?.inline;
+    if (inline?.clientSecretRef) {
+      await secretKey(lookup, references, problems, 'spec.oidcConfig.inline.clientSecretRef', ns, inline.clientSecretRef.name, inline.clientSecretRef.key);
+    }
+  }
+
+  // --- Cedar
+  let authz: InlineAuthz | undefined;
+  if (spec.authzConfig) {
+    const a = spec.authzConfig;
+    if (a.type === 'configMap' && a.configMap) {
+      const raw = await configMapJSON(lookup, references, problems, 'spec.authzConfig.configMap', ns, a.configMap.name, a.configMap.key ?? 'authz.json');
+      authz = raw === undefined ? undefined : validated<InlineAuthz>(InlineAuthzConfig, raw, `spec.authzConfig.configMap(${a.configMap.name})`, problems);
+      if (authz) problems.push(...cedarProblems(`spec.authzConfig.configMap(${a.configMap.name})`, authz));
+    } else if (a.inline) {
+      authz = a.inline;
+      problems.push(...cedarProblems('spec.authzConfig.inline', authz));
+    }
+  }
+
+  // --- permission profile
+  let permissions: Permissions | undefined;
+  const pp = spec.permissionProfile;
+  if (pp) {
+    if (pp.type === 'builtin' && pp.name) permissions = BUILTIN_PROFILES[pp.name];
+    else if (pp.type === 'inline') permissions = pp.inline;
+    else if (pp.type === 'configMap' && pp.configMap) {
+      const raw = await configMapJSON(lookup, references, problems, 'spec.permissionProfile.configMap', ns, pp.configMap.name, pp.configMap.key ?? 'permissions.json');
+      permissions = raw === undefined ? undefined : validated<Permissions>(PermissionProfileSpec, raw, `spec.permissionProfile.configMap(${pp.configMap.name})`, problems);
+    }
+  }
+  for (const [i, w] of (permissions?.write ?? []).entries()) {
+    if (!w.startsWith('/')) problems.push(`spec.permissionProfile.write[${i}]: ${JSON.stringify(w)} is not an absolute path`);
+  }
+
+  // --- agent config
+  const transport = upstreamTransport(spec);
+  const port = spec.port ?? 8080;
+  const upstream =
+    spec.type === 'Remote'
+      ? { transport, url: spec.url }
+      : transport === 'stdio'
+        ? { transport }
+        : { transport, url: `http://127.0.0.1:${spec.targetPort ?? 8080}${UPSTREAM_PATH[transport]}` };
+  const input: AgentConfigInput = {
+    name: ref.name,
+    namespace: ns,
+    upstream,
+    resourceURL: oidc?.resourceURL ?? serviceURL(ref, port, opts.clusterDomain),
+    ...(oidc ? { oidcConfig: oidc } : {}),
+    ...(authz ? { authzConfig: { type: 'inline', inline: authz } } : {}),
+    ...(spec.toolsFilter?.length ? { toolsFilter: spec.toolsFilter } : {}),
+    ...(spec.capabilities ? { capabilities: spec.capabilities } : {}),
+  };
+  let agentConfig: AgentConfig | undefined;
+  try {
+    agentConfig = parseAgentConfig(input);
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    // Paths of the agent config mirror the spec's (oidcConfig.*, authzConfig.*, toolsFilter).
+    for (const i of e.issues) problems.push(`${i.path.startsWith('upstream') || i.path === 'resourceURL' ? i.path : `spec.${i.path}`}: ${i.message}`);
+  }
+  return { agentConfig: problems.length ? undefined : agentConfig, permissions, problems: [...new Set(problems)], references };
+}

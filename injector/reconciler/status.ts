@@ -1,0 +1,143 @@
+// Status derivation: a pure function of the server, the config verdict and the Deployment's real
+// status. Transition times are kept when a condition's status does not change, so re-running it
+// writes nothing new (status writes are skipped when equal).
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { Condition } from '../../api/v1beta1/core.js';
+import type { MCPServerPhase, MCPServerStatus } from '../../api/v1beta1/mcpserver.js';
+
+export const CONDITION_READY = 'Ready';
+export const CONDITION_CONFIG_VALID = 'ConfigValid';
+export const CONDITION_DEPLOYMENT_AVAILABLE = 'DeploymentAvailable';
+
+export interface StatusInput {
+  generation: number;
+  deleting: boolean;
+  /** Problems that keep the config from being deployed; empty when valid. */
+  problems: string[];
+  /** Reason for ConfigValid=False (InvalidConfig, ApplyRejected, …). */
+  problemReason?: string;
+  deployment?: V1Deployment;
+  desiredReplicas: number;
+  url: string;
+  previous?: MCPServerStatus;
+  now: Date;
+}
+
+type CondStatus = 'True' | 'False' | 'Unknown';
+
+function cond(prev: Condition[] | undefined, type: string, status: CondStatus, reason: string, message: string, generation: number, now: Date): Condition {
+  const old = prev?.find((c) => c.type === type);
+  return {
+    type,
+    status,
+    reason,
+    message: message.slice(0, 32768),
+    observedGeneration: generation,
+    lastTransitionTime: old && old.status === status ? old.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  };
+}
+
+interface DeploymentView {
+  phase: MCPServerPhase;
+  available: CondStatus;
+  availableReason: string;
+  message: string;
+  replicas: number;
+  ready: number;
+}
+
+export function viewDeployment(d: V1Deployment | undefined, desired: number, previousPhase?: MCPServerPhase): DeploymentView {
+  if (!d) return { phase: 'Pending', available: 'False', availableReason: 'DeploymentNotFound', message: 'waiting for the Deployment to be created', replicas: 0, ready: 0 };
+  const st = d.status ?? {};
+  const replicas = st.replicas ?? 0;
+  const ready = st.readyReplicas ?? 0;
+  const available = st.availableReplicas ?? 0;
+  const updated = st.updatedReplicas ?? 0;
+  const conds = st.conditions ?? [];
+  const progressing = conds.find((c) => c.type === 'Progressing');
+  const availCond = conds.find((c) => c.type === 'Available');
+  const failure = conds.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  const availStatus: CondStatus = availCond ? (availCond.status as CondStatus) : 'Unknown';
+  const availReason = availCond?.reason ?? 'Unknown';
+  const base = { available: availStatus, availableReason: availReason, replicas, ready };
+  const observed = (st.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+
+  if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
+    return { ...base, phase: 'Failed', message: progressing.message ?? 'Deployment exceeded its progress deadline' };
+  }
+  if (failure) return { ...base, phase: 'Failed', message: failure.message ?? 'replica failure' };
+  if (desired === 0) {
+    return { ...base, phase: replicas === 0 ? 'Pending' : 'Updating', message: replicas === 0 ? 'scaled to 0 replicas' : 'scaling down to 0' };
+  }
+  const rolledOut = observed && updated >= desired && replicas <= desired;
+  if (rolledOut && available >= desired) return { ...base, phase: 'Running', message: `${ready}/${desired} replicas ready` };
+  const wasUp = previousPhase === 'Running' || previousPhase === 'Updating';
+  if (available > 0 && (wasUp || !rolledOut)) return { ...base, phase: 'Updating', message: `rolling out: ${updated}/${desired} updated, ${available} available` };
+  return { ...base, phase: 'Starting', message: `${ready}/${desired} replicas ready` };
+}
+
+export function deriveStatus(input: StatusInput): MCPServerStatus {
+  const prevConds = input.previous?.conditions;
+  const g = input.generation;
+  const dv = viewDeployment(input.deployment, input.desiredReplicas, input.previous?.phase);
+  const invalid = input.problems.length > 0;
+  let phase: MCPServerPhase;
+  let message: string;
+  if (input.deleting) {
+    phase = 'Terminating';
+    message = 'deleting';
+  } else if (invalid) {
+    phase = 'Failed';
+    message = input.problems.join('; ');
+  } else {
+    phase = dv.phase;
+    message = dv.message;
+  }
+  const conditions: Condition[] = [
+    cond(
+      prevConds,
+      CONDITION_READY,
+      !input.deleting && !invalid && phase === 'Running' ? 'True' : 'False',
+      input.deleting ? 'Terminating' : invalid ? (input.problemReason ?? 'InvalidConfig') : phase === 'Running' ? 'Running' : phase,
+      message,
+      g,
+      input.now,
+    ),
+    cond(
+      prevConds,
+      CONDITION_CONFIG_VALID,
+      invalid ? 'False' : 'True',
+      invalid ? (input.problemReason ?? 'InvalidConfig') : 'Valid',
+      invalid ? input.problems.join('; ') : 'configuration resolved and valid',
+      g,
+      input.now,
+    ),
+    cond(
+      prevConds,
+      CONDITION_DEPLOYMENT_AVAILABLE,
+      input.deployment ? dv.available : 'False',
+      input.deployment ? dv.availableReason : 'DeploymentNotFound',
+      input.deployment ? `${dv.ready}/${input.desiredReplicas} replicas ready` : 'the Deployment does not exist',
+      g,
+      input.now,
+    ),
+  ];
+  const status: MCPServerStatus = {
+    phase,
+    message,
+    url: input.url,
+    observedGeneration: g,
+    replicas: dv.replicas,
+    readyReplicas: dv.ready,
+    conditions,
+  };
+  status.lastUpdateTime = statusEqual(status, input.previous) && input.previous?.lastUpdateTime ? input.previous.lastUpdateTime : input.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return status;
+}
+
+/** Equal apart from lastUpdateTime (transition times are already carried over). */
+export function statusEqual(a: MCPServerStatus | undefined, b: MCPServerStatus | undefined): boolean {
+  if (!a || !b) return a === b;
+  const strip = (s: MCPServerStatus) => JSON.stringify({ ...s, lastUpdateTime: undefined, conditions: [...(s.conditions ?? [])].sort((x, y) => x.type.localeCompare(y.type)) });
+  return strip(a) === strip(b);
+}
