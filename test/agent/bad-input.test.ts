@@ -43,6 +43,19 @@ describe('bad input gets a clear error and leaves other sessions alone', () => {
     expect(res.status).toBe(413);
   });
 
+  it('oversized chunked body (no Content-Length) → 413', async () => {
+    const status = await new Promise<number>((resolve) => {
+      const req = request({ host: '127.0.0.1', port: agent.port, path: '/mcp', method: 'POST', headers: { ...HEADERS, 'mcp-session-id': bystander.sessionId } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => resolve(-1));
+      for (let i = 0; i < 20; i++) req.write('x'.repeat(8192));
+      req.end();
+    });
+    expect(status).toBe(413);
+  });
+
   it('unknown session → 404, missing session → 400', async () => {
     const res = await post('{"jsonrpc":"2.0","id":1,"method":"tools/list"}', { ...HEADERS, 'mcp-session-id': 'nope' });
     expect(res.status).toBe(404);
