@@ -11,6 +11,7 @@ import { EventLog, ResumableStream, SSE_HEADERS, sseBody } from './sse.js';
 
 /** Per-session state of the streamable HTTP transport. */
 interface HttpSessionState {
+  session: ClientSession;
   log: EventLog;
   /** The standalone GET stream for server-initiated messages. */
   getStream: ResumableStream | undefined;
@@ -35,14 +36,18 @@ export type RevisionHandler = (c: Context, caller: CallerIdentity) => Promise<Re
 export function mountStreamableHttp(app: Hono, path: string, ctx: DownstreamContext, modern?: { isModern(c: Context): boolean; handle: RevisionHandler }): void {
   const states = new Map<string, HttpSessionState>();
   const keepalive = setInterval(() => {
-    for (const state of states.values()) state.getStream?.raw(': keepalive\n\n');
+    for (const state of states.values()) {
+      if (!state.getStream?.connected) continue;
+      state.getStream.raw(': keepalive\n\n');
+      state.session.touch(); // a client listening on its stream is not idle
+    }
   }, KEEPALIVE_MS);
   keepalive.unref();
 
   const stateOf = (session: ClientSession): HttpSessionState => {
     let state = states.get(session.id);
     if (state === undefined) {
-      state = { log: new EventLog(ctx.eventBufferSize), getStream: undefined, postStreams: new Map() };
+      state = { session, log: new EventLog(ctx.eventBufferSize), getStream: undefined, postStreams: new Map() };
       states.set(session.id, state);
       ctx.gateway.onSessionEnd(session, () => {
         states.delete(session.id);

@@ -217,7 +217,8 @@ export class Gateway {
   private reapIdle(): void {
     const cutoff = Date.now() - this.options.sessionIdleTimeoutMs;
     for (const { session, upstream } of [...this.entries.values()]) {
-      if (session.lastActivity < cutoff && upstream.inFlight === 0) {
+      // Connection-bound sessions (WebSocket, legacy SSE) end when their connection closes.
+      if (session.streamChannel === undefined && session.lastActivity < cutoff && upstream.inFlight === 0) {
         this.options.logger.info({ session: session.id }, 'session idle; ended');
         this.end(session);
       }

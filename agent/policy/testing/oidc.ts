@@ -1,0 +1,111 @@
+// Test fixture: a real OpenID provider (oidc-provider) on 127.0.0.1 that issues signed JWT access
+// tokens (client_credentials with resource indicators) and opaque ones (introspection), plus the
+// private key so tests can forge the tokens an attacker would send. Test-only.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import Provider from 'oidc-provider';
+
+export const RESOURCE = 'http://127.0.0.1:1/mcp';
+export const OTHER_RESOURCE = 'http://127.0.0.1:2/other';
+export const OPAQUE_RESOURCE = 'http://127.0.0.1:3/opaque';
+export const CLIENT_ID = 'agent-test';
+export const CLIENT_SECRET = 'agent-test-secret-0123456789abcdef';
+
+export interface TestIdP {
+  issuer: string;
+  jwksURL: string;
+  introspectionURL: string;
+  /** JWKS requests served so far. */
+  jwksFetches(): number;
+  /** Authorization header of the last JWKS request. */
+  lastJwksAuthorization(): string | undefined;
+  /** A real access token from the token endpoint (client_credentials). */
+  clientCredentialsToken(opts?: { resource?: string; scope?: string }): Promise<string>;
+  /** A token signed with the provider's own key (kid k1), with any claims. */
+  sign(claims: JWTPayload, header?: { kid?: string; alg?: string }): Promise<string>;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+  close(): Promise<void>;
+}
+
+export async function startTestIdP(): Promise<TestIdP> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const privateJwk = { ...(await exportJWK(privateKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const publicJwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+
+  let fetches = 0;
+  let lastAuth: string | undefined;
+  const server: Server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const issuer = `http://127.0.0.1:${port}`;
+
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+        scope: 'tools:call tools:read',
+      },
+    ],
+    jwks: { keys: [privateJwk] },
+    scopes: ['tools:call', 'tools:read'],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: async () => true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => RESOURCE,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx: unknown, resource: string) => ({
+          scope: 'tools:call tools:read',
+          audience: resource,
+          accessTokenTTL: 300,
+          accessTokenFormat: resource === OPAQUE_RESOURCE ? 'opaque' : 'jwt',
+          ...(resource === OPAQUE_RESOURCE ? {} : { jwt: { sign: { alg: 'RS256' } } }),
+        }),
+      },
+    },
+  } as never);
+  const cb = provider.callback();
+  server.on('request', (req, res) => {
+    if (req.url?.startsWith('/jwks')) {
+      fetches++;
+      lastAuth = req.headers.authorization;
+    }
+    cb(req, res);
+  });
+
+  return {
+    issuer,
+    jwksURL: `${issuer}/jwks`,
+    introspectionURL: `${issuer}/token/introspection`,
+    jwksFetches: () => fetches,
+    lastJwksAuthorization: () => lastAuth,
+    privateKey,
+    publicJwk,
+    async clientCredentialsToken(opts = {}) {
+      const body = new URLSearchParams({ grant_type: 'client_credentials', resource: opts.resource ?? RESOURCE, scope: opts.scope ?? 'tools:call tools:read' });
+      const res = await fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}` },
+        body,
+      });
+      const json = (await res.json()) as { access_token?: string; error?: string; error_description?: string };
+      if (!json.access_token) throw new Error(`token endpoint: ${json.error} ${json.error_description}`);
+      return json.access_token;
+    },
+    async sign(claims, header = {}) {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ iat: now, exp: now + 300, iss: issuer, aud: RESOURCE, sub: 'forged-user', ...claims })
+        .setProtectedHeader({ alg: header.alg ?? 'RS256', kid: header.kid ?? 'k1', typ: 'at+jwt' })
+        .sign(privateKey);
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
