@@ -55,6 +55,7 @@ export function mountLegacySse(app: Hono, ssePath: string, messagesPath: string,
     }
     const message = await readMessage(c, ctx);
     if (message instanceof Response) return message;
+    if (conn.session) conn.session.caller = caller;
     if (conn.session === undefined) {
       if (!isRequest(message) || message.method !== 'initialize') {
         return jsonRpcError(400, null, ErrorCode.InvalidRequest, 'the first message must be initialize');

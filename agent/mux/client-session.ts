@@ -15,6 +15,11 @@ export interface ClientCapabilities {
   [key: string]: unknown;
 }
 
+/** Who is calling, as far as the data path cares: a stable key binds sessions to their creator. */
+export interface CallerIdentity {
+  key: string;
+}
+
 /** One downstream MCP session, whatever transport carries it. */
 export class ClientSession {
   /** Resource URIs this session subscribed to (the upstream subscription is reference-counted). */
@@ -28,15 +33,20 @@ export class ClientSession {
   /** Where unsolicited server messages go; undefined while no stream is open (messages are dropped). */
   sink: SessionSink | undefined;
 
+  readonly principalKey: string;
+
   constructor(
     readonly id: string,
-    readonly principalKey: string,
+    /** The verified identity of the latest request on this session (same key, possibly fresher claims). */
+    public caller: CallerIdentity,
     readonly protocolVersion: string,
     readonly capabilities: ClientCapabilities,
     readonly clientInfo: unknown,
     /** The channel for server messages when the transport has one stream per session (WebSocket, legacy SSE). */
     readonly streamChannel?: ResponseChannel,
-  ) {}
+  ) {
+    this.principalKey = caller.key;
+  }
 
   touch(): void {
     this.lastActivity = Date.now();

@@ -12,13 +12,10 @@ import {
 } from '../protocol/jsonrpc.js';
 import { negotiateVersion } from '../protocol/versions.js';
 import type { ResponseChannel } from './channels.js';
-import { ClientSession, type ClientCapabilities } from './client-session.js';
+import { ClientSession, type CallerIdentity, type ClientCapabilities } from './client-session.js';
 import type { UpstreamSession } from './upstream-session.js';
 
-/** Who is calling, as far as the data path cares: a stable key binds sessions to their creator. */
-export interface CallerIdentity {
-  key: string;
-}
+export type { CallerIdentity } from './client-session.js';
 
 /** A refusal from the policy pipeline, in both HTTP and JSON-RPC terms. */
 export interface Denial {
@@ -111,7 +108,7 @@ export class Gateway {
     const version = negotiateVersion(params.protocolVersion);
     const session = new ClientSession(
       randomUUID(),
-      caller.key,
+      caller,
       version,
       (params.capabilities ?? {}) as ClientCapabilities,
       params.clientInfo,
@@ -134,10 +131,14 @@ export class Gateway {
     return { session, frame: JSON.stringify({ jsonrpc: '2.0', id: request.id, result }) };
   }
 
-  /** The session with this id, if it exists and belongs to this caller (else undefined → 404). */
+  /**
+   * The session with this id, if it exists and belongs to this caller (else undefined → 404:
+   * another principal's session id is indistinguishable from an unknown one).
+   */
   lookup(id: string, caller: CallerIdentity): ClientSession | undefined {
     const entry = this.entries.get(id);
     if (entry === undefined || entry.session.principalKey !== caller.key) return undefined;
+    entry.session.caller = caller;
     return entry.session;
   }
 
