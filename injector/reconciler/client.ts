@@ -61,6 +61,7 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  accept?: string;
   timeoutMs?: number;
 }
 
@@ -122,7 +123,7 @@ export class KubeClient {
           agent: this.agent,
           headers: {
             ...this.headers,
-            accept: 'application/json',
+            accept: opts.accept ?? 'application/json',
             ...(data ? { 'content-type': opts.contentType ?? 'application/json', 'content-length': String(data.length) } : {}),
           },
           timeout: opts.timeoutMs ?? 30_000,

@@ -63,6 +63,13 @@ describe('resolve', () => {
     expect(r.agentConfig?.authzConfig?.inline?.policies).toEqual(['forbid(principal, action, resource);']);
   });
 
+  it('reads Cedar text from a .cedar key', async () => {
+    const s = spec({ authzConfig: { type: 'configMap', configMap: { name: 'authz', key: 'policy.cedar' } } });
+    const r = await resolve(ref, s, lookup({ 'ds/authz': { 'policy.cedar': 'permit(principal, action, resource);\nforbid(principal, action, resource) when { false };' } }));
+    expect(r.problems).toEqual([]);
+    expect(r.agentConfig?.authzConfig?.inline?.policies).toHaveLength(1);
+  });
+
   it('resolves permission profiles: builtin, inline and ConfigMap', async () => {
     expect((await resolve(ref, spec({ permissionProfile: { type: 'builtin', name: 'none' } }), lookup())).permissions?.network?.outbound?.insecureAllowAll).toBe(false);
     const cm = await resolve(

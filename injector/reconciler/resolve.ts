@@ -94,6 +94,8 @@ async function configMapJSON(
     problems.push(`${where}: ConfigMap ${namespace}/${name} has no key ${JSON.stringify(key)}`);
     return undefined;
   }
+  // A `.cedar` key holds Cedar policy text, not JSON (as in OEP-0005's tenant example).
+  if (key.endsWith('.cedar')) return { policies: [text] };
   try {
     return JSON.parse(text);
   } catch (e) {

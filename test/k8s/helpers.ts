@@ -1,0 +1,72 @@
+// Shared helpers of the k8s test files (CRD install, polling, namespaces).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { KubeClient, isConflict } from '../../injector/reconciler/client.js';
+
+export const CRD_FILES = ['ome.io_mcpservers.yaml', 'ome.io_clustermcpservers.yaml'].map((f) =>
+  fileURLToPath(new URL(`../../manifests/crds/${f}`, import.meta.url)),
+);
+
+export function kubeConfigFrom(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a value that is not undefined/false; bounded by `timeoutMs`. */
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+      last = undefined;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Applies the generated CRDs and waits until both are Established. */
+export async function installCRDs(client: KubeClient): Promise<void> {
+  for (const file of CRD_FILES) {
+    const crd = parse(readFileSync(file, 'utf8')) as { metadata: { name: string } };
+    await client.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, {
+      query: { fieldManager: 'ome-mcp-tests', force: true },
+      body: crd,
+      contentType: 'application/apply-patch+yaml',
+    });
+    await eventually(`CRD ${crd.metadata.name} established`, async () => {
+      const c = await client.request<{ status?: { conditions?: { type: string; status: string }[] } }>(
+        'GET',
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+      );
+      return c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
+    }, 30_000);
+  }
+  // The discovery/storage of a new CRD can lag a moment behind Established.
+  await eventually('MCPServer API served', async () => {
+    await client.request('GET', '/apis/ome.io/v1beta1/mcpservers', { query: { limit: 1 } });
+    await client.request('GET', '/apis/ome.io/v1beta1/clustermcpservers', { query: { limit: 1 } });
+    return true;
+  }, 30_000);
+}
+
+export async function ensureNamespace(client: KubeClient, name: string): Promise<void> {
+  try {
+    await client.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
+  } catch (e) {
+    if (!isConflict(e)) throw e;
+  }
+}
+
+export function randomSuffix(): string {
+  return Math.random().toString(36).slice(2, 8);
+}
