@@ -174,6 +174,8 @@ interface Row {
   initConcurrency?: number;
   /** The row the targets are checked on. */
   targets?: boolean;
+  /** Checks the server really applies what the row claims; a returned string is shown as a warning. */
+  verify?: (server: Server) => Promise<string | undefined>;
 }
 
 const agentMissing = () => (existsSync(AGENT) ? undefined : `${AGENT.replace(root + '/', '')} not built`);
@@ -210,12 +212,26 @@ const policyRowsUnavailable = () =>
   (existsSync(join(root, 'api/agent-config.ts')) && existsSync(join(root, 'agent/policy')) ? undefined : 'policy pipeline (agent/policy) not present') ??
   (auth ? undefined : 'auth fixture failed to start');
 
+/** A policy row must refuse a request without a token; otherwise it measures nothing new. */
+async function verifyAuthEnforced(server: Server): Promise<string | undefined> {
+  const status = await new Promise<number>((resolvePromise) => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } });
+    const req = http.request(server.url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      resolvePromise(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolvePromise(0));
+    req.end(body);
+  });
+  return status === 401 ? undefined : `NOT ENFORCED: initialize without a token got HTTP ${status}, not 401`;
+}
+
 function policyRow(policies: number): Row {
   return agentRow(
     `agent-cedar${policies}`,
     `agent shared + OIDC JWT + Cedar (${policies} policies) + tools filter`,
     'shared',
-    { unavailable: policyRowsUnavailable, headers: () => ({ authorization: `Bearer ${auth!.token}` }) },
+    { unavailable: policyRowsUnavailable, headers: () => ({ authorization: `Bearer ${auth!.token}` }), verify: verifyAuthEnforced },
     (port) => agentPolicyConfig(auth!, policies, `http://127.0.0.1:${port}/mcp`),
   );
 }
@@ -286,6 +302,7 @@ interface Cell extends Partial<Omit<LoadResult, 'status'>> {
   status: LoadResult['status'] | 'n/a';
   reason?: string;
   serverStartMs?: number;
+  warning?: string;
 }
 
 function runLoadChild(spec: LoadSpec): Promise<LoadResult> {
@@ -312,16 +329,18 @@ async function runCell(row: Row, sessions: number): Promise<Cell> {
   const hardTimeoutMs = 60_000 + SECONDS * 1000;
   const base = { sessions, warmupCalls: WARMUP, warmupTimeoutMs: 10_000, seconds: SECONDS, hardTimeoutMs };
   let server: Server | undefined;
+  let warning: string | undefined;
   try {
     let spec: LoadSpec;
     if (!row.start) {
       spec = { ...base, kind: row.id === 'direct-raw' ? 'stdio' : 'stdio-sdk', command: echoCmd };
     } else {
       server = await row.start(cellName, sessions);
+      warning = await row.verify?.(server);
       spec = { ...base, kind: 'http', url: server.url, protocol: row.protocol, headers: row.headers?.(), serverPids: [server.pid], initConcurrency: row.initConcurrency };
     }
     const result = await runLoadChild(spec);
-    return { ...result, row: row.id, sessions, serverStartMs: server?.readyMs };
+    return { ...result, row: row.id, sessions, serverStartMs: server?.readyMs, warning };
   } catch (err) {
     return { row: row.id, sessions, status: 'failed', reason: (err as Error).message };
   } finally {
@@ -489,7 +508,7 @@ function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): s
         continue;
       }
       const d = derived.get(c)!;
-      const targets = d.targets.map((t) => `${t.name}: ${t.value} ${verdict(t.pass)}`).join('; ');
+      const targets = [...d.targets.map((t) => `${t.name}: ${t.value} ${verdict(t.pass)}`), ...(c.warning ? [c.warning] : [])].join('; ');
       const cpuPerReq = c.requests ? (c.serverCpuSeconds! / c.requests) * 1e6 : NaN;
       lines.push(
         `| ${row.label} | ${n} | ${fmtInt(c.rps)} | ${fmtMs(c.latencyMs!.p50)} | ${fmtMs(c.latencyMs!.p99)} | ${fmtMB(c.serverRssBytes)} (${c.serverProcesses}) | ${c.serverCpuSeconds!.toFixed(2)} | ${fmtInt(cpuPerReq)} | ${row.id === 'direct' ? '1.00×' : fmtX(d.vsDirect)} | ${fmtX(d.vsMcpProxy)} | ${fmtX(d.vsSupergateway)} | ${c.errors ?? 0} | ${targets} |`,
