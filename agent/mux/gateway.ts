@@ -132,6 +132,31 @@ export class Gateway {
   }
 
   /**
+   * Registers a session that no `initialize` opened: a 2026-07-28 request is stateless, so the
+   * modern transport builds a short-lived session from the request's `_meta` envelope and ends
+   * it (`end`) when the request is done. Everything in between is the path every session takes.
+   */
+  async adopt(session: ClientSession): Promise<void> {
+    if (this.draining) throw new GatewayError(503, 'agent is shutting down', ErrorCode.Overloaded);
+    const upstream = await this.options.pool.acquire(session);
+    try {
+      await upstream.whenReady(this.options.readyTimeoutMs);
+    } catch (err) {
+      this.options.pool.release(session, upstream);
+      throw new GatewayError(503, (err as Error).message, ErrorCode.Overloaded, { 'Retry-After': '1' });
+    }
+    upstream.attach(session);
+    this.entries.set(session.id, { session, upstream, onEnd: [] });
+  }
+
+  /** What the server said about itself (its initialize result), as this session may see it (policy-filtered). */
+  describeUpstream(session: ClientSession): Record<string, unknown> | undefined {
+    const result = this.entries.get(session.id)?.upstream.initializeResult;
+    if (result === undefined) return undefined;
+    return this.options.policy ? this.options.policy.transformResult(session, 'initialize', { ...result }) : result;
+  }
+
+  /**
    * The session with this id, if it exists and belongs to this caller (else undefined → 404:
    * another principal's session id is indistinguishable from an unknown one).
    */
