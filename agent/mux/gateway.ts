@@ -149,6 +149,16 @@ export class Gateway {
     this.entries.set(session.id, { session, upstream, onEnd: [] });
   }
 
+  /** Runs the policy's message check alone (for requests the transport answers itself, e.g. `subscriptions/listen`). */
+  check(session: ClientSession, message: JsonRpcRequest | JsonRpcNotification): Denial | null {
+    return this.options.policy?.checkMessage(session, message) ?? null;
+  }
+
+  /** The upstream a registered session uses (its era, server info). */
+  upstreamOf(session: ClientSession): UpstreamSession | undefined {
+    return this.entries.get(session.id)?.upstream;
+  }
+
   /** What the server said about itself (its initialize result), as this session may see it (policy-filtered). */
   describeUpstream(session: ClientSession): Record<string, unknown> | undefined {
     const result = this.entries.get(session.id)?.upstream.initializeResult;
