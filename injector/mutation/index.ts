@@ -61,8 +61,16 @@ export const ENV_POD_NAMESPACE = 'OME_MCP_POD_NAMESPACE';
 /** Default key of the OIDC ConfigMap when the annotation names no key. */
 export const DEFAULT_OIDC_KEY = 'oidc.yaml';
 
-/** The shell line the server container runs under: `$0` is the server's executable, `$@` its args. */
-export const FIFO_WRAPPER_SCRIPT = `exec "$0" "$@" <${BRIDGE_DIR}/in >${BRIDGE_DIR}/out`;
+/**
+ * The shell line the server container runs under: `$0` is the server's executable, `$@` its args.
+ * `exec` makes the server the container's main process (signals reach it, its exit is the
+ * container's exit). The shell opens `in` first, then `out` — the same order the agent uses.
+ */
+export function fifoWrapperScript(dir: string = BRIDGE_DIR): string {
+  if (/[\s'"$`\\]/.test(dir)) throw new Error(`FIFO directory must not contain blanks, quotes or $: ${dir}`);
+  return `exec "$0" "$@" <${dir}/in >${dir}/out`;
+}
+export const FIFO_WRAPPER_SCRIPT = fifoWrapperScript();
 
 export interface InjectorSettings {
   /** Agent image (carries /usr/local/bin/busybox for the FIFO bridge). */
