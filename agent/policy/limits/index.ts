@@ -1,0 +1,115 @@
+// Limits stage: in-flight requests globally and per principal (503, JSON-RPC -32006) and a
+// per-principal token bucket (429 with Retry-After). The request timeout and body size limit are
+// values the transports apply; they live here so all limits come from one place.
+import { ErrorCode } from '../../protocol/jsonrpc.js';
+import { Rejection, type PolicyMetrics, type Principal } from '../types.js';
+
+export interface LimitOptions {
+  /** In-flight requests across all principals (default 100). */
+  maxConcurrentRequests?: number;
+  /** In-flight requests per principal (unset: only the global limit). */
+  perPrincipalConcurrentRequests?: number;
+  /** Sustained requests per minute per principal (unset: no rate limit). */
+  requestsPerMinute?: number;
+  /** Bucket size (default requestsPerMinute). */
+  burst?: number;
+  /** Exposed for the transport. */
+  requestTimeoutMs?: number;
+  /** Exposed for the transport. */
+  maxBodyBytes?: number;
+  metrics?: PolicyMetrics;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+interface Bucket {
+  tokens: number;
+  last: number;
+  inflight: number;
+}
+
+export class Limits {
+  readonly requestTimeoutMs: number;
+  readonly maxBodyBytes: number;
+  private readonly max: number;
+  private readonly perPrincipal: number;
+  private readonly ratePerMs: number;
+  private readonly capacity: number;
+  private readonly now: () => number;
+  private inflight = 0;
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly overloaded: Rejection;
+  private readonly principalOverloaded: Rejection;
+
+  constructor(private readonly o: LimitOptions = {}) {
+    this.max = o.maxConcurrentRequests ?? 100;
+    this.perPrincipal = o.perPrincipalConcurrentRequests ?? Infinity;
+    this.ratePerMs = o.requestsPerMinute ? o.requestsPerMinute / 60_000 : 0;
+    this.capacity = o.burst ?? o.requestsPerMinute ?? 0;
+    this.requestTimeoutMs = o.requestTimeoutMs ?? 30_000;
+    this.maxBodyBytes = o.maxBodyBytes ?? 4 * 1024 * 1024;
+    this.now = o.now ?? Date.now;
+    this.overloaded = new Rejection(503, ErrorCode.Overloaded, 'Server busy: too many concurrent requests', { 'Retry-After': '1' }, 'global concurrency limit');
+    this.principalOverloaded = new Rejection(503, ErrorCode.Overloaded, 'Too many concurrent requests for this client', { 'Retry-After': '1' }, 'per-principal concurrency limit');
+  }
+
+  get inFlight(): number {
+    return this.inflight;
+  }
+
+  /** Takes a slot: returns the release function (idempotent), or a Rejection. */
+  admit(principal: Principal): (() => void) | Rejection {
+    if (this.inflight >= this.max) {
+      this.o.metrics?.limited?.('concurrency');
+      return this.overloaded;
+    }
+    const tracked = this.ratePerMs > 0 || this.perPrincipal !== Infinity;
+    if (!tracked) {
+      this.inflight++;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        this.inflight--;
+      };
+    }
+    const now = this.now();
+    let b = this.buckets.get(principal.key);
+    if (b === undefined) {
+      if (this.buckets.size >= 50_000) this.sweep(now);
+      b = { tokens: this.capacity, last: now, inflight: 0 };
+      this.buckets.set(principal.key, b);
+    }
+    if (b.inflight >= this.perPrincipal) {
+      this.o.metrics?.limited?.('principal-concurrency');
+      return this.principalOverloaded;
+    }
+    if (this.ratePerMs > 0) {
+      b.tokens = Math.min(this.capacity, b.tokens + (now - b.last) * this.ratePerMs);
+      b.last = now;
+      if (b.tokens < 1) {
+        this.o.metrics?.limited?.('rate');
+        const retry = Math.max(1, Math.ceil((1 - b.tokens) / this.ratePerMs / 1000));
+        return new Rejection(429, ErrorCode.RateLimited, 'Rate limit exceeded', { 'Retry-After': String(retry) }, 'rate limit');
+      }
+      b.tokens -= 1;
+    }
+    this.inflight++;
+    b.inflight++;
+    const bucket = b;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.inflight--;
+      bucket.inflight--;
+    };
+  }
+
+  /** Forgets idle principals whose bucket has refilled. */
+  private sweep(now: number): void {
+    for (const [k, b] of this.buckets) {
+      if (b.inflight === 0 && (this.ratePerMs === 0 || b.tokens + (now - b.last) * this.ratePerMs >= this.capacity)) this.buckets.delete(k);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+// Micro-benchmark of the authorization stage: cached and uncached decision times at 10 and 200
+// policies, plus cedar-wasm on the whole set for comparison.   npx tsx bench/policy.ts
+import pino from 'pino';
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { createCedarAuthorizer } from '../agent/policy/authz/index.js';
+import type { Principal } from '../agent/policy/types.js';
+
+const logger = pino({ level: 'silent' });
+
+/** A realistic mix: per-tool permits by group, claim conditions, argument conditions, forbids, a few unconstrained. */
+function policies(n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    switch (i % 5) {
+      case 0:
+        out.push(`permit(principal in THVGroup::"team${i % 7}", action == Action::"call_tool", resource == Tool::"tool${i}");`);
+        break;
+      case 1:
+        out.push(`permit(principal, action == Action::"call_tool", resource == Tool::"tool${i}") when { principal.claim_roles.contains("role${i % 11}") };`);
+        break;
+      case 2:
+        out.push(`permit(principal, action == Action::"call_tool", resource == Tool::"tool${i}") when { context.arg_mode == "read" };`);
+        break;
+      case 3:
+        out.push(`forbid(principal, action == Action::"call_tool", resource == Tool::"tool${i}") unless { principal.claim_email like "*@example.com" };`);
+        break;
+      default:
+        out.push(`permit(principal, action == Action::"get_prompt", resource == Prompt::"prompt${i}");`);
+    }
+  }
+  // unconstrained policies are part of every subset
+  out.push('forbid(principal, action, resource) when { principal has claim_blocked && principal.claim_blocked };');
+  out.push('permit(principal in THVGroup::"admins", action, resource);');
+  return out;
+}
+
+const claims = {
+  iss: 'https://idp.example.com',
+  sub: 'user-1',
+  aud: 'https://mcp.example.com/mcp',
+  exp: 2_000_000_000,
+  iat: 1_700_000_000,
+  email: 'someone@example.com',
+  name: 'Some One',
+  groups: ['team0', 'team3'],
+  roles: ['role1', 'role5'],
+  scope: 'openid tools',
+};
+const mkPrincipal = (i: number): Principal => ({ key: `${claims.iss}|user-${i}`, sub: `user-${i}`, iss: claims.iss, claims: { ...claims, sub: `user-${i}` }, scopes: ['openid', 'tools'] });
+
+function time(label: string, iterations: number, f: (i: number) => unknown): number {
+  for (let i = 0; i < Math.min(iterations, 500); i++) f(i); // warm up
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) f(i);
+  const us = Number(process.hrtime.bigint() - t0) / 1000 / iterations;
+  console.log(`  ${label.padEnd(56)} ${us.toFixed(1).padStart(8)} µs`);
+  return us;
+}
+
+const results: Record<string, number> = {};
+for (const n of [10, 200]) {
+  const ps = policies(n);
+  console.log(`${ps.length} policies`);
+  const a = await createCedarAuthorizer({ logger, policies: ps, serverName: 'bench' });
+  const tools = Array.from({ length: n }, (_, i) => `tool${i}`);
+  const hot = mkPrincipal(0);
+  // cached: same principal (token), same (action, resource)
+  // tools whose policies do not read arguments (every fifth one does: those are never cached)
+  const plain = tools.filter((_, i) => i % 5 !== 2);
+  for (const t of plain) a.authorize(hot, 'tool', t);
+  results[`cached-${n}`] = time('cached decision (tools/call, same token and tool)', 50_000, (i) => a.authorize(hot, 'tool', plain[i % plain.length]!, { mode: 'read' }));
+  // uncached: a fresh principal object every time (a new token), so no decision cache applies
+  let k = 1;
+  results[`uncached-${n}`] = time('uncached decision (new token each call)', 2_000, (i) => a.authorize(mkPrincipal(k++), 'tool', tools[i % tools.length]!));
+  results[`uncached-args-${n}`] = time('uncached decision reading arguments (context.arg_mode)', 2_000, (i) => a.authorize(hot, 'tool', tools[(i * 5 + 2) % tools.length]!, { mode: i % 2 ? 'read' : 'write' }));
+  // what cedar-wasm costs on the whole set, with every claim as an attribute (no indexing, no pruning)
+  const id = `whole-${n}`;
+  cedar.preparsePolicySet(id, { staticPolicies: Object.fromEntries(ps.map((p, i) => [`policy${i}`, p])) });
+  const attrs = Object.fromEntries(Object.entries(claims).map(([k, v]) => [`claim_${k}`, v])) as Record<string, cedar.CedarValueJson>;
+  results[`whole-${n}`] = time('cedar-wasm alone, whole set, all claims (reference)', n > 100 ? 500 : 2_000, (i) =>
+    cedar.statefulIsAuthorized({
+      principal: { type: 'Client', id: 'user-0' },
+      action: { type: 'Action', id: 'call_tool' },
+      resource: { type: 'Tool', id: tools[i % tools.length]! },
+      context: { ...attrs, arg_mode: 'read' },
+      preparsedPolicySetId: id,
+      entities: [
+        { uid: { type: 'Client', id: 'user-0' }, attrs, parents: [{ type: 'THVGroup', id: 'team0' }, { type: 'THVGroup', id: 'team3' }] },
+        { uid: { type: 'Tool', id: tools[i % tools.length]! }, attrs: { name: tools[i % tools.length]!, operation: 'call', feature: 'tool', arg_mode: 'read' }, parents: [{ type: 'MCP', id: 'bench' }] },
+      ],
+    }),
+  );
+  a.close();
+}
+console.log(JSON.stringify(results));
