@@ -1,0 +1,238 @@
+// The attach bridge against a WebSocket server that speaks the API server's channel protocol
+// (v5.channel.k8s.io / v4.channel.k8s.io) in front of a real stdio MCP server playing the
+// container. There is no kubelet here: the "container" is a child process that survives
+// detach/re-attach, as a container with stdin: true and stdinOnce: false does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { AttachUpstream, parseAttachTarget, V4, V5, type AttachUpstreamOptions } from './attach.js';
+import { RpcClient } from './testdata/rpc.js';
+
+const ECHO = fileURLToPath(new URL('./testdata/echo-server.mjs', import.meta.url));
+
+interface FakeApiOptions {
+  /** Which subprotocols the server accepts, in its order of preference. */
+  accept?: string[];
+  /** Refuse a handshake that offers v5 with 400 (an old proxy). */
+  refuseV5?: boolean;
+  /** Answer the first N attach requests with this status and message. */
+  failFirst?: { count: number; status: number; message: string };
+}
+
+class FakeApiServer {
+  readonly http: http.Server;
+  private readonly wss: WebSocketServer;
+  container: ChildProcess | undefined;
+  requests: Array<{ url: string; protocols: string; auth: string | undefined }> = [];
+  received: Buffer[] = [];
+  sockets = new Set<WebSocket>();
+  private failures = 0;
+
+  constructor(private readonly o: FakeApiOptions = {}) {
+    const accept = o.accept ?? [V5, V4];
+    this.wss = new WebSocketServer({
+      noServer: true,
+      handleProtocols: (offered) => accept.find((p) => offered.has(p)) ?? false,
+    });
+    this.http = http.createServer((_req, res) => res.writeHead(404).end());
+    this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((r) => this.http.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`;
+  }
+
+  /** The kubelet (re)starting the container. */
+  startContainer(): ChildProcess {
+    const child = spawn(process.execPath, [ECHO], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin!.on('error', () => {});
+    this.container = child;
+    child.stdout!.on('data', (d: Buffer) => this.broadcast(1, d));
+    child.stderr!.on('data', (d: Buffer) => this.broadcast(2, d));
+    child.on('exit', (code) => {
+      if (this.container !== child) return;
+      this.container = undefined;
+      const status = code === 0 ? { status: 'Success' } : { status: 'Failure', reason: 'NonZeroExitCode', message: `command terminated with non-zero exit code: ${code}` };
+      for (const ws of this.sockets) {
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, ...status }))]));
+        ws.close(1000);
+      }
+    });
+    return child;
+  }
+
+  private broadcast(channel: number, data: Buffer): void {
+    for (const ws of this.sockets) ws.send(Buffer.concat([Buffer.from([channel]), data]));
+  }
+
+  private reject(socket: Duplex, status: number, message: string): void {
+    const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code: status });
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+
+  private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const protocols = String(req.headers['sec-websocket-protocol'] ?? '');
+    this.requests.push({ url: req.url ?? '', protocols, auth: req.headers.authorization });
+    if (this.o.refuseV5 && protocols.includes(V5)) return this.reject(socket, 400, 'unknown subprotocol v5.channel.k8s.io');
+    if (this.o.failFirst && this.failures < this.o.failFirst.count) {
+      this.failures++;
+      return this.reject(socket, this.o.failFirst.status, this.o.failFirst.message);
+    }
+    if (!this.container) return this.reject(socket, 400, 'container mcp is not running');
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.sockets.add(ws);
+      ws.send(Buffer.from([1])); // empty stdout frame, as the API server sends on stream start
+      ws.on('message', (data: Buffer) => {
+        this.received.push(data);
+        if (data[0] === 0) this.container?.stdin!.write(data.subarray(1));
+        else if (ws.protocol === V5 && data[0] === 255 && data[1] === 0) this.container?.stdin!.end();
+      });
+      ws.on('close', () => this.sockets.delete(ws));
+    });
+  }
+
+  /** The API server going away: every attach stream drops, the container keeps running. */
+  dropStreams(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.dropStreams();
+    this.container?.kill('SIGKILL');
+    this.wss.close();
+    await new Promise<void>((r) => this.http.close(() => r()));
+  }
+}
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function setup(o: FakeApiOptions = {}, start = true) {
+  const api = new FakeApiServer(o);
+  const server = await api.listen();
+  cleanup.push(() => api.close());
+  if (start) api.startContainer();
+  const connection = { server, options: async () => ({ headers: { Authorization: 'Bearer test-token' } }) };
+  const make = (extra: Partial<AttachUpstreamOptions> = {}) => {
+    const t = new AttachUpstream({ namespace: 'ns', pod: 'p', container: 'mcp', connection, minBackoffMs: 20, maxBackoffMs: 100, connectTimeoutMs: 5000, ...extra });
+    cleanup.push(() => t.close());
+    return t;
+  };
+  return { api, make };
+}
+
+describe('AttachUpstream', () => {
+  it('speaks v5 with the API server and carries MCP over stdin/stdout', async () => {
+    const { api, make } = await setup();
+    const stderr: string[] = [];
+    const t = make({ onStderrLine: (l) => stderr.push(l) });
+    await t.start();
+    expect(t.protocol).toBe(V5);
+    expect(api.requests[0]!.url).toBe('/api/v1/namespaces/ns/pods/p/attach?container=mcp&stdin=true&stdout=true&stderr=true');
+    expect(api.requests[0]!.protocols).toBe(`${V5},${V4}`);
+    expect(api.requests[0]!.auth).toBe('Bearer test-token');
+    const rpc = new RpcClient(t);
+    expect((await rpc.initialize()).serverInfo.name).toBe('bridge-echo');
+    for (let i = 0; i < 200; i++) expect(await rpc.call('echo', { text: `a${i}` })).toBe(`a${i}`);
+    expect(stderr.join('\n')).toMatch(/bridge-echo ready/);
+  });
+
+  it('falls back to v4 when the server does not offer v5', async () => {
+    const { make } = await setup({ accept: [V4] });
+    const t = make();
+    await t.start();
+    expect(t.protocol).toBe(V4);
+    expect((await new RpcClient(t).initialize()).serverInfo.name).toBe('bridge-echo');
+  });
+
+  it('retries with v4 alone when a proxy refuses a handshake that offers v5', async () => {
+    const { api, make } = await setup({ refuseV5: true });
+    const t = make();
+    await t.start();
+    expect(t.protocol).toBe(V4);
+    expect(api.requests.map((r) => r.protocols)).toEqual([`${V5},${V4}`, V4]);
+    expect((await new RpcClient(t).initialize()).serverInfo.name).toBe('bridge-echo');
+  });
+
+  it('waits with backoff while the container is not running yet', async () => {
+    const { api, make } = await setup({}, false);
+    const t = make();
+    const starting = t.start();
+    await new Promise((r) => setTimeout(r, 150));
+    api.startContainer();
+    await starting;
+    expect(t.attempts).toBeGreaterThan(1);
+    expect((await new RpcClient(t).initialize()).serverInfo.name).toBe('bridge-echo');
+  });
+
+  it('fails at once on 403 with a hint about RBAC, and gives up after connectTimeoutMs', async () => {
+    const denied = await setup({ failFirst: { count: 100, status: 403, message: 'pods "p" is forbidden' } });
+    const t = denied.make();
+    await expect(t.start()).rejects.toThrow(/HTTP 403: pods "p" is forbidden.*pods\/attach/);
+    expect(t.attempts).toBe(1);
+
+    const down = await setup({ failFirst: { count: 1000, status: 503, message: 'unavailable' } });
+    const t2 = down.make({ connectTimeoutMs: 300 });
+    await expect(t2.start()).rejects.toThrow(/cannot attach to ns\/p\/mcp: HTTP 503: unavailable/);
+  });
+
+  it('reports a container exit with its status; a new transport attaches to the restarted container', async () => {
+    const { api, make } = await setup();
+    const t1 = make();
+    await t1.start();
+    const rpc1 = new RpcClient(t1);
+    await rpc1.initialize();
+    const pid1 = await rpc1.call('pid');
+    const closed = new Promise<string>((r) => (t1.onclose = r));
+    api.container!.kill('SIGKILL');
+    expect(await closed).toMatch(/attach stream ended \(NonZeroExitCode: command terminated with non-zero exit code/);
+    api.startContainer();
+    const t2 = make();
+    await t2.start();
+    const rpc2 = new RpcClient(t2);
+    await rpc2.initialize();
+    expect(await rpc2.call('pid')).not.toBe(pid1);
+  });
+
+  it('re-attaches to a container that kept running when the stream dropped', async () => {
+    const { api, make } = await setup();
+    const t1 = make();
+    await t1.start();
+    const rpc1 = new RpcClient(t1);
+    await rpc1.initialize();
+    const pid1 = await rpc1.call('pid');
+    const closed = new Promise<string>((r) => (t1.onclose = r));
+    api.dropStreams();
+    expect(await closed).toMatch(/attach stream ended \(websocket close/);
+    const t2 = make();
+    await t2.start();
+    const rpc2 = new RpcClient(t2);
+    await rpc2.initialize(); // the agent re-initializes; the server answers again
+    expect(await rpc2.call('pid')).toBe(pid1);
+  });
+
+  it('can half-close stdin on close (v5 close channel 255)', async () => {
+    const { api, make } = await setup();
+    const t = make({ closeStdinOnClose: true });
+    await t.start();
+    await new RpcClient(t).initialize();
+    const container = api.container!;
+    const exited = new Promise<number | null>((r) => container.once('exit', (code) => r(code)));
+    await t.close();
+    expect(api.received.some((b) => b.length === 2 && b[0] === 255 && b[1] === 0)).toBe(true);
+    expect(await exited).toBe(0);
+  });
+
+  it('parses namespace/pod/container', () => {
+    expect(parseAttachTarget('ns/p-1/mcp')).toEqual({ namespace: 'ns', pod: 'p-1', container: 'mcp' });
+    expect(() => parseAttachTarget('ns/p')).toThrow(/<namespace>\/<pod>\/<container>/);
+    expect(() => parseAttachTarget('$(OME_MCP_POD_NAMESPACE)/p/mcp')).toThrow();
+  });
+});
