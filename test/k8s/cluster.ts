@@ -51,7 +51,7 @@ export interface StartClusterOptions {
   apiServerArgs?: string[];
   /** Time allowed for everything to become ready (default 120 s). */
   startTimeoutMs?: number;
-  /** Keep `dir` after stop() (default: $OME_MCP_K8S_KEEP === '1'). */
+  /** Keep the temp dir after stop() (default: $OME_MCP_K8S_KEEP === '1'); a `dir` given here is never removed. */
   keepDir?: boolean;
   /** Progress messages (default: silent). */
   log?: (msg: string) => void;
@@ -154,8 +154,16 @@ function startProc(name: string, bin: string, args: string[], logPath: string): 
   return proc;
 }
 
-async function stopProc(p: Proc, graceMs = 10_000): Promise<void> {
+/**
+ * SIGTERM, then SIGKILL after `graceMs`. kube-apiserver's own graceful
+ * shutdown waits for open watches up to its request timeout (60 s), so it gets
+ * a short grace: it keeps no state of its own (etcd does).
+ */
+async function stopProc(p: Proc, graceMs = p.name === 'kube-apiserver' ? 2_000 : 5_000): Promise<void> {
   if (p.hasExited) return;
+  // Children are unref'd so a forgotten stop() never holds the process open;
+  // while we wait for one to exit it must keep the event loop alive.
+  p.child.ref();
   killGroup(p, 'SIGTERM');
   const timer = setTimeout(() => killGroup(p, 'SIGKILL'), graceMs);
   await p.exited;
@@ -166,13 +174,19 @@ async function stopProc(p: Proc, graceMs = 10_000): Promise<void> {
 /**
  * A shell that outlives nothing: it blocks on a pipe from this process and,
  * once the pipe closes (this process died, even by SIGKILL), kills the process
- * groups listed in `pidFile`. stop() kills it first, so it never acts on
- * recycled pids.
+ * groups listed in `pidFile` and removes `removeDir` (if given). stop() kills
+ * it first, so it never acts on recycled pids.
  */
-function startWatchdog(pidFile: string): ChildProcess {
+function startWatchdog(pidFile: string, removeDir: string | undefined): ChildProcess {
   writeFileSync(pidFile, '');
-  const script = 'cat >/dev/null; while read -r pg; do kill -KILL -- "-$pg" 2>/dev/null; done < "$1"; exit 0';
-  const wd = spawn('/bin/sh', ['-c', script, 'ome-mcp-k8s-watchdog', pidFile], {
+  const script = [
+    'cat >/dev/null',
+    // dash's kill takes neither `--` nor `-s KILL` before a negative pid
+    'while read -r pg; do kill -9 -"$pg" 2>/dev/null; done < "$1"',
+    'if [ -n "$2" ]; then sleep 1; rm -rf -- "$2"; fi',
+    'exit 0',
+  ].join('; ');
+  const wd = spawn('/bin/sh', ['-c', script, 'ome-mcp-k8s-watchdog', pidFile, removeDir ?? ''], {
     stdio: ['pipe', 'ignore', 'ignore'],
     detached: true,
   });
@@ -424,11 +438,12 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   const deadline = t0 + startTimeout;
 
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'ome-mcp-k8s-')));
+  const removeDir = !opts.dir && !keepDir;
   await mkdir(dir, { recursive: true });
   const f = (name: string) => path.join(dir, name);
   const logs: Record<string, string> = {};
   const procs: Proc[] = [];
-  const watchdog = startWatchdog(f('pgids'));
+  const watchdog = startWatchdog(f('pgids'), removeDir ? dir : undefined);
   const track = (p: Proc) => {
     procs.push(p);
     logs[p.name] = p.logPath;
@@ -447,7 +462,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     (stopping ??= (async () => {
       for (const p of [...procs].reverse()) await stopProc(p);
       watchdog.kill('SIGKILL');
-      if (!keepDir) await rm(dir, { recursive: true, force: true }).catch(() => {});
+      if (removeDir) await rm(dir, { recursive: true, force: true }).catch(() => {});
     })());
 
   try {
