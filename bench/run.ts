@@ -10,6 +10,7 @@
 //   BENCH_SECONDS   measured window per cell (default 3)
 //   BENCH_SESSIONS  comma list (default 1,16,64)
 //   BENCH_WARMUP    warm-up calls per cell (default 200)
+//   BENCH_ROUNDS    repeat the whole sweep; each cell shows its median-req/s round (default 1)
 //   BENCH_ROWS      comma list of row ids to run (default all; ids in ROWS below)
 //   BENCH_MODERN    0 to leave out the 2026-07-28 rows (default: run them; a 400 marks them skipped)
 //   BENCH_EXTRAS    0 to skip start-to-ready and idle-session RSS
@@ -36,9 +37,10 @@ const AGENT = resolve(root, process.env.BENCH_AGENT ?? 'dist/agent.js');
 const MCP_PROXY = join(root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs');
 const SUPERGATEWAY = join(root, 'node_modules/supergateway/dist/index.js');
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS) > 0 ? Number(process.env.BENCH_SECONDS) : 3;
 const SESSIONS = (process.env.BENCH_SESSIONS ?? '1,16,64').split(',').map(Number).filter((n) => n > 0);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 1)) || 1);
 const ONLY = process.env.BENCH_ROWS ? new Set(process.env.BENCH_ROWS.split(',').map((s) => s.trim())) : undefined;
 const MODERN = process.env.BENCH_MODERN !== '0';
 const EXTRAS = process.env.BENCH_EXTRAS !== '0';
@@ -303,6 +305,8 @@ interface Cell extends Partial<Omit<LoadResult, 'status'>> {
   reason?: string;
   serverStartMs?: number;
   warning?: string;
+  /** With BENCH_ROUNDS > 1: req/s of every round (the cell shows the median round). */
+  roundsRps?: number[];
 }
 
 function runLoadChild(spec: LoadSpec): Promise<LoadResult> {
@@ -494,7 +498,7 @@ function derive(cells: Cell[]): Map<Cell, Derived> {
 function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): string {
   const derived = derive(cells);
   const lines: string[] = [];
-  lines.push(`### ome-mcp bench — ${meta.date} — ${meta.cpus} CPUs, load avg ${meta.loadavg}, ${SECONDS} s per cell, node ${process.version}, load generator: ${LOAD_MODE === 'child' ? 'separate process' : 'in process'}`);
+  lines.push(`### ome-mcp bench — ${meta.date} — ${meta.cpus} CPUs, load avg ${meta.loadavg}, ${SECONDS} s per cell${ROUNDS > 1 ? `, ${ROUNDS} rounds (median round shown, req/s range in parentheses)` : ''}, node ${process.version}, load generator: ${LOAD_MODE === 'child' ? 'separate process' : 'in process'}`);
   lines.push('');
   lines.push('| path | sessions | req/s | p50 ms | p99 ms | RSS MB (procs) | server CPU s | CPU µs/req | × direct | × mcp-proxy | × supergateway | errors | targets |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
@@ -511,7 +515,7 @@ function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): s
       const targets = [...d.targets.map((t) => `${t.name}: ${t.value} ${verdict(t.pass)}`), ...(c.warning ? [c.warning] : [])].join('; ');
       const cpuPerReq = c.requests ? (c.serverCpuSeconds! / c.requests) * 1e6 : NaN;
       lines.push(
-        `| ${row.label} | ${n} | ${fmtInt(c.rps)} | ${fmtMs(c.latencyMs!.p50)} | ${fmtMs(c.latencyMs!.p99)} | ${fmtMB(c.serverRssBytes)} (${c.serverProcesses}) | ${c.serverCpuSeconds!.toFixed(2)} | ${fmtInt(cpuPerReq)} | ${row.id === 'direct' ? '1.00×' : fmtX(d.vsDirect)} | ${fmtX(d.vsMcpProxy)} | ${fmtX(d.vsSupergateway)} | ${c.errors ?? 0} | ${targets} |`,
+        `| ${row.label} | ${n} | ${fmtInt(c.rps)}${c.roundsRps ? ` (${fmtInt(Math.min(...c.roundsRps.filter(Number.isFinite)))}–${fmtInt(Math.max(...c.roundsRps.filter(Number.isFinite)))})` : ''} | ${fmtMs(c.latencyMs!.p50)} | ${fmtMs(c.latencyMs!.p99)} | ${fmtMB(c.serverRssBytes)} (${c.serverProcesses}) | ${c.serverCpuSeconds!.toFixed(2)} | ${fmtInt(cpuPerReq)} | ${row.id === 'direct' ? '1.00×' : fmtX(d.vsDirect)} | ${fmtX(d.vsMcpProxy)} | ${fmtX(d.vsSupergateway)} | ${c.errors ?? 0} | ${targets} |`,
       );
     }
   }
@@ -563,6 +567,7 @@ async function main(): Promise<void> {
     loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' '),
     node: process.version,
     seconds: SECONDS,
+    rounds: ROUNDS,
     warmupCalls: WARMUP,
     loadGenerator: LOAD_MODE,
     versions: { sdk: versionOf('@modelcontextprotocol/sdk'), 'mcp-proxy': versionOf('mcp-proxy'), supergateway: versionOf('supergateway') },
@@ -570,16 +575,32 @@ async function main(): Promise<void> {
   const cells: Cell[] = [];
   // Interleave: every row at 1 session, then every row at 16, … so rows compared in a column ran
   // close together in time (the machine's background load drifts).
-  for (const n of SESSIONS) {
-    for (const row of ROWS) {
-      process.stderr.write(`bench: ${row.id} × ${n} … `);
-      const c = await runCell(row, n);
-      cells.push(c);
-      process.stderr.write(
-        c.status === 'ok' ? `${fmtInt(c.rps)} req/s, p50 ${fmtMs(c.latencyMs!.p50)} ms, p99 ${fmtMs(c.latencyMs!.p99)} ms${c.errors ? `, ${c.errors} errors (${c.firstError})` : ''}\n` : `${c.status}: ${c.reason}\n`,
-      );
-      await sleep(200);
+  const all: Cell[][] = ROWS.flatMap(() => SESSIONS.map(() => []));
+  const slot = (r: number, s: number) => all[r * SESSIONS.length + s]!;
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [s, n] of SESSIONS.entries()) {
+      for (const [r, row] of ROWS.entries()) {
+        if (slot(r, s).some((c) => c.status === 'n/a')) continue; // the same in every round
+        process.stderr.write(`bench: ${ROUNDS > 1 ? `round ${round}/${ROUNDS}: ` : ''}${row.id} × ${n} … `);
+        const c = await runCell(row, n);
+        slot(r, s).push(c);
+        process.stderr.write(
+          c.status === 'ok' ? `${fmtInt(c.rps)} req/s, p50 ${fmtMs(c.latencyMs!.p50)} ms, p99 ${fmtMs(c.latencyMs!.p99)} ms${c.errors ? `, ${c.errors} errors (${c.firstError})` : ''}\n` : `${c.status}: ${c.reason}\n`,
+        );
+        await sleep(200);
+      }
     }
+  }
+  // Per cell, the round with the median req/s stands for the cell; all rounds' req/s stay beside it.
+  for (const runs of all) {
+    if (runs.length === 0) continue;
+    const ok = runs.filter((c) => c.status === 'ok').sort((a, b) => a.rps! - b.rps!);
+    if (ok.length === 0) {
+      cells.push(runs[runs.length - 1]!);
+      continue;
+    }
+    const chosen = ok[(ok.length - 1) >> 1]!;
+    cells.push(ROUNDS > 1 ? { ...chosen, roundsRps: runs.map((c) => (c.status === 'ok' ? c.rps! : NaN)) } : chosen);
   }
   let extras: Extras = {};
   if (EXTRAS) {
