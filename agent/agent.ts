@@ -6,6 +6,7 @@ import type { AgentOptions } from './config/options.js';
 import type { DownstreamContext } from './downstream/context.js';
 import { jsonRpcError } from './downstream/http-common.js';
 import { mountLegacySse } from './downstream/legacy-sse.js';
+import { createModernTransport } from './downstream/modern/handler.js';
 import { mountStreamableHttp } from './downstream/streamable-http.js';
 import { mountWebSocket } from './downstream/websocket.js';
 import type { ClientCapabilities, ClientSession } from './mux/client-session.js';
@@ -108,7 +109,9 @@ export async function startAgent(options: AgentOptions, logger: Logger, policy?:
   });
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
   policy?.mount?.(app);
-  mountStreamableHttp(app, '/mcp', ctx);
+  // One endpoint, both generations: 2026-07-28 requests are told apart per request (docs/modern-protocol.md).
+  const modern = createModernTransport(ctx, { holdTimeoutMs: options.requestTimeout * 1000, enabled: options.sessionMode !== 'per-session' });
+  mountStreamableHttp(app, '/mcp', ctx, modern);
   mountLegacySse(app, '/sse', '/messages', ctx);
   mountWebSocket(app, '/ws', ctx, upgradeWebSocket);
   app.notFound((c) => jsonRpcError(404, null, ErrorCode.InvalidRequest, `no route for ${c.req.method} ${c.req.path}`));

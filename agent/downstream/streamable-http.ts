@@ -3,7 +3,7 @@ import type { ResponseChannel } from '../mux/channels.js';
 import type { ClientSession } from '../mux/client-session.js';
 import type { CallerIdentity } from '../mux/gateway.js';
 import { GatewayError } from '../mux/gateway.js';
-import { ErrorCode, isRequest, type JsonRpcRequest } from '../protocol/jsonrpc.js';
+import { ErrorCode, isRequest, type JsonRpcMessage, type JsonRpcRequest } from '../protocol/jsonrpc.js';
 import { isSupportedSessionVersion, wantsSsePriming } from '../protocol/versions.js';
 import type { DownstreamContext } from './context.js';
 import { accepts, authenticate, checkOrigin, denialResponse, jsonResponse, jsonRpcError, readMessage } from './http-common.js';
@@ -26,14 +26,19 @@ const KEEPALIVE_MS = 15_000;
  * A handler for a protocol revision that is not session based (2026-07-28). The session
  * transport hands such requests over untouched.
  */
-export type RevisionHandler = (c: Context, caller: CallerIdentity) => Promise<Response>;
+export type RevisionHandler = (c: Context, caller: CallerIdentity, message?: JsonRpcMessage) => Promise<Response>;
 
 /**
  * Streamable HTTP (2025-03-26 … 2025-11-25) at one path: POST for client messages, answered
  * with JSON unless something has to be said before the response (then the response turns into
  * an SSE stream on the fly); GET for the session's server→client stream; DELETE to end it.
  */
-export function mountStreamableHttp(app: Hono, path: string, ctx: DownstreamContext, modern?: { isModern(c: Context): boolean; handle: RevisionHandler }): void {
+export function mountStreamableHttp(app: Hono, path: string, ctx: DownstreamContext, modern?: {
+    isModern(c: Context): boolean;
+    /** A session-less message whose body claims a modern revision (its headers are then checked and found missing). */
+    claims?(message: JsonRpcMessage, c: Context): boolean;
+    handle: RevisionHandler;
+  }): void {
   const states = new Map<string, HttpSessionState>();
   const keepalive = setInterval(() => {
     for (const state of states.values()) {
@@ -83,6 +88,7 @@ export function mountStreamableHttp(app: Hono, path: string, ctx: DownstreamCont
     if (modern?.isModern(c)) return modern.handle(c, caller);
     const message = await readMessage(c, ctx);
     if (message instanceof Response) return message;
+    if (modern?.claims?.(message, c)) return modern.handle(c, caller, message);
 
     if ((message as JsonRpcRequest).method === 'initialize' && isRequest(message)) {
       try {

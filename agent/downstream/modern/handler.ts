@@ -1,0 +1,524 @@
+/**
+ * The 2026-07-28 ("modern") revision on the agent's `/mcp` endpoint: stateless POSTs, one
+ * request per HTTP exchange, `server/discover`, `subscriptions/listen` streams, and the
+ * input-required bridge that lets a 2025-era stdio server's sampling/elicitation/roots requests
+ * reach a client that no longer accepts server-to-client requests.
+ *
+ * Each request gets a short-lived ClientSession built from its `_meta` envelope (principal-bound,
+ * the request's own capabilities), adopted by the Gateway, so authorization, limits, filters and
+ * audit run exactly as for a session; it ends with the request (or with its held input-required
+ * state).
+ */
+import type { HttpBindings } from '@hono/node-server';
+import type { Context } from 'hono';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { ResponseChannel } from '../../mux/channels.js';
+import { ClientSession, logLevelRank, type ClientCapabilities } from '../../mux/client-session.js';
+import { GatewayError, type CallerIdentity, type Denial } from '../../mux/gateway.js';
+import { ErrorCode, errorResponse, isRequest, type JsonRpcId, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../../protocol/jsonrpc.js';
+import {
+  ALL_PROTOCOL_VERSIONS,
+  isModernVersion,
+  isRejection,
+  META_PROTOCOL_VERSION,
+  META_SERVER_INFO,
+  META_SUBSCRIPTION_ID,
+  modernizeResult,
+  nameSourceOf,
+  rejectionBody,
+  stripEnvelope,
+  unsupportedVersion,
+  verifyRequest,
+  type Envelope,
+  type Rejection,
+} from '../../protocol/modern/meta.js';
+import { RequestStateSigner, type RequestStateClaims } from '../../protocol/modern/request-state.js';
+import { isSupportedSessionVersion } from '../../protocol/versions.js';
+import type { DownstreamContext } from '../context.js';
+import { jsonRpcError, readMessage } from '../http-common.js';
+import { SSE_HEADERS, sseBody, type SseWriter } from '../sse.js';
+
+export interface ModernTransportOptions {
+  /** How long an input-required call is held for the client's retry (the request timeout). */
+  holdTimeoutMs: number;
+  /** SSE comment interval on open response and listen streams. */
+  keepAliveMs?: number;
+  /** False in per-session mode: modern clients are told to use a session revision instead. */
+  enabled?: boolean;
+  signer?: RequestStateSigner;
+  /** This replica's name, written into requestState (default: the host name, i.e. the pod name). */
+  node?: string;
+}
+
+export interface ModernTransport {
+  /** From the headers alone: a 2026-07-28 (or unknown, session-less) protocol version. */
+  isModern(c: Context): boolean;
+  /** From a parsed body: a session-less request that carries a modern envelope claim. */
+  claims(message: JsonRpcMessage, c: Context): boolean;
+  handle(c: Context, caller: CallerIdentity, message?: JsonRpcMessage): Promise<Response>;
+  /** Calls held for an input-required retry (for tests and metrics). */
+  readonly heldCount: number;
+}
+
+/** Methods the 2026-07-28 revision removed; a modern request for them is an unknown method. */
+const REMOVED_METHODS = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
+/** Which server→client requests a client must have declared to be asked them. */
+const INPUT_CAPABILITY: Record<string, string> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+
+export function createModernTransport(ctx: DownstreamContext, options: ModernTransportOptions): ModernTransport {
+  const signer = options.signer ?? new RequestStateSigner();
+  const node = options.node ?? hostname();
+  const keepAliveMs = options.keepAliveMs ?? 15_000;
+  const enabled = options.enabled ?? true;
+  const held = new Map<string, ModernCall>();
+  let seq = 0;
+  const logger = ctx.logger.child({ transport: 'mcp-2026' });
+
+  const newSession = (caller: CallerIdentity, env: Envelope): ClientSession =>
+    new ClientSession(`m${++seq}-${Date.now().toString(36)}`, caller, env.protocolVersion, env.clientCapabilities as ClientCapabilities, env.clientInfo);
+
+  const deps: CallDeps = { ctx, signer, node, held, keepAliveMs, holdTimeoutMs: options.holdTimeoutMs, logger };
+
+  return {
+    get heldCount() {
+      return held.size;
+    },
+
+    isModern(c) {
+      const version = c.req.header('mcp-protocol-version');
+      if (version === undefined) return false;
+      if (isModernVersion(version)) return true;
+      // An unknown version without a session: answer -32022 with the supported list.
+      return !isSupportedSessionVersion(version) && c.req.header('mcp-session-id') === undefined;
+    },
+
+    claims(message, c) {
+      if (c.req.header('mcp-session-id') !== undefined) return false;
+      const params = (message as JsonRpcRequest).params;
+      const meta = params?._meta as Record<string, unknown> | undefined;
+      return meta !== undefined && typeof meta === 'object' && meta[META_PROTOCOL_VERSION] !== undefined;
+    },
+
+    async handle(c, caller, given) {
+      const message = given ?? (await readMessage(c, ctx));
+      if (message instanceof Response) return message;
+      const m = message as JsonRpcRequest;
+      const id: JsonRpcId | null = isRequest(message) ? message.id : null;
+      if (m.method === undefined) {
+        return jsonRpcError(400, null, ErrorCode.InvalidRequest, 'protocol revision 2026-07-28: clients do not send JSON-RPC responses; answer input requests by retrying the request');
+      }
+      const verified = verifyRequest(
+        { protocolVersion: c.req.header('mcp-protocol-version'), method: c.req.header('mcp-method'), name: c.req.header('mcp-name') },
+        m.method,
+        m.params,
+        id !== null,
+      );
+      if (isRejection(verified)) return rejection(id, verified);
+      if (!enabled) return rejection(id, { ...unsupportedVersion(verified.protocolVersion), data: { supported: ALL_PROTOCOL_VERSIONS.filter((v) => !isModernVersion(v)), requested: verified.protocolVersion } });
+      if (id === null) return new Response(null, { status: 202 }); // no client notifications on HTTP in this revision
+      const request = message as JsonRpcRequest;
+      const log = verified.traceparent ? logger.child({ traceparent: verified.traceparent }) : logger;
+      log.debug({ method: request.method, id: request.id }, 'modern request');
+      if (REMOVED_METHODS.has(request.method)) {
+        return jsonRpcError(404, request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method} (removed in protocol revision 2026-07-28)`);
+      }
+
+      const params = request.params;
+      const state = typeof params?.requestState === 'string' ? params.requestState : undefined;
+      if (state !== undefined) {
+        const claims = signer.verify(state);
+        if (typeof claims !== 'string') return resume(deps, c, caller, request, claims);
+        // Not ours: a 2026-07-28 server's own state passes through; anything else is refused below.
+      }
+
+      if (request.method === 'subscriptions/listen') return listen(deps, c, caller, verified, request);
+      const session = newSession(caller, verified);
+      if (verified.logLevel !== undefined) session.logLevel = logLevelRank(verified.logLevel);
+      try {
+        await ctx.gateway.adopt(session);
+      } catch (err) {
+        if (err instanceof GatewayError) return jsonRpcError(err.httpStatus, request.id, err.code, err.message, err.headers);
+        throw err;
+      }
+      const upstream = ctx.gateway.upstreamOf(session)!;
+      const upstreamModern = isModernVersion(upstream.initializeResult?.protocolVersion as string | undefined);
+      const serverInfo = (upstream.initializeResult?.serverInfo as unknown) ?? undefined;
+
+      if (request.method === 'server/discover') {
+        const denial = ctx.gateway.check(session, request);
+        const response = denial ? denialJson(request.id, denial) : discoverResponse(ctx, session, request.id);
+        ctx.gateway.end(session);
+        return response;
+      }
+
+      if (state !== undefined && !upstreamModern) {
+        ctx.gateway.end(session);
+        return jsonResponse(JSON.stringify(errorResponse(request.id, ErrorCode.InvalidParams, 'requestState failed verification (expired, tampered with, or issued by another replica); send the request again without it')));
+      }
+      if (!upstreamModern) stripEnvelope(params);
+      const call = new ModernCall(deps, session, request, serverInfo, log);
+      return call.start(c);
+    },
+  };
+}
+
+interface CallDeps {
+  ctx: DownstreamContext;
+  signer: RequestStateSigner;
+  node: string;
+  held: Map<string, ModernCall>;
+  keepAliveMs: number;
+  holdTimeoutMs: number;
+  logger: Logger;
+}
+
+function rejection(id: JsonRpcId | null, r: Rejection): Response {
+  return new Response(rejectionBody(id, r), { status: r.status, headers: JSON_HEADERS });
+}
+function jsonResponse(body: string): Response {
+  return new Response(body, { status: 200, headers: JSON_HEADERS });
+}
+function denialJson(id: JsonRpcId, denial: Denial): Response {
+  return jsonRpcError(denial.httpStatus, id, denial.code, denial.message, denial.headers);
+}
+
+function opOf(request: JsonRpcRequest): string {
+  const source = nameSourceOf(request.method);
+  return source === undefined ? request.method : `${request.method} ${String(request.params?.[source])}`;
+}
+
+function discoverResponse(ctx: DownstreamContext, session: ClientSession, id: JsonRpcId): Response {
+  const info = ctx.gateway.describeUpstream(session) ?? {};
+  const result: Record<string, unknown> = {
+    resultType: 'complete',
+    supportedVersions: [...ALL_PROTOCOL_VERSIONS],
+    capabilities: info.capabilities ?? {},
+    _meta: { [META_SERVER_INFO]: info.serverInfo ?? { name: 'ome-mcp-agent', version: '0' } },
+    ttlMs: 0,
+    cacheScope: 'private',
+  };
+  if (typeof info.instructions === 'string') result.instructions = info.instructions;
+  return jsonResponse(JSON.stringify({ jsonrpc: '2.0', id, result }));
+}
+
+/** Where the current leg of a call is answered: a JSON body, or an SSE stream once something precedes the result. */
+class Leg {
+  private writer: SseWriter | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
+  done = false;
+
+  constructor(
+    readonly id: JsonRpcId,
+    private readonly resolve: (r: Response) => void,
+    private readonly keepAliveMs: number,
+  ) {}
+
+  get streaming(): boolean {
+    return this.writer !== undefined;
+  }
+
+  event(frame: string): void {
+    if (this.done) return;
+    if (this.writer === undefined) {
+      const { body, writer } = sseBody(() => {});
+      this.writer = writer;
+      this.keepAlive = setInterval(() => writer.write(':\n\n'), this.keepAliveMs);
+      this.keepAlive.unref();
+      this.resolve(new Response(body, { status: 200, headers: SSE_HEADERS }));
+    }
+    this.writer.write(`data: ${frame}\n\n`);
+  }
+
+  final(frame: string): void {
+    if (this.done) return;
+    if (this.writer) {
+      this.writer.write(`data: ${frame}\n\n`);
+      this.close();
+    } else {
+      this.done = true;
+      this.resolve(jsonResponse(frame));
+    }
+  }
+
+  close(): void {
+    this.done = true;
+    clearInterval(this.keepAlive);
+    if (this.writer) this.writer.close();
+    else this.resolve(new Response(null, { status: 204 }));
+  }
+}
+
+/**
+ * One client request to the server, possibly spanning several HTTP exchanges ("legs") when the
+ * server asks for input: the upstream request stays open, each server→client request becomes an
+ * entry of an input-required result, and the retry's answers go back to the server as responses.
+ */
+class ModernCall implements ResponseChannel {
+  private leg: Leg | undefined;
+  /** Server requests not shown to the client yet, and shown but unanswered: key → upstream request. */
+  private readonly pendingInputs = new Map<string, { id: JsonRpcId; method: string; params: unknown }>();
+  private readonly askedInputs = new Map<string, { id: JsonRpcId; method: string; params: unknown }>();
+  private heldId: string | undefined;
+  private legCount = 0;
+  private holdTimer: NodeJS.Timeout | undefined;
+  private finalFrame: string | undefined;
+  private finished = false;
+  private flushScheduled = false;
+  readonly op: string;
+
+  constructor(
+    private readonly deps: CallDeps,
+    readonly session: ClientSession,
+    private readonly request: JsonRpcRequest,
+    private readonly serverInfo: unknown,
+    private readonly log: Logger,
+  ) {
+    this.op = opOf(request);
+    // Log messages only for a request that asked for them (`io.modelcontextprotocol/logLevel`), on its stream.
+    if (session.logLevel !== undefined) session.sink = { deliver: (frame) => frame.includes('"notifications/message"') && this.leg?.event(frame) };
+  }
+
+  start(c: Context): Promise<Response> {
+    return new Promise<Response>((resolve) => {
+      this.attach(c, this.request.id, resolve);
+      const denial = this.deps.ctx.gateway.dispatch(this.session, this.request, this);
+      if (denial) {
+        this.leg = undefined;
+        this.finish();
+        resolve(denialJson(this.request.id, denial));
+      }
+    });
+  }
+
+  /** A retry arrived with the held call's state: answer the server's requests, take over the response. */
+  resume(c: Context, retry: JsonRpcRequest, claims: RequestStateClaims): Promise<Response> {
+    return new Promise<Response>((resolve) => {
+      if (this.leg !== undefined || claims.node !== this.deps.node || Number((claims as { leg?: unknown }).leg) !== this.legCount) {
+        resolve(jsonResponse(JSON.stringify(errorResponse(retry.id, ErrorCode.InvalidParams, 'requestState was already used; send the request again without it'))));
+        return;
+      }
+      clearTimeout(this.holdTimer);
+      this.attach(c, retry.id, resolve);
+      const responses = (retry.params?.inputResponses ?? {}) as Record<string, unknown>;
+      for (const [key, input] of [...this.askedInputs]) {
+        const answer = responses[key];
+        if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) continue;
+        this.askedInputs.delete(key);
+        this.deps.ctx.gateway.dispatch(this.session, { jsonrpc: '2.0', id: input.id, result: answer as Record<string, unknown> }, undefined);
+      }
+      // Unanswered inputs are asked again (MRTR: request missing information rather than fail).
+      for (const [key, input] of this.askedInputs) this.pendingInputs.set(key, input);
+      this.askedInputs.clear();
+      if (this.finalFrame !== undefined) this.deliverFinal(this.finalFrame);
+      else if (this.pendingInputs.size > 0) this.askForInput();
+    });
+  }
+
+  private attach(c: Context, id: JsonRpcId, resolve: (r: Response) => void): void {
+    const leg = new Leg(id, resolve, this.deps.keepAliveMs);
+    this.leg = leg;
+    this.legCount++;
+    const outgoing = (c.env as HttpBindings | undefined)?.outgoing;
+    outgoing?.once('close', () => {
+      if (leg.done && outgoing.writableFinished) return;
+      if (this.leg !== leg) return;
+      // Closing a response stream cancels the request (the server hears notifications/cancelled).
+      leg.done = true;
+      this.leg = undefined;
+      this.log.debug({ op: this.op }, 'client closed the response; cancelling');
+      this.deps.ctx.gateway.dispatch(this.session, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: this.request.id, reason: 'client closed the response stream' } }, undefined);
+      this.finish();
+    });
+  }
+
+  // ---- ResponseChannel: what the upstream says about this call ----
+
+  respond(frame: string): void {
+    if (this.finished) return;
+    if (this.leg === undefined) {
+      this.finalFrame = frame; // held: the retry gets it
+      return;
+    }
+    this.deliverFinal(frame);
+  }
+
+  related(frame: string): void {
+    if (this.finished) return;
+    const message = JSON.parse(frame) as JsonRpcRequest;
+    if (message.id !== undefined && message.method !== undefined) {
+      const capability = INPUT_CAPABILITY[message.method];
+      if (capability === undefined || this.session.capabilities[capability] === undefined) {
+        this.deps.ctx.gateway.dispatch(this.session, errorResponse(message.id, ErrorCode.MethodNotFound, `the client did not declare ${capability ?? message.method}`) as never, undefined);
+        return;
+      }
+      this.pendingInputs.set(`${capability}-${String(message.id)}`, { id: message.id, method: message.method, params: message.params });
+      if (!this.flushScheduled && this.leg !== undefined) {
+        // Requests the server sends together go out in one input-required result.
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          if (this.leg !== undefined && this.pendingInputs.size > 0 && !this.finished) this.askForInput();
+        });
+      }
+      return;
+    }
+    this.leg?.event(frame); // progress, log messages: request-scoped, on this request's stream
+  }
+
+  abandon(): void {
+    if (this.finished) return;
+    this.leg?.close();
+    this.leg = undefined;
+    this.finish();
+  }
+
+  // ---- legs ----
+
+  private askForInput(): void {
+    const leg = this.leg!;
+    if (this.heldId === undefined) {
+      this.heldId = `${this.session.id}`;
+      this.deps.held.set(this.heldId, this);
+    }
+    const inputRequests: Record<string, unknown> = {};
+    for (const [key, input] of this.pendingInputs) {
+      inputRequests[key] = input.params === undefined ? { method: input.method } : { method: input.method, params: input.params };
+      this.askedInputs.set(key, input);
+    }
+    this.pendingInputs.clear();
+    const claims = { held: this.heldId, sub: this.session.principalKey, op: this.op, exp: Date.now() + this.deps.holdTimeoutMs, node: this.deps.node, leg: this.legCount };
+    const result = { resultType: 'input_required', inputRequests, requestState: this.deps.signer.sign(claims) };
+    this.leg = undefined;
+    leg.final(JSON.stringify({ jsonrpc: '2.0', id: leg.id, result }));
+    this.log.debug({ op: this.op, inputs: Object.keys(inputRequests) }, 'input required; holding the server request for the retry');
+    this.holdTimer = setTimeout(() => {
+      if (this.leg !== undefined || this.finished) return;
+      this.log.info({ op: this.op }, 'input-required call expired without a retry; cancelled');
+      this.finish(); // detaching the session cancels the upstream call and fails its open server requests
+    }, this.deps.holdTimeoutMs);
+    this.holdTimer.unref();
+  }
+
+  private deliverFinal(frame: string): void {
+    const leg = this.leg!;
+    this.leg = undefined;
+    const message = JSON.parse(frame) as { id: JsonRpcId; result?: Record<string, unknown> };
+    message.id = leg.id;
+    if (message.result !== undefined) modernizeResult(this.request.method, message.result, this.serverInfo);
+    leg.final(JSON.stringify(message));
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.holdTimer);
+    if (this.heldId !== undefined) this.deps.held.delete(this.heldId);
+    this.deps.ctx.gateway.end(this.session);
+  }
+}
+
+function resume(deps: CallDeps, c: Context, caller: CallerIdentity, retry: JsonRpcRequest, claims: RequestStateClaims): Promise<Response> | Response {
+  const call = deps.held.get(claims.held);
+  const fail = (text: string) => jsonResponse(JSON.stringify(errorResponse(retry.id, ErrorCode.InvalidParams, text)));
+  if (call === undefined) return fail('requestState names no held request (it finished, expired, or is held by another replica); send the request again without it');
+  if (claims.sub !== caller.key || call.session.principalKey !== caller.key) return fail('requestState was issued to another principal');
+  if (claims.op !== call.op || opOf(retry) !== call.op) return fail('requestState belongs to a different request');
+  // Policy runs on the retry too: the principal's rights may have changed since the first leg.
+  call.session.caller = caller;
+  const denial = deps.ctx.gateway.check(call.session, retry);
+  if (denial) return denialJson(retry.id, denial);
+  return call.resume(c, retry, claims);
+}
+
+/**
+ * `subscriptions/listen`: a long-lived response stream for the change notifications the client
+ * opted in to, each tagged with the subscription id (the listen request's id).
+ */
+async function listen(deps: CallDeps, c: Context, caller: CallerIdentity, env: Envelope, request: JsonRpcRequest): Promise<Response> {
+  const { ctx } = deps;
+  // The stream is the session's channel: the gateway does not reap it while it is open, and
+  // broadcasts reach it. It declares no client capabilities, so no server request is routed here.
+  let deliver: (frame: string) => void = () => {};
+  const streamChannel: ResponseChannel = { respond: () => {}, related: (frame) => deliver(frame), abandon: () => {} };
+  const session = new ClientSession(`listen-${String(request.id)}-${Date.now().toString(36)}`, caller, env.protocolVersion, {}, env.clientInfo, streamChannel);
+  try {
+    await ctx.gateway.adopt(session);
+  } catch (err) {
+    if (err instanceof GatewayError) return jsonRpcError(err.httpStatus, request.id, err.code, err.message, err.headers);
+    throw err;
+  }
+  const denial = ctx.gateway.check(session, request);
+  if (denial) {
+    ctx.gateway.end(session);
+    return denialJson(request.id, denial);
+  }
+  const wanted = (request.params?.notifications ?? {}) as Record<string, unknown>;
+  const caps = (ctx.gateway.describeUpstream(session)?.capabilities ?? {}) as Record<string, { listChanged?: boolean; subscribe?: boolean } | undefined>;
+  const honored: Record<string, unknown> = {};
+  const methods = new Set<string>();
+  for (const [flag, cap, method] of [
+    ['toolsListChanged', 'tools', 'notifications/tools/list_changed'],
+    ['promptsListChanged', 'prompts', 'notifications/prompts/list_changed'],
+    ['resourcesListChanged', 'resources', 'notifications/resources/list_changed'],
+  ] as const) {
+    if (wanted[flag] === true && caps[cap]?.listChanged === true) {
+      honored[flag] = true;
+      methods.add(method);
+    }
+  }
+  const uris = Array.isArray(wanted.resourceSubscriptions) ? wanted.resourceSubscriptions.filter((u): u is string => typeof u === 'string') : [];
+  if (uris.length > 0 && caps.resources?.subscribe === true) {
+    const accepted: string[] = [];
+    const ignore: ResponseChannel = { respond: () => {}, related: () => {}, abandon: () => {} };
+    for (const uri of uris) {
+      const subscribe: JsonRpcRequest = { jsonrpc: '2.0', id: `listen-${uri}`, method: 'resources/subscribe', params: { uri } };
+      if (ctx.gateway.dispatch(session, subscribe, ignore) === null) accepted.push(uri);
+    }
+    if (accepted.length > 0) {
+      honored.resourceSubscriptions = accepted;
+      methods.add('notifications/resources/updated');
+    }
+  }
+
+  const subscriptionId = request.id;
+  const tag = (frame: string): string | undefined => {
+    const message = JSON.parse(frame) as JsonRpcNotification;
+    if (!methods.has(message.method) || (message as { id?: unknown }).id !== undefined) return undefined;
+    const params = (message.params ?? {}) as Record<string, unknown>;
+    params._meta = { ...((params._meta as object | undefined) ?? {}), [META_SUBSCRIPTION_ID]: subscriptionId };
+    message.params = params;
+    return JSON.stringify(message);
+  };
+  let keepAlive: NodeJS.Timeout | undefined;
+  const { body, writer } = sseBody(() => close());
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(keepAlive);
+    ctx.gateway.end(session);
+  };
+  deliver = (frame) => {
+    const tagged = tag(frame); // log messages, progress and anything not opted in to are dropped
+    if (tagged !== undefined) writer.write(`data: ${tagged}\n\n`);
+  };
+  // The agent ends the subscription (shutdown): a graceful completion result, then close.
+  ctx.gateway.onSessionEnd(session, () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(keepAlive);
+    const result = { resultType: 'complete', _meta: { [META_SUBSCRIPTION_ID]: subscriptionId } };
+    writer.write(`data: ${JSON.stringify({ jsonrpc: '2.0', id: request.id, result })}\n\n`);
+    writer.close();
+  });
+  (c.env as HttpBindings | undefined)?.outgoing?.once('close', close);
+  const ack = { jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { _meta: { [META_SUBSCRIPTION_ID]: subscriptionId }, notifications: honored } };
+  writer.write(`data: ${JSON.stringify(ack)}\n\n`);
+  keepAlive = setInterval(() => writer.write(':\n\n'), deps.keepAliveMs);
+  keepAlive.unref();
+  return new Response(body, { status: 200, headers: SSE_HEADERS });
+}
