@@ -26,7 +26,6 @@ async function expect401(a: Authenticator, token: string | undefined): Promise<R
   const r = await check(a, token);
   expect(isRejection(r)).toBe(true);
   const rej = r as Rejection;
-  if (process.env.SHOW_REASONS) console.log("REASON", rej.reason);
   expect(rej.status).toBe(401);
   expect(rej.headers['WWW-Authenticate']).toMatch(/^Bearer resource_metadata="http:\/\/127\.0\.0\.1:1\/\.well-known\/oauth-protected-resource\/mcp"/);
   return rej;
@@ -228,5 +227,66 @@ describe('isPrivateAddress', () => {
     ['2606:4700:4700::1111', false],
   ])('%s → %s', (addr, expected) => {
     expect(isPrivateAddress(addr)).toBe(expected);
+  });
+});
+
+describe('TLS endpoints: cluster CA and CA bundle', () => {
+  it('kubernetes useClusterAuth: JWKS from the API server over TLS with the pod token and cluster CA', async () => {
+    const { generateTls } = await import('../../../injector/webhook/tls.js');
+    const { createServer } = await import('node:https');
+    const tls = await generateTls({ dnsNames: ['kubernetes.default.svc'], ipAddresses: ['127.0.0.1'] });
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const { exportJWK } = await import('jose');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'sa-key', alg: 'ES256', use: 'sig' };
+    const seen: (string | undefined)[] = [];
+    const api = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+      seen.push(req.headers.authorization);
+      if (req.url !== '/openid/v1/jwks' || req.headers.authorization !== 'Bearer pod-token') {
+        res.writeHead(401).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const port = (api.address() as { port: number }).port;
+    const dir = mkdtempSync(join(tmpdir(), 'ome-sa-'));
+    const noCa = mkdtempSync(join(tmpdir(), 'ome-sa-'));
+    try {
+      writeFileSync(join(dir, 'token'), 'pod-token');
+      writeFileSync(join(dir, 'ca.crt'), tls.ca);
+      writeFileSync(join(noCa, 'token'), 'pod-token');
+      const sa = await new SignJWT({ 'kubernetes.io': { namespace: 'ns1' } })
+        .setProtectedHeader({ alg: 'ES256', kid: 'sa-key' })
+        .setIssuer('https://kubernetes.default.svc')
+        .setAudience('toolhive')
+        .setSubject('system:serviceaccount:ns1:client')
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      const opts = { logger, kind: 'kubernetes' as const, issuer: 'https://kubernetes.default.svc', audience: 'toolhive', useClusterAuth: true, kubernetesAPI: `https://127.0.0.1:${port}` };
+      const a = new Authenticator({ ...opts, serviceAccountDir: dir });
+      const p = (await check(a, sa)) as Principal;
+      expect(p.sub).toBe('system:serviceaccount:ns1:client');
+      expect(seen).toEqual(['Bearer pod-token']);
+      // without the cluster CA the API server's certificate is not trusted
+      const b = new Authenticator({ ...opts, serviceAccountDir: noCa });
+      expect(((await check(b, sa)) as Rejection).status).toBe(401);
+      // inline OIDC with thvCABundlePath + jwksAuthTokenPath reaches the same TLS endpoint
+      writeFileSync(join(dir, 'ca.pem'), tls.ca);
+      const c = new Authenticator({
+        logger,
+        kind: 'oidc',
+        issuer: 'https://kubernetes.default.svc',
+        audience: 'toolhive',
+        jwksURL: `https://127.0.0.1:${port}/openid/v1/jwks`,
+        caBundlePath: join(dir, 'ca.pem'),
+        jwksAuthTokenPath: join(dir, 'token'),
+        allowPrivateIP: true,
+      });
+      expect(isRejection(await check(c, sa))).toBe(false);
+    } finally {
+      api.close();
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(noCa, { recursive: true, force: true });
+    }
   });
 });

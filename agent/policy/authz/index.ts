@@ -70,6 +70,8 @@ interface Subset {
 interface PrincipalData {
   gen: number;
   entity: EntityJson;
+  /** Has attributes or parents: must be passed to Cedar. */
+  needed: boolean;
   /** entities_json entities reachable from the principal's parents. */
   reach: readonly string[];
   context: Record<string, CedarValueJson>;
@@ -83,7 +85,7 @@ interface State {
   subsets: Map<string, Subset>;
   bySignature: Map<string, string>;
   slot: number;
-  actions: Map<string, { entity: EntityJson; reach: readonly string[] }>;
+  actions: Map<string, { entity: EntityJson; needed: boolean; reach: readonly string[] }>;
   resourceParents: Map<string, { parents: EntityUidJson[]; ancestors: string[]; base?: Record<string, CedarValueJson>; reach: readonly string[] }>;
 }
 
@@ -280,7 +282,12 @@ export class CedarAuthorizer {
     if (feature !== 'tool' && argAttrs) Object.assign(attrs, argAttrs);
 
     const act = this.actionInfo(st, action, actionKey);
-    const entities: EntityJson[] = [pd.entity, act.entity, { uid: { type, id }, attrs, parents: rp.parents }];
+    // Entities without attributes or parents are left out: Cedar resolves `==`/`in` by uid alone,
+    // and every object crossing into wasm costs.
+    const entities: EntityJson[] = [];
+    if (pd.needed) entities.push(pd.entity);
+    if (act.needed) entities.push(act.entity);
+    if (rp.parents.length > 0 || hasKeys(attrs)) entities.push({ uid: { type, id }, attrs, parents: rp.parents });
     if (set.entities.size > 0) {
       const skip = new Set([uidKey('Client', principal.sub), actionKey, resKey]);
       const seen = new Set<string>();
@@ -385,7 +392,8 @@ export class CedarAuthorizer {
     const known = set.entities.get(actionKey);
     const attrs: Record<string, CedarValueJson> = { ...(known?.attrs ?? {}) };
     if (set.attrNames.has('operation')) attrs.operation = action;
-    a = { entity: { uid: { type: 'Action', id: action }, attrs, parents: known?.parents ?? [] }, reach: (set.reach.get(actionKey) ?? []).filter((k) => k !== actionKey) };
+    const parents = known?.parents ?? [];
+    a = { entity: { uid: { type: 'Action', id: action }, attrs, parents }, needed: parents.length > 0 || hasKeys(attrs), reach: (set.reach.get(actionKey) ?? []).filter((k) => k !== actionKey) };
     st.actions.set(actionKey, a);
     return a;
   }
@@ -421,7 +429,7 @@ export class CedarAuthorizer {
       reach.push(...(set.reach.get(uidKey(t.type, t.id)) ?? []));
     }
     const entity: EntityJson = { uid: { type: 'Client', id: principal.sub }, attrs: known ? { ...known.attrs, ...attrs } : attrs, parents };
-    pd = { gen: st.gen, entity, reach, context, decisions: new Map() };
+    pd = { gen: st.gen, entity, needed: parents.length > 0 || hasKeys(entity.attrs), reach, context, decisions: new Map() };
     this.principals.set(principal, pd);
     return pd;
   }
