@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { FEATURE_GATE_MCP_SERVER_SUPPORT } from '../api/annotations.js';
 import type { InjectorOptions } from './options.js';
+import { startReconciler } from './reconciler/index.js';
 import { startWebhookServer, type WebhookServer } from './webhook/server.js';
 import { bootstrapTls, ensureCaBundle, isUsable, readTlsDir, serviceDnsNames, watchTlsDir, type TlsMaterial } from './webhook/tls.js';
 
@@ -167,13 +168,16 @@ export async function startInjector(options: InjectorOptions, logger: Logger): P
   };
 }
 
-/**
- * THE single call site of the reconciler (written in injector/reconciler/). Until
- * injector/reconciler/index.ts exports startReconciler, the gate only logs that it is missing.
- */
+/** The single call site of the reconciler (injector/reconciler/index.ts). */
 async function startReconcilerIfPresent(options: InjectorOptions, kc: KubeConfig, logger: Logger): Promise<ReconcilerHandle | undefined> {
-  void options;
-  void kc;
-  logger.error(`feature gate ${FEATURE_GATE_MCP_SERVER_SUPPORT} is on, but this build has no reconciler (injector/reconciler/index.ts)`);
-  return undefined;
+  const { agentImage, ...injector } = options.settings;
+  return startReconciler({
+    kubeConfig: kc,
+    namespace: options.namespace,
+    featureGates: options.featureGates,
+    agentImage,
+    injector,
+    leaderElection: options.leaderElect,
+    logger: logger.child({ component: 'reconciler' }),
+  });
 }
