@@ -363,7 +363,7 @@ interface Extras {
   /** Reference: the echo server alone, spawn → initialize response (what the agent waits for). */
   echoStartMs?: number[];
   echoStartMedianMs?: number;
-  idle?: { sessions: number; opened: number; agentRssBytes: number; treeRssBytes: number; firstError?: string };
+  idle?: { sessions: number; opened: number; agentRssBytes: number; agentRssBeforeBytes: number; treeRssBytes: number; firstError?: string };
   reason?: string;
 }
 
@@ -432,12 +432,14 @@ async function runExtras(): Promise<Extras> {
     const port = await freePort();
     const s = await startServer('agent-idle-1000', [AGENT, '--port', String(port), '--', ...echoCmd], port, '/readyz', true);
     try {
+      const agentRssBeforeBytes = rssBytes(s.pid);
       const opened = await openIdleSessions(s.url, 1000, 16);
       await sleep(1000);
       out.idle = {
         sessions: 1000,
         opened: opened.ok,
         agentRssBytes: rssBytes(s.pid),
+        agentRssBeforeBytes,
         treeRssBytes: sumRss(processTree([s.pid])),
         firstError: opened.firstError,
       };
@@ -530,7 +532,7 @@ function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): s
       const i = extras.idle;
       const ok = i.opened === i.sessions;
       lines.push(
-        `| agent shared, ${i.opened.toLocaleString('en-US')} idle sessions (agent process; tree incl. echo server ${fmtMB(i.treeRssBytes)} MB) | ${i.sessions} | | | | ${fmtMB(i.agentRssBytes)} | | | | | | ${i.sessions - i.opened} | ≤ 120 MB: ${verdict(ok && i.agentRssBytes <= 120 * 1024 * 1024)}${i.firstError ? `; first error: ${i.firstError.slice(0, 100)}` : ''} |`,
+        `| agent shared, ${i.opened.toLocaleString('en-US')} idle sessions: agent process RSS (${fmtMB(i.agentRssBeforeBytes)} MB before them, ${fmtInt((i.agentRssBytes - i.agentRssBeforeBytes) / 1024 / Math.max(1, i.opened))} KB/session; tree incl. echo server ${fmtMB(i.treeRssBytes)} MB) | ${i.sessions} | | | | ${fmtMB(i.agentRssBytes)} | | | | | | ${i.sessions - i.opened} | ≤ 120 MB: ${verdict(ok && i.agentRssBytes <= 120 * 1024 * 1024)}${i.firstError ? `; first error: ${i.firstError.slice(0, 100)}` : ''} |`,
       );
     }
     if (extras.reason) lines.push(`| agent start-to-ready / idle sessions | | n/a | | | | | | | | | | ${extras.reason.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 200)} |`);
