@@ -113,7 +113,7 @@ done
 
 step_start=$SECONDS
 log "compiling kube-apiserver, kube-controller-manager, kube-scheduler, etcd (cold: about 20 minutes on 2 cores)"
-(cd "$gomod_dir" && gobuild build -trimpath -ldflags="-s -w$version_ldflags" -o "$tmp/" \
+(cd "$gomod_dir" && gobuild build -trimpath -buildvcs=false -ldflags="-s -w$version_ldflags" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler \
@@ -124,7 +124,7 @@ if [ "$build_kwok" != "0" ]; then
   step_start=$SECONDS
   log "compiling kwok $KWOK_VERSION"
   # kwok has no replace lines, so it installs straight from its own module.
-  (cd "$tmp" && GOBIN="$tmp" GOFLAGS="${GOFLAGS:-} -trimpath" gobuild install -ldflags="-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION")
+  (cd "$tmp" && GOBIN="$tmp" gobuild install -trimpath -ldflags="-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION")
   log "compiled kwok in $((SECONDS - step_start))s"
   # The kwok binary ships no stages; kwokctl normally passes its "fast" ones
   # (kustomize/stage/fast in the kwok module). Same files, one config file.
