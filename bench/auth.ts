@@ -56,25 +56,29 @@ export async function startAuthFixture(): Promise<AuthFixture> {
 }
 
 /**
- * `count` Cedar policies: one permits `echo` for the bench principal; the rest are realistic
- * non-matching permits and forbids for other principals and tools, so the engine has a policy set
- * of that size to evaluate.
+ * `count` Cedar policies: one permits `echo` for the bench principal; the rest are a realistic mix
+ * that does not match the bench call (group-, claim- and argument-conditioned permits for other
+ * tools, forbids on `echo` for other principals or a claim the token lacks), so the engine holds a
+ * policy set of that size and evaluates the conditions that apply to `echo`.
  */
 export function cedarPolicies(count: number): string[] {
   const out = ['permit(principal == Client::"bench-user", action == Action::"call_tool", resource == Tool::"echo");'];
   for (let i = 1; out.length < count; i++) {
-    switch (i % 4) {
+    switch (i % 5) {
       case 0:
-        out.push(`permit(principal == Client::"user-${i}", action == Action::"call_tool", resource == Tool::"tool-${i}");`);
-        break;
-      case 1:
         out.push(`permit(principal in THVGroup::"group-${i}", action == Action::"call_tool", resource == Tool::"tool-${i}");`);
         break;
+      case 1:
+        out.push(`permit(principal, action == Action::"call_tool", resource == Tool::"tool-${i}") when { principal has claim_roles && principal.claim_roles.contains("role-${i}") };`);
+        break;
       case 2:
-        out.push(`forbid(principal == Client::"user-${i}", action == Action::"call_tool", resource == Tool::"echo");`);
+        out.push(`permit(principal, action == Action::"call_tool", resource == Tool::"tool-${i}") when { context has arg_mode && context.arg_mode == "read" };`);
+        break;
+      case 3:
+        out.push(`forbid(principal, action == Action::"call_tool", resource == Tool::"echo") when { principal has claim_blocked_${i} && principal.claim_blocked_${i} == true };`);
         break;
       default:
-        out.push(`forbid(principal, action == Action::"call_tool", resource == Tool::"tool-${i}") when { context has arg_text && context.arg_text == "deny-${i}" };`);
+        out.push(`forbid(principal == Client::"user-${i}", action == Action::"call_tool", resource == Tool::"echo");`);
     }
   }
   return out;
