@@ -538,6 +538,12 @@ function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): s
     if (extras.reason) lines.push(`| agent start-to-ready / idle sessions | | n/a | | | | | | | | | | ${extras.reason.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 200)} |`);
   }
   lines.push('');
+  const shares = cells.filter((c) => c.status === 'ok' && c.windowSeconds).map((c) => c.loadCpuSeconds! / c.windowSeconds!);
+  if (shares.length > 0) {
+    lines.push(
+      `Load generator (${LOAD_MODE === 'child' ? 'its own process' : 'in the runner'}): ${Math.round(Math.min(...shares) * 100)}–${Math.round(Math.max(...shares) * 100)}% of one core during the windows; it shares the ${meta.cpus} CPUs with the servers.`,
+    );
+  }
   lines.push(
     'RSS: summed VmRSS of the server-side process tree (for direct stdio: the echo server alone; the load generator is never counted), max over the window. ' +
       'Server CPU s: utime+stime of that tree over the window. Ratios are req/s over the same column of the named row, same run. Targets are checked on the "agent shared" row.',
