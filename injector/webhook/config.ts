@@ -45,14 +45,14 @@ export function buildWebhookConfiguration(o: WebhookConfigOptions): V1MutatingWe
     const { name, namespace, port } = o.target.service;
     return { service: { name, namespace, path, port: port ?? 443 }, ...caBundle };
   };
-  const common = {
+  const common = () => ({
     admissionReviewVersions: ['v1'],
     sideEffects: 'None',
     timeoutSeconds: WEBHOOK_TIMEOUT_SECONDS,
     reinvocationPolicy: 'IfNeeded',
     matchPolicy: 'Equivalent',
     rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' }],
-  };
+  });
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
@@ -63,7 +63,7 @@ export function buildWebhookConfiguration(o: WebhookConfigOptions): V1MutatingWe
         clientConfig: client(NAMESPACE_PATH),
         failurePolicy: 'Fail',
         namespaceSelector: { matchExpressions: [{ key: NAMESPACE_INJECTION_LABEL, operator: 'In', values: [NAMESPACE_INJECTION_ENABLED] }] },
-        ...common,
+        ...common(),
       },
       {
         name: POD_WEBHOOK_NAME,
@@ -75,7 +75,7 @@ export function buildWebhookConfiguration(o: WebhookConfigOptions): V1MutatingWe
             { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...SYSTEM_NAMESPACES, o.injectorNamespace] },
           ],
         },
-        ...common,
+        ...common(),
       },
     ],
   };

@@ -197,3 +197,13 @@ describe('webhook configuration', () => {
     expect(url.webhooks![1]!.clientConfig).toEqual({ url: 'https://127.0.0.1:9443/inject/pod', caBundle: 'Q0E=' });
   });
 });
+
+describe('manifests/injector/mutatingwebhook.yaml', () => {
+  it('is what buildWebhookConfiguration produces for the in-cluster Service', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { parse } = await import('yaml');
+    const text = await readFile(new URL('../../manifests/injector/mutatingwebhook.yaml', import.meta.url), 'utf8');
+    const expected = buildWebhookConfiguration({ target: { service: { name: 'ome-mcp-injector', namespace: 'ome-mcp-system' } }, injectorNamespace: 'ome-mcp-system' });
+    expect(parse(text)).toEqual(JSON.parse(JSON.stringify(expected)));
+  });
+});
