@@ -7,6 +7,7 @@ import type { DownstreamContext } from './downstream/context.js';
 import { jsonRpcError } from './downstream/http-common.js';
 import { mountLegacySse } from './downstream/legacy-sse.js';
 import { createModernTransport } from './downstream/modern/handler.js';
+import { VersionBridgeTransport } from './protocol/modern/upstream-bridge.js';
 import { mountStreamableHttp } from './downstream/streamable-http.js';
 import { mountWebSocket } from './downstream/websocket.js';
 import type { ClientCapabilities, ClientSession } from './mux/client-session.js';
@@ -53,7 +54,12 @@ export async function startAgent(options: AgentOptions, logger: Logger, policy?:
   };
   const upstreamFor = (capabilities: ClientCapabilities, clientInfo: { name: string; version: string }) =>
     new UpstreamSession({
-      connect: () => createUpstreamTransport(options, logger),
+      // Stdio-like upstreams are probed for 2026-07-28 at every start and bridged when they speak it.
+      connect: () => {
+        const transport = createUpstreamTransport(options, logger);
+        if (options.upstream) return transport;
+        return new VersionBridgeTransport(transport, { logger, clientInfo, capabilities, probeTimeoutMs: Math.min(5000, options.initializeTimeout * 1000) });
+      },
       logger: logger.child({ upstream: true }),
       clientInfo,
       capabilities,
@@ -104,7 +110,8 @@ export async function startAgent(options: AgentOptions, logger: Logger, policy?:
   });
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
-    const body = { ready: gateway.ready, upstream: pool.detail, sessions: gateway.sessionCount };
+    const protocol = pool instanceof SharedPool ? (pool.upstream.initializeResult?.protocolVersion as string | undefined) : undefined;
+    const body = { ready: gateway.ready, upstream: pool.detail, ...(protocol ? { upstreamProtocol: protocol } : {}), sessions: gateway.sessionCount };
     return c.json(body, gateway.ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));

@@ -54,6 +54,13 @@ interface PendingCall {
 
 type InternalWaiter = (message: JsonRpcResponse) => void;
 
+/**
+ * A transport that knows which client call a server→client request belongs to (the 2026-07-28
+ * bridge turning an input-required result into requests) tags the message with the call's
+ * upstream id under this symbol; it never reaches the wire.
+ */
+export const RELATED_REQUEST = Symbol('relatedRequest');
+
 const ADDRESSED_METHODS = new Set(['ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
 
 /**
@@ -351,7 +358,7 @@ export class UpstreamSession {
       this.sendRaw({ jsonrpc: '2.0', id: message.id, result: {} });
       return;
     }
-    const target = this.routeServerRequest(message.method);
+    const target = this.routeServerRequest(message.method, (message as unknown as Record<symbol, unknown>)[RELATED_REQUEST]);
     if (target === undefined) {
       this.sendRaw(errorResponse(message.id, ErrorCode.MethodNotFound, `no connected client can handle ${message.method}`));
       return;
@@ -367,9 +374,13 @@ export class UpstreamSession {
    * recent in-flight request whose client declared the capability; else the most recently
    * active capable session (its stream). In per-session mode there is only one candidate.
    */
-  private routeServerRequest(method: string): { session: ClientSession; channel: ResponseChannel } | undefined {
+  private routeServerRequest(method: string, related?: unknown): { session: ClientSession; channel: ResponseChannel } | undefined {
     const capability = method === 'sampling/createMessage' ? 'sampling' : method === 'elicitation/create' ? 'elicitation' : method === 'roots/list' ? 'roots' : undefined;
     const capable = (s: ClientSession) => !s.closed && (capability === undefined || s.capabilities[capability] !== undefined);
+    if (related !== undefined) {
+      const call = this.pending.get(related as number);
+      return call && capable(call.session) ? { session: call.session, channel: call.channel } : undefined;
+    }
     let chosen: PendingCall | undefined;
     for (const call of this.pending.values()) if (capable(call.session)) chosen = call;
     if (chosen) return { session: chosen.session, channel: chosen.channel };

@@ -38,7 +38,7 @@ export function modernRequest(id: number | string, method: string, params: Recor
 async function v2Client(agent: RunningAgent, capabilities: Record<string, unknown> = {}, mode: 'auto' | 'pin' = 'auto'): Promise<ClientV2> {
   const client = new ClientV2(
     { name: 'v2-test', version: '1.0.0' },
-    { capabilities, versionNegotiation: mode === 'auto' ? { mode: 'auto' } : { pin: '2026-07-28' } },
+    { capabilities, versionNegotiation: { mode: mode === 'auto' ? 'auto' : { pin: '2026-07-28' } } },
   );
   await client.connect(new TransportV2(new URL(agent.url)));
   return client;
