@@ -3,26 +3,21 @@
 // env) starts as a native sidecar, the server runs under the FIFO wrapper, and an MCP client lists
 // and calls tools through the agent's port — also after the server container restarts.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mutatePod } from '../injector/mutation/index.js';
-import { runPod, type RunningPod } from './pod-runner.js';
+import { connectMcp as connect, localAgentImage, runPod, type RunningPod } from './pod-runner.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ECHO = fileURLToPath(new URL('../agent/upstream/testdata/echo-server.mjs', import.meta.url));
 const BUSYBOX = '/usr/bin/busybox';
 const AGENT_IMAGE = 'ome-mcp/agent:test';
-// The agent must build the FIFO transport for --upstream-fifo (agent/upstream/bridges.ts wired
-// into agent/upstream/factory.ts).
 // OME_MCP_AGENT_JS points at another agent bundle (skips the build).
 const AGENT_JS = process.env.OME_MCP_AGENT_JS;
-const agentHasBridges = AGENT_JS !== undefined || readFileSync(new URL('../agent/upstream/factory.ts', import.meta.url), 'utf8').includes('createBridgeTransport');
-const canRun = existsSync(BUSYBOX) && agentHasBridges;
+const canRun = existsSync(BUSYBOX);
 
 async function freePort(): Promise<number> {
   const srv = net.createServer();
@@ -32,14 +27,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** The agent image, as the runner plays it: its entrypoint and the busybox it ships. */
-export const agentImage = { entrypoint: [process.execPath, AGENT_JS ?? `${root}dist/agent.js`], files: { '/usr/local/bin/busybox': BUSYBOX } };
-
-export async function connect(port: number): Promise<Client> {
-  const client = new Client({ name: 'pod-runner-test', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
-  return client;
-}
 
 describe.skipIf(!canRun)('injected pod, run locally', () => {
   let pod: RunningPod;
@@ -59,7 +46,7 @@ describe.skipIf(!canRun)('injected pod, run locally', () => {
     if (r.outcome !== 'injected') throw new Error(`not injected: ${JSON.stringify(r)}`);
     pod = await runPod({
       pod: r.object,
-      images: { [AGENT_IMAGE]: agentImage, 'echo-server:test': {} },
+      images: { [AGENT_IMAGE]: localAgentImage(BUSYBOX), 'echo-server:test': {} },
       cwd: root,
       onOutput: (c, line) => log.push(`[${c}] ${line}`),
     });
