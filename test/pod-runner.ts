@@ -1,7 +1,8 @@
 /**
  * Runs an (injected) pod spec as local processes, the way a kubelet would, closely enough to test
  * the agent and the in-pod bridges without a container runtime:
- * - volumes: emptyDir → a temp dir; configMap → a temp dir with the given data; paths in commands,
+ * - volumes: emptyDir → a temp dir; configMap → a temp dir with the given data; projected → an
+ *   empty dir (no API token here); paths in commands,
  *   args and env that start with a container's mountPath are rewritten to the host directory;
  * - images: each image maps to its entrypoint (used when a container has no `command`) and to host
  *   files standing in for files of the image (e.g. the agent image's /usr/local/bin/busybox);
@@ -17,7 +18,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { V1Container, V1Pod, V1Probe } from '@kubernetes/client-node';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 export interface ImageSpec {
   /** The image's ENTRYPOINT + CMD, used when the container has no command. */
@@ -96,8 +100,9 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
       const data = o.configMaps?.[v.configMap.name ?? ''];
       if (!data) throw new Error(`ConfigMap ${v.configMap.name} (volume ${v.name}) not given to the pod runner`);
       for (const [key, value] of Object.entries(data)) await writeFile(path.join(host, key), value);
-    } else if (!v.emptyDir) {
-      throw new Error(`volume ${v.name}: only emptyDir and configMap are supported by the pod runner`);
+    } else if (!v.emptyDir && !v.projected) {
+      // projected (the service-account token volume the API server adds) stays an empty directory.
+      throw new Error(`volume ${v.name}: only emptyDir, configMap and projected are supported by the pod runner`);
     }
     volumes.set(v.name, host);
   }
@@ -218,4 +223,21 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The agent image as the runner plays it: `node dist/agent.js` (or $OME_MCP_AGENT_JS) and the
+ * static busybox it ships at /usr/local/bin/busybox (Debian's busybox-static on the host).
+ */
+export function localAgentImage(busybox = '/usr/bin/busybox'): ImageSpec {
+  return { entrypoint: [process.execPath, process.env.OME_MCP_AGENT_JS ?? `${ROOT}dist/agent.js`], files: { '/usr/local/bin/busybox': busybox } };
+}
+
+/** An MCP client (streamable HTTP) connected to the agent on the pod's port. */
+export async function connectMcp(port: number): Promise<Client> {
+  const client = new Client({ name: 'pod-runner', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
+  return client;
 }
