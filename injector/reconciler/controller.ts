@@ -65,6 +65,8 @@ type Obj = KubernetesObject & { metadata: NonNullable<KubernetesObject['metadata
 type Cached<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
 const MANAGED = `${LABEL_MANAGED_BY}=${LABEL_MANAGED_BY_VALUE}`;
+/** Events of owned objects are coalesced over this window. */
+const OWNED_EVENT_DELAY_MS = 200;
 
 /** Kind of the owning server from an owned object's labels, and its work-queue key. */
 function ownerKey(o: KubernetesObject): string | undefined {
@@ -92,6 +94,8 @@ export class Controller {
   private refsOf = new Map<string, string[]>();
   /** Last applied hash per object, for when the cache lags behind our own apply. */
   private applied = new Map<string, string>();
+  /** Last status written per server (with the server's uid): the cache may lag behind our writes. */
+  private written = new Map<string, { uid: string; status: MCPServerStatus }>();
   /** Last warning event per server, so a persistent problem is reported once. */
   private lastEvent = new Map<string, string>();
   private restartTimers = new Set<NodeJS.Timeout>();
@@ -135,7 +139,15 @@ export class Controller {
       else this.owned.set(kind, this.informer<Obj>(kind, undefined, MANAGED));
     }
 
-    const onServer = (kind: ServerKind) => (o: AnyMCPServer & Obj) => this.queue.add(keyOf(kind, o.metadata.name!, o.metadata.namespace));
+    // A server whose generation we have already observed changed only in status or metadata
+    // (mostly our own status writes): low priority.
+    const onServer = (kind: ServerKind) => (o: AnyMCPServer & Obj) => {
+      const seen = o.status?.observedGeneration === o.metadata.generation && !o.metadata.deletionTimestamp;
+      const key = keyOf(kind, o.metadata.name!, o.metadata.namespace);
+      const w = this.written.get(key);
+      if (w && statusEqual(w.status, o.status)) this.written.delete(key); // the cache caught up
+      this.queue.add(key, seen ? 'low' : 'high');
+    };
     for (const verb of ['add', 'update', 'delete'] as const) {
       this.servers.on(verb, onServer(MCPSERVER_KIND));
       this.clusterServers.on(verb, onServer(CLUSTER_MCPSERVER_KIND));
@@ -154,14 +166,15 @@ export class Controller {
           if (!set) this.ownerIndex.set(key, (set = new Set()));
           set.add(k);
         }
-        this.queue.add(key);
+        // Low priority and coalesced: a Deployment's status moves in bursts of updates.
+        this.queue.addAfter(key, OWNED_EVENT_DELAY_MS, 'low');
       };
       inf.on('add', track(false));
       inf.on('update', track(false));
       inf.on('delete', track(true));
     }
     const onConfigMap = (o: V1ConfigMap & Obj) => {
-      for (const key of this.refIndex.get(objKey('ConfigMap', o.metadata.namespace, o.metadata.name!)) ?? []) this.queue.add(key);
+      for (const key of this.refIndex.get(objKey('ConfigMap', o.metadata.namespace, o.metadata.name!)) ?? []) this.queue.add(key, 'low');
     };
     for (const verb of ['add', 'update', 'delete'] as const) this.configMaps.on(verb, onConfigMap);
 
@@ -194,8 +207,8 @@ export class Controller {
   }
 
   private enqueueAll(): void {
-    for (const s of this.servers.list()) this.queue.add(keyOf(MCPSERVER_KIND, s.metadata.name!, s.metadata.namespace));
-    for (const s of this.clusterServers.list()) this.queue.add(keyOf(CLUSTER_MCPSERVER_KIND, s.metadata.name!));
+    for (const s of this.servers.list()) this.queue.add(keyOf(MCPSERVER_KIND, s.metadata.name!, s.metadata.namespace), 'low');
+    for (const s of this.clusterServers.list()) this.queue.add(keyOf(CLUSTER_MCPSERVER_KIND, s.metadata.name!), 'low');
   }
 
   private async work(): Promise<void> {
@@ -263,6 +276,7 @@ export class Controller {
     const server = kind === MCPSERVER_KIND ? this.servers.get(name, namespace) : this.clusterServers.get(name);
     if (!server) {
       this.setRefs(key, []);
+      this.written.delete(key);
       this.lastEvent.delete(key);
       if (kind === CLUSTER_MCPSERVER_KIND) await this.deleteOwned(key);
       return false;
@@ -298,7 +312,7 @@ export class Controller {
     const generation = server.metadata.generation ?? 0;
 
     if (deleting) {
-      await this.writeStatus(server, deriveStatus({ generation, deleting: true, problems: [], desiredReplicas: 0, url, previous: server.status, now: new Date() }));
+      await this.writeStatus(server, deriveStatus({ generation, deleting: true, problems: [], desiredReplicas: 0, url, previous: this.previousStatus(key, server), now: new Date() }), key);
       return false;
     }
 
@@ -364,10 +378,10 @@ export class Controller {
       deployment,
       desiredReplicas: spec.replicas ?? 1,
       url,
-      previous: server.status,
+      previous: this.previousStatus(key, server),
       now: new Date(),
     });
-    await this.writeStatus(server, status);
+    await this.writeStatus(server, status, key);
 
     if (problems.length) {
       const msg = problems.join('; ');
@@ -427,12 +441,20 @@ export class Controller {
     );
   }
 
-  private async writeStatus(server: AnyMCPServer & Obj, status: MCPServerStatus): Promise<void> {
-    if (statusEqual(status, server.status)) return;
+  /** What the status is now: our last write when the cache has not caught up with it yet. */
+  private previousStatus(key: string, server: AnyMCPServer & Obj): MCPServerStatus | undefined {
+    const w = this.written.get(key);
+    return w && w.uid === server.metadata.uid ? w.status : server.status;
+  }
+
+  private async writeStatus(server: AnyMCPServer & Obj, status: MCPServerStatus, key?: string): Promise<void> {
+    const prev = key ? this.previousStatus(key, server) : server.status;
+    if (statusEqual(status, prev)) return;
     const kind = server.kind ?? (server.metadata.namespace ? MCPSERVER_KIND : CLUSTER_MCPSERVER_KIND);
     try {
       await this.o.client.mergePatch(kind, server.metadata.name!, server.metadata.namespace, { status: { ...status, conditions: status.conditions } }, 'status');
       this.stats.statusWrites++;
+      if (key) this.written.set(key, { uid: server.metadata.uid ?? '', status });
     } catch (e) {
       if ((e as { status?: number }).status === 404) return; // deleted meanwhile
       throw e;

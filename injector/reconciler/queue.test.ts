@@ -22,6 +22,15 @@ describe('WorkQueue', () => {
     expect(q.length).toBe(1);
   });
 
+  it('serves high-priority keys first and promotes a queued low one', async () => {
+    const q = new WorkQueue();
+    q.add('status-1', 'low');
+    q.add('status-2', 'low');
+    q.add('new-1');
+    q.add('status-2', 'high');
+    expect([await q.get(), await q.get(), await q.get()]).toEqual(['new-1', 'status-2', 'status-1']);
+  });
+
   it('backs off exponentially up to the cap and forgets on success', () => {
     const q = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 1000 });
     expect([1, 2, 3, 4, 5].map(() => q.addRateLimited('a'))).toEqual([100, 200, 400, 800, 1000]);

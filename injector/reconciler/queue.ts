@@ -9,8 +9,16 @@ export interface QueueOptions {
   maxDelayMs?: number;
 }
 
+/**
+ * `high`: the server itself changed (new, spec edit, deletion); `low`: something it owns or reads
+ * changed (Deployment status, a ConfigMap), retries and resyncs. High keys are served first, so a
+ * burst of new servers gets its objects before anyone's status is refreshed.
+ */
+export type Priority = 'high' | 'low';
+
 export class WorkQueue {
   private queue: string[] = [];
+  private lowQueue: string[] = [];
   private queued = new Set<string>();
   private processing = new Set<string>();
   private dirty = new Set<string>();
@@ -27,20 +35,30 @@ export class WorkQueue {
   }
 
   get length(): number {
-    return this.queue.length;
+    return this.queue.length + this.lowQueue.length;
   }
 
   get busy(): number {
     return this.processing.size;
   }
 
-  add(key: string): void {
+  add(key: string, priority: Priority = 'high'): void {
     if (this.stopped) return;
     if (this.processing.has(key)) {
       this.dirty.add(key);
       return;
     }
-    if (this.queued.has(key)) return;
+    if (this.queued.has(key)) {
+      // promote a waiting low-priority key
+      if (priority === 'high') {
+        const i = this.lowQueue.indexOf(key);
+        if (i >= 0) {
+          this.lowQueue.splice(i, 1);
+          this.queue.push(key);
+        }
+      }
+      return;
+    }
     const w = this.waiters.shift();
     if (w) {
       this.processing.add(key);
@@ -48,17 +66,17 @@ export class WorkQueue {
       return;
     }
     this.queued.add(key);
-    this.queue.push(key);
+    (priority === 'high' ? this.queue : this.lowQueue).push(key);
   }
 
   /** Adds after `ms`; an earlier pending delayed add of the same key wins. */
-  addAfter(key: string, ms: number): void {
+  addAfter(key: string, ms: number, priority: Priority = 'low'): void {
     if (this.stopped) return;
-    if (ms <= 0) return this.add(key);
+    if (ms <= 0) return this.add(key, priority);
     if (this.timers.has(key)) return;
     const t = setTimeout(() => {
       this.timers.delete(key);
-      this.add(key);
+      this.add(key, priority);
     }, ms);
     t.unref?.();
     this.timers.set(key, t);
@@ -86,7 +104,7 @@ export class WorkQueue {
   /** Next key, or undefined once shut down. */
   get(): Promise<string | undefined> {
     if (this.stopped) return Promise.resolve(undefined);
-    const key = this.queue.shift();
+    const key = this.queue.shift() ?? this.lowQueue.shift();
     if (key !== undefined) {
       this.queued.delete(key);
       this.processing.add(key);
@@ -106,6 +124,7 @@ export class WorkQueue {
     this.timers.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
     this.queue = [];
+    this.lowQueue = [];
     this.queued.clear();
   }
 }
