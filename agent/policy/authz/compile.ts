@@ -13,7 +13,7 @@ export interface Uid {
 }
 export const uidKey = (type: string, id: string): string => `${type}::${JSON.stringify(id)}`;
 
-type Scope =
+export type Scope =
   | { kind: 'all' }
   | { kind: 'eq'; key: string }
   | { kind: 'in'; keys: string[] }
@@ -23,6 +23,10 @@ export interface CompiledPolicy {
   id: string;
   source: string;
   text: string;
+  effect: 'permit' | 'forbid';
+  /** Has `when`/`unless` clauses. A policy without them is decided by its scope alone. */
+  conditional: boolean;
+  principal: Scope;
   action: Scope;
   resource: Scope;
   /** Reads `context.arg_*`, `resource.arg_*` or the whole context: decisions depend on call arguments. */
@@ -208,7 +212,17 @@ export function compile(cedar: Cedar, src: LoadedSource): CompiledPolicySet {
     const action = scopeOf(json.action);
     if (action.kind === 'eq') namedActions.add(action.key);
     if (action.kind === 'in') for (const k of action.keys) namedActions.add(k);
-    return { id, source: p.source, text: p.text, action, resource: scopeOf(json.resource), readsArgs: a.readsArgs };
+    return {
+      id,
+      source: p.source,
+      text: p.text,
+      effect: json.effect,
+      conditional: json.conditions.length > 0,
+      principal: scopeOf(json.principal as PolicyJson['resource']),
+      action,
+      resource: scopeOf(json.resource),
+      readsArgs: a.readsArgs,
+    };
   });
 
   const check = cedar.checkParsePolicySet({ staticPolicies: Object.fromEntries(policies.map((p) => [p.id, p.text])) });

@@ -298,3 +298,67 @@ describe('loading', () => {
     expect(seenB).toBeGreaterThan(0);
   });
 });
+
+describe('differential: the JS scope path and the pre-filtered sets agree with Cedar on the whole set', () => {
+  it('random policy sets, principals and resources', async () => {
+    const cedar = await import('@cedar-policy/cedar-wasm/nodejs');
+    let seed = 42;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pick = <T,>(xs: readonly T[]) => xs[rnd(xs.length)]!;
+    const groups = ['a', 'b', 'c'];
+    const tools = ['t1', 't2', 't3'];
+    const principalScopes = ['principal', 'principal == Client::"u1"', 'principal in THVGroup::"a"', 'principal in THVGroup::"b"', 'principal is Client'];
+    const actionScopes = ['action', 'action == Action::"call_tool"', 'action in [Action::"call_tool", Action::"get_prompt"]', 'action == Action::"read_resource"'];
+    const resourceScopes = ['resource', 'resource == Tool::"t1"', 'resource == Tool::"t2"', 'resource is Tool', 'resource in MCP::"srv"', 'resource is Prompt', 'resource == Prompt::"t3"'];
+    const conditions = ['', '', ' when { principal.claim_level > 2 };', ' unless { context.arg_x == "no" };', ' when { resource has readOnlyHint && resource.readOnlyHint };'];
+    for (let round = 0; round < 30; round++) {
+      const n = 1 + rnd(12);
+      const ps: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const c = pick(conditions);
+        ps.push(`${rnd(3) === 0 ? 'forbid' : 'permit'}(${pick(principalScopes)}, ${pick(actionScopes)}, ${pick(resourceScopes)})${c || ';'}`);
+      }
+      const fast = await authz(ps, { serverName: 'srv' });
+      const slow = await authz(ps, { serverName: 'srv', scopeFastPath: false });
+      for (const a of [fast, slow]) a.setToolAnnotations([{ name: 't1', annotations: { readOnlyHint: true } }]);
+      cedar.preparsePolicySet('diff-whole', { staticPolicies: Object.fromEntries(ps.map((p, i) => [`policy${i}`, p])) });
+      for (let k = 0; k < 30; k++) {
+        const sub = pick(['u1', 'u2']);
+        const claims = { level: rnd(5), groups: groups.filter(() => rnd(2) === 0) };
+        const p1 = user(sub, claims);
+        const p2 = user(sub, claims);
+        const feature = pick(['tool', 'prompt', 'resource'] as const);
+        const id = pick(tools);
+        const args = rnd(2) === 0 ? { x: pick(['no', 'yes']) } : undefined;
+        const d1 = fast.authorize(p1, feature, id, args);
+        const d2 = slow.authorize(p2, feature, id, args);
+        const type = { tool: 'Tool', prompt: 'Prompt', resource: 'Resource' }[feature];
+        const action = { tool: 'call_tool', prompt: 'get_prompt', resource: 'read_resource' }[feature];
+        const attrs: Record<string, unknown> = { name: id, operation: { tool: 'call', prompt: 'get', resource: 'read' }[feature], feature };
+        if (feature === 'resource') attrs.uri = id;
+        if (feature === 'tool' && id === 't1') attrs.readOnlyHint = true;
+        if (args) attrs.arg_x = args.x;
+        const ref = cedar.statefulIsAuthorized({
+          principal: { type: 'Client', id: sub },
+          action: { type: 'Action', id: action },
+          resource: { type, id },
+          context: { claim_sub: sub, claim_level: claims.level, claim_groups: claims.groups, ...(args ? { arg_x: args.x } : {}) },
+          preparsedPolicySetId: 'diff-whole',
+          entities: [
+            { uid: { type: 'Client', id: sub }, attrs: { claim_sub: sub, claim_level: claims.level, claim_groups: claims.groups }, parents: claims.groups.map((g) => ({ type: 'THVGroup', id: g })) },
+            { uid: { type: 'Action', id: action }, attrs: { operation: action }, parents: [] },
+            { uid: { type, id }, attrs: attrs as never, parents: [{ type: 'MCP', id: 'srv' }] },
+          ],
+        });
+        if (ref.type !== 'success') throw new Error(JSON.stringify(ref));
+        const expected = { allow: ref.response.decision === 'allow', policies: [...ref.response.diagnostics.reason].sort() };
+        const what = `${ps.join('\n')}\n${sub} ${JSON.stringify(claims)} ${feature} ${id} ${JSON.stringify(args)}`;
+        expect({ allow: d1.allow, policies: [...d1.policies].sort() }, what).toEqual(expected);
+        expect({ allow: d2.allow, policies: [...d2.policies].sort() }, what).toEqual(expected);
+      }
+    }
+  });
+});

@@ -17,10 +17,11 @@
 // no policy in the subset reads call arguments. A reload swaps everything at once.
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import type { CedarValueJson, EntityJson, EntityUidJson } from '@cedar-policy/cedar-wasm/nodejs';
 import type { Principal, PolicyMetrics } from '../types.js';
-import { compile, scopeMatches, uidKey, type Cedar, type CompiledPolicySet } from './compile.js';
+import { compile, scopeMatches, uidKey, type Cedar, type CompiledPolicy, type CompiledPolicySet } from './compile.js';
 import { extractGroups, preprocessArguments, preprocessClaims, toCedar } from './entities.js';
 import { AuthzConfigError, loadSource, type AuthzSourceSpec } from './source.js';
 
@@ -49,6 +50,8 @@ export interface CedarAuthorizerOptions extends AuthzSourceSpec {
   debounceMs?: number;
   /** Decisions remembered per principal (default 1024). */
   decisionCacheSize?: number;
+  /** Decide condition-free policy subsets without calling Cedar (default true; off for differential tests). */
+  scopeFastPath?: boolean;
 }
 
 const FEATURE = {
@@ -65,10 +68,16 @@ interface Subset {
   /** Pre-parsed policy set id, or null when no policy can match (default deny). */
   psetId: string | null;
   readsArgs: boolean;
+  /** The policies, for deciding in JS when none of those matching the principal has conditions. */
+  policies: CompiledPolicy[];
+  anyConditional: boolean;
 }
 
 interface PrincipalData {
   gen: number;
+  uidKey: string;
+  /** Parents and their ancestors, for `principal in …` scopes. */
+  ancestors: string[];
   entity: EntityJson;
   /** Has attributes or parents: must be passed to Cedar. */
   needed: boolean;
@@ -112,6 +121,13 @@ export class CedarAuthorizer {
   }
 
   static async create(options: CedarAuthorizerOptions): Promise<CedarAuthorizer> {
+    // Node 20's V8 (11.3) aborts the process ("Fatal error … unreachable code" in
+    // Deoptimizer::DoComputeBuiltinContinuation) now and then when TurboFan has inlined a JS→wasm
+    // call that later deoptimizes; a loop of cedar-wasm calls with fresh principals hit it within
+    // seconds. Turning that inlining off before the wasm glue is loaded avoids it (0 crashes in
+    // repeated runs against several in ten without), at no measurable cost: the call is dominated
+    // by argument marshalling.
+    setFlagsFromString('--no-turbo-inline-js-wasm-calls');
     const cedar = (await import('@cedar-policy/cedar-wasm/nodejs')) as unknown as Cedar;
     const set = compile(cedar, loadSource(options));
     const a = new CedarAuthorizer(cedar, options, set);
@@ -262,6 +278,13 @@ export class CedarAuthorizer {
       }
     }
 
+    const fast = this.decideByScope(subset, pd);
+    if (fast !== undefined) {
+      this.options.metrics?.decision?.(fast.allow ? 'allow' : 'deny', false);
+      if (cacheable) this.remember(pd, cacheKey, fast);
+      return fast;
+    }
+
     // Resource entity, ToolHive attribute order: annotations < arguments < standard attributes.
     const names = set.attrNames;
     const argAttrs = hasArgs ? preprocessArguments(args, set.contextWhole ? undefined : names) : undefined;
@@ -318,11 +341,33 @@ export class CedarAuthorizer {
       decision = { allow: r.decision === 'allow', policies: r.diagnostics.reason, errors: r.diagnostics.errors.map((e) => e.policyId), cached: false };
     }
     this.options.metrics?.decision?.(decision.allow ? 'allow' : 'deny', false);
-    if (cacheable) {
-      if (pd.decisions.size >= this.cacheSize) pd.decisions.clear();
-      pd.decisions.set(cacheKey, [decision, { ...decision, cached: true }]);
-    }
+    if (cacheable) this.remember(pd, cacheKey, decision);
     return decision;
+  }
+
+  private remember(pd: PrincipalData, key: string, decision: Decision): void {
+    if (pd.decisions.size >= this.cacheSize) pd.decisions.clear();
+    pd.decisions.set(key, [decision, { ...decision, cached: true }]);
+  }
+
+  /**
+   * Cedar's answer computed here when no policy that can match this principal has conditions:
+   * then each applies by its scope alone, and forbid-over-permit with default deny is the whole
+   * semantics. Saves the call into wasm for the common "who may call what" policies.
+   */
+  private decideByScope(subset: Subset, pd: PrincipalData): Decision | undefined {
+    if (this.options.scopeFastPath === false) return undefined;
+    let forbids: string[] | undefined;
+    let permits: string[] | undefined;
+    for (const p of subset.policies) {
+      if (!scopeMatches(p.principal, 'Client', pd.uidKey, pd.ancestors)) continue;
+      if (p.conditional) return undefined;
+      if (p.effect === 'forbid') (forbids ??= []).push(p.id);
+      else (permits ??= []).push(p.id);
+    }
+    if (forbids) return { allow: false, policies: forbids, errors: [], cached: false };
+    if (permits) return { allow: true, policies: permits, errors: [], cached: false };
+    return { allow: false, policies: [], errors: [], cached: false };
   }
 
   private subsetFor(st: State, actionKey: string, type: string, resKey: string): Subset {
@@ -350,7 +395,8 @@ export class CedarAuthorizer {
         st.bySignature.set(sig, psetId);
       }
     }
-    const s: Subset = { psetId, readsArgs };
+    const policies = picked.map((i) => st.set.policies[i]!);
+    const s: Subset = { psetId, readsArgs, policies, anyConditional: policies.some((p) => p.conditional) };
     if (st.subsets.size >= 10_000) st.subsets.clear();
     st.subsets.set(key, s);
     return s;
@@ -429,7 +475,8 @@ export class CedarAuthorizer {
       reach.push(...(set.reach.get(uidKey(t.type, t.id)) ?? []));
     }
     const entity: EntityJson = { uid: { type: 'Client', id: principal.sub }, attrs: known ? { ...known.attrs, ...attrs } : attrs, parents };
-    pd = { gen: st.gen, entity, needed: parents.length > 0 || hasKeys(entity.attrs), reach, context, decisions: new Map() };
+    const ancestors = [...new Set([...parents.map((p) => ('__entity' in p ? uidKey(p.__entity.type, p.__entity.id) : uidKey(p.type, p.id))), ...reach])];
+    pd = { gen: st.gen, uidKey: uidK, ancestors, entity, needed: parents.length > 0 || hasKeys(entity.attrs), reach, context, decisions: new Map() };
     this.principals.set(principal, pd);
     return pd;
   }
