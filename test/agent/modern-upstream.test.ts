@@ -8,6 +8,9 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAgent } from '../../agent/agent.js';
 import { connectClient, startTestAgent, textOf, waitFor, type TransportKind } from './harness.js';
@@ -103,6 +106,11 @@ describe('2026-07-28 stdio server behind the agent', () => {
     await waitFor(() => listChanged > 0, 5000);
     await sub.close();
     await client.close();
+  });
+
+  it.runIf(existsSync('.venv/bin/python'))('Python SDK client in auto mode against the modern server', async () => {
+    const { stdout } = await promisify(execFile)('.venv/bin/python', ['test/fixtures/py_modern_client.py', agent.url], { timeout: 30_000 });
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toMatchObject({ era: 'modern', version: '2026-07-28', text: 'py-modern', sampled: 'from-python' });
   });
 
   it('raw 2026-07-28 request: the envelope and trace context reach the server', async () => {
