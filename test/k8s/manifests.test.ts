@@ -1,0 +1,177 @@
+// Every manifest the project ships, validated by the real API server: the kustomize base
+// (`kubectl apply -k manifests/`) and the examples, each object sent as a server-side apply with
+// dryRun=All (schema, CEL rules of the CRDs, RBAC and webhook configuration validation). The
+// namespaces they use are created for real first (a dry-run object cannot live in a dry-run
+// namespace), and the CRDs are installed (custom resources need their CRD served).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments, parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { isConflict, KubeClient } from '../../injector/reconciler/client.js';
+import { installCRDs, kubeConfigFrom } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../manifests/', import.meta.url));
+const client = new KubeClient(kubeConfigFrom(inject('kubeconfig')));
+const created: string[] = [];
+
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [k: string]: unknown;
+}
+
+interface Kustomization {
+  namespace?: string;
+  resources?: string[];
+  images?: Array<{ name: string; newName?: string; newTag?: string }>;
+  labels?: Array<{ pairs: Record<string, string> }>;
+}
+
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'MutatingWebhookConfiguration', 'CustomResourceDefinition', 'ClusterMCPServer']);
+const PLURALS: Record<string, string> = {
+  Namespace: 'namespaces',
+  ServiceAccount: 'serviceaccounts',
+  ConfigMap: 'configmaps',
+  Service: 'services',
+  Pod: 'pods',
+  Deployment: 'deployments',
+  PodDisruptionBudget: 'poddisruptionbudgets',
+  ClusterRole: 'clusterroles',
+  ClusterRoleBinding: 'clusterrolebindings',
+  Role: 'roles',
+  RoleBinding: 'rolebindings',
+  MutatingWebhookConfiguration: 'mutatingwebhookconfigurations',
+  CustomResourceDefinition: 'customresourcedefinitions',
+  MCPServer: 'mcpservers',
+  ClusterMCPServer: 'clustermcpservers',
+};
+
+/** What `kubectl kustomize` does with the features our kustomizations use. */
+function render(dir: string): Obj[] {
+  const k = parse(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8')) as Kustomization;
+  const objs: Obj[] = [];
+  for (const r of k.resources ?? []) {
+    for (const doc of parseAllDocuments(readFileSync(path.join(dir, r), 'utf8'))) {
+      const o = doc.toJS() as Obj | null;
+      if (o) objs.push(o);
+    }
+  }
+  for (const o of objs) {
+    if (k.namespace && !CLUSTER_SCOPED.has(o.kind) && o.kind !== 'Namespace') o.metadata.namespace = k.namespace;
+    for (const l of k.labels ?? []) o.metadata.labels = { ...(o.metadata.labels ?? {}), ...l.pairs };
+    const containers = (o as { spec?: { template?: { spec?: { containers?: Array<{ image: string }> } } } }).spec?.template?.spec?.containers ?? [];
+    for (const c of containers) {
+      const img = k.images?.find((i) => i.name === c.image);
+      if (img) c.image = `${img.newName ?? img.name}${img.newTag ? `:${img.newTag}` : ''}`;
+    }
+  }
+  return objs;
+}
+
+function collection(o: Obj): string {
+  const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
+  const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
+  const plural = PLURALS[o.kind];
+  if (!plural) throw new Error(`no plural known for ${o.kind}`);
+  return CLUSTER_SCOPED.has(o.kind) ? `${base}/${plural}` : `${base}/namespaces/${o.metadata.namespace ?? 'default'}/${plural}`;
+}
+
+async function dryRunApply(o: Obj): Promise<void> {
+  await client.request('PATCH', `${collection(o)}/${o.metadata.name}`, {
+    query: { dryRun: 'All', fieldManager: 'ome-mcp-manifest-test', force: true },
+    body: o,
+    contentType: 'application/apply-patch+yaml',
+  });
+}
+
+async function createNamespaces(objs: Obj[]): Promise<void> {
+  const wanted = new Set<string>();
+  for (const o of objs) {
+    if (o.kind === 'Namespace') wanted.add(o.metadata.name);
+    else if (!CLUSTER_SCOPED.has(o.kind) && o.metadata.namespace) wanted.add(o.metadata.namespace);
+  }
+  for (const name of wanted) {
+    try {
+      await client.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
+      created.push(name);
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
+  }
+}
+
+function kubectlKustomize(dir: string): Obj[] | undefined {
+  try {
+    const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
+    return parseAllDocuments(out).map((d) => d.toJS() as Obj).filter(Boolean);
+  } catch {
+    return undefined; // no kubectl on this machine
+  }
+}
+
+const base = render(ROOT);
+const examples = render(path.join(ROOT, 'examples'));
+
+beforeAll(async () => {
+  await installCRDs(client);
+  await createNamespaces([...base, ...examples]);
+}, 120_000);
+
+afterAll(async () => {
+  for (const ns of created) await client.request('DELETE', `/api/v1/namespaces/${ns}`).catch(() => {});
+  client.close();
+});
+
+describe('manifests', () => {
+  it('kustomizations list every manifest file of their directories', () => {
+    for (const [dir, sub] of [
+      [ROOT, 'injector'],
+      [ROOT, 'crds'],
+      [path.join(ROOT, 'examples'), '.'],
+    ] as const) {
+      const k = parse(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8')) as Kustomization;
+      const files = readdirSync(path.join(dir, sub)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').map((f) => path.posix.join(sub, f).replace(/^\.\//, ''));
+      for (const f of files) expect(k.resources, `${dir}: ${f}`).toContain(f);
+    }
+  });
+
+  it('the base has what `kubectl apply -k manifests/` must create', () => {
+    const kinds = base.map((o) => `${o.kind}/${o.metadata.name}`);
+    for (const k of [
+      'Namespace/ome-mcp-system',
+      'CustomResourceDefinition/mcpservers.ome.io',
+      'CustomResourceDefinition/clustermcpservers.ome.io',
+      'ServiceAccount/ome-mcp-injector',
+      'ClusterRole/ome-mcp-injector',
+      'Role/ome-mcp-injector',
+      'Deployment/ome-mcp-injector',
+      'Service/ome-mcp-injector',
+      'PodDisruptionBudget/ome-mcp-injector',
+      'MutatingWebhookConfiguration/ome-mcp-injector',
+    ]) {
+      expect(kinds).toContain(k);
+    }
+    const deploy = base.find((o) => o.kind === 'Deployment') as unknown as { spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } } };
+    expect(deploy.spec.replicas).toBe(2);
+    expect(deploy.spec.template.spec.containers[0]!.image).toBe('ome-mcp/injector:0.1.0');
+    const rendered = kubectlKustomize(ROOT);
+    if (rendered) expect(rendered.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(kinds.sort());
+  });
+
+  it('every object of the base passes a server-side dry-run', async () => {
+    for (const o of base) await expect(dryRunApply(o).then(() => 'ok'), `${o.kind}/${o.metadata.name}`).resolves.toBe('ok');
+  });
+
+  it('every example passes a server-side dry-run', async () => {
+    expect(examples.filter((o) => o.kind === 'MCPServer' || o.kind === 'ClusterMCPServer').length).toBeGreaterThanOrEqual(4);
+    for (const o of examples) await expect(dryRunApply(o).then(() => 'ok'), `${o.kind}/${o.metadata.name}`).resolves.toBe('ok');
+  });
+
+  it('the API server rejects what the CRD forbids (the dry-run has teeth)', async () => {
+    const bad: Obj = { apiVersion: 'ome.io/v1beta1', kind: 'MCPServer', metadata: { name: 'bad', namespace: 'sales' }, spec: { type: 'Remote' } };
+    await expect(dryRunApply(bad)).rejects.toThrow();
+  });
+});
