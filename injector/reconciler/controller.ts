@@ -186,7 +186,9 @@ export class Controller {
     this.o.log.info({ mcpservers: this.servers.list().length, clustermcpservers: this.clusterServers.list().length }, 'caches synced');
     for (let i = 0; i < this.o.workers; i++) this.workers.push(this.work());
     this.enqueueAll();
-    this.resyncTimer = setInterval(() => this.enqueueAll(), this.o.resyncMs);
+    // Periodic resync re-applies everything: SSA of an unchanged object is a no-op on the server,
+    // and it puts back fields someone else changed on an owned object (drift).
+    this.resyncTimer = setInterval(() => this.enqueueAll(true), this.o.resyncMs);
     this.resyncTimer.unref?.();
   }
 
@@ -206,7 +208,14 @@ export class Controller {
     }
   }
 
-  private enqueueAll(): void {
+  /** Keys whose next reconcile applies every object even when its hash is unchanged (drift repair). */
+  private forceApply = new Set<string>();
+
+  private enqueueAll(force = false): void {
+    if (force) {
+      for (const s of this.servers.list()) this.forceApply.add(keyOf(MCPSERVER_KIND, s.metadata.name!, s.metadata.namespace));
+      for (const s of this.clusterServers.list()) this.forceApply.add(keyOf(CLUSTER_MCPSERVER_KIND, s.metadata.name!));
+    }
     for (const s of this.servers.list()) this.queue.add(keyOf(MCPSERVER_KIND, s.metadata.name!, s.metadata.namespace), 'low');
     for (const s of this.clusterServers.list()) this.queue.add(keyOf(CLUSTER_MCPSERVER_KIND, s.metadata.name!), 'low');
   }
@@ -340,11 +349,12 @@ export class Controller {
       }
     }
     if (!problems.length) {
+      const force = this.forceApply.delete(key);
       const rejected: string[] = [];
       const results = await Promise.all(
         desired.map(async (obj) => {
           try {
-            return await this.applyIfChanged(obj);
+            return await this.applyIfChanged(obj, force);
           } catch (e) {
             if (!isPermanent(e)) throw e;
             rejected.push(`${obj.kind} ${obj.metadata!.name}: ${(e as Error).message}`);
@@ -399,12 +409,12 @@ export class Controller {
     return false;
   }
 
-  private async applyIfChanged(obj: DesiredObject): Promise<KubernetesObject | undefined> {
+  private async applyIfChanged(obj: DesiredObject, force = false): Promise<KubernetesObject | undefined> {
     const hash = shortHash(JSON.stringify(obj), 16);
     obj.metadata!.annotations = { ...(obj.metadata!.annotations ?? {}), [ANNOTATION_APPLIED_HASH]: hash };
     const k = objKey(obj.kind!, obj.metadata!.namespace, obj.metadata!.name!);
     const cached = this.owned.get(obj.kind as OwnedKind)?.get(obj.metadata!.name!, obj.metadata!.namespace);
-    if (cached && (cached.metadata?.annotations?.[ANNOTATION_APPLIED_HASH] === hash || this.applied.get(k) === hash)) return cached;
+    if (!force && cached && (cached.metadata?.annotations?.[ANNOTATION_APPLIED_HASH] === hash || this.applied.get(k) === hash)) return cached;
     const result = await this.o.client.apply(obj as KubernetesObject, FIELD_MANAGER);
     this.stats.applies++;
     this.applied.set(k, hash);
