@@ -422,6 +422,20 @@ export function missingBinaries(binDir = process.env.OME_MCP_K8S_BIN || DEFAULT_
 // ---------------------------------------------------------------- cluster
 
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
+  // Free ports are picked by binding port 0 and closing it; another process on
+  // the machine can take one before etcd or kube-apiserver binds it. Then a
+  // second attempt, with new ports and a new directory, is worth it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || opts.dir || !/address already in use/.test((err as Error).message)) throw err;
+      opts.log?.(`port taken while starting, retrying (${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+}
+
+async function startClusterOnce(opts: StartClusterOptions): Promise<Cluster> {
   const binDir = opts.binDir ?? (process.env.OME_MCP_K8S_BIN || DEFAULT_BIN_DIR);
   const missing = missingBinaries(binDir);
   if (missing.length) throw new Error(`Kubernetes test binaries missing in ${binDir}: ${missing.join(', ')}; ${BUILD_HINT}`);
