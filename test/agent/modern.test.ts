@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAgent } from '../../agent/agent.js';
+import type { AgentPolicy, RunningAgent } from '../../agent/agent.js';
 import { connectClient, parseBody, PROBE, startTestAgent, textOf, waitFor } from './harness.js';
 import { modernPost, modernRequest, v2Client } from './modern-harness.js';
 
@@ -216,5 +216,73 @@ describe('held input-required state is bounded', () => {
     } finally {
       await agent.stop(500);
     }
+  });
+});
+
+describe('policy on stateless requests', () => {
+  // A stand-in policy: two bearer tokens, `sleep` forbidden for bob, bob's tools/list filtered.
+  let authentications = 0;
+  const policy: AgentPolicy = {
+    authenticate(header) {
+      authentications++;
+      if (header === 'Bearer alice') return { key: 'alice' };
+      if (header === 'Bearer bob') return { key: 'bob' };
+      return { httpStatus: 401, code: -32003, message: 'unauthorized', headers: { 'WWW-Authenticate': 'Bearer' } };
+    },
+    checkMessage(session, message) {
+      if (session.principalKey === 'bob' && message.method === 'tools/call' && message.params?.name === 'sleep') {
+        return { httpStatus: 403, code: -32004, message: 'forbidden: sleep' };
+      }
+      return null;
+    },
+    admit: () => () => {},
+    transformResult(session, method, result) {
+      if (method === 'tools/list' && session.principalKey === 'bob') {
+        return { ...result, tools: (result.tools as Array<{ name: string }>).filter((t) => t.name !== 'sleep') };
+      }
+      return result;
+    },
+    close: async () => {},
+  };
+  let agent: RunningAgent;
+  beforeAll(async () => {
+    agent = await startTestAgent(['--', ...PROBE], policy);
+  });
+  afterAll(async () => {
+    await agent?.stop(1000);
+  });
+  const as = (who: string) => ({ authorization: `Bearer ${who}` });
+
+  it('authenticates and authorizes every request on its verified body', async () => {
+    const before = authentications;
+    expect((await modernPost(agent.url, modernRequest(1, 'tools/list'))).status).toBe(401);
+    const list = await (await modernPost(agent.url, modernRequest(2, 'tools/list'), as('bob'))).json();
+    expect(list.result.tools.map((t: { name: string }) => t.name)).not.toContain('sleep');
+    expect(list.result.cacheScope).toBe('private');
+    const denied = await modernPost(agent.url, modernRequest(3, 'tools/call', { name: 'sleep', arguments: { ms: 1 } }), as('bob'));
+    expect(denied.status).toBe(403);
+    // A header that names an allowed tool does not get a forbidden body through.
+    const smuggled = await modernPost(agent.url, modernRequest(4, 'tools/call', { name: 'sleep', arguments: { ms: 1 } }), { ...as('bob'), 'mcp-name': 'echo' });
+    expect(smuggled.status).toBe(400);
+    expect((await smuggled.json()).error.code).toBe(-32020);
+    const ok = await (await modernPost(agent.url, modernRequest(5, 'tools/call', { name: 'sleep', arguments: { ms: 1 } }), as('alice'))).json();
+    expect(ok.result.content[0].text).toBe('slept 1');
+    expect(authentications - before).toBe(5);
+  });
+
+  it('held input-required state resumes only for the principal that started it', async () => {
+    const first = await (await modernPost(agent.url, modernRequest(1, 'tools/call', { name: 'ask', arguments: { prompt: 'mine' } }, { sampling: {} }), as('alice'))).json();
+    const key = Object.keys(first.result.inputRequests)[0]!;
+    const retry = (id: number) => modernRequest(id, 'tools/call', { name: 'ask', arguments: { prompt: 'mine' }, requestState: first.result.requestState, inputResponses: { [key]: { role: 'assistant', model: 'm', content: { type: 'text', text: 'alice-answer' } } } }, { sampling: {} });
+    const stolen = await (await modernPost(agent.url, retry(2), as('bob'))).json();
+    expect(stolen.error.code).toBe(-32602);
+    const done = await (await modernPost(agent.url, retry(3), as('alice'))).json();
+    expect(done.result.content[0].text).toBe('alice-answer');
+  });
+
+  it('an unknown method is HTTP 404 with -32601', async () => {
+    const res = await modernPost(agent.url, modernRequest(9, 'no/such/method'), as('alice'));
+    expect(res.status).toBe(404);
+    expect((await res.json()).error.code).toBe(-32601);
   });
 });

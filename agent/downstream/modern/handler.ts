@@ -232,14 +232,14 @@ class Leg {
     this.writer.write(`data: ${frame}\n\n`);
   }
 
-  final(frame: string): void {
+  final(frame: string, status = 200): void {
     if (this.done) return;
     if (this.writer) {
       this.writer.write(`data: ${frame}\n\n`);
       this.close();
     } else {
       this.done = true;
-      this.resolve(jsonResponse(frame));
+      this.resolve(new Response(frame, { status, headers: JSON_HEADERS }));
     }
   }
 
@@ -405,10 +405,11 @@ class ModernCall implements ResponseChannel {
   private deliverFinal(frame: string): void {
     const leg = this.leg!;
     this.leg = undefined;
-    const message = JSON.parse(frame) as { id: JsonRpcId; result?: Record<string, unknown> };
+    const message = JSON.parse(frame) as { id: JsonRpcId; result?: Record<string, unknown>; error?: { code: number } };
     message.id = leg.id;
     if (message.result !== undefined) modernizeResult(this.request.method, message.result, this.serverInfo);
-    leg.final(JSON.stringify(message));
+    // An unknown method is HTTP 404 with -32601 in this revision (a legacy HTTP+SSE server's 404 has no such body).
+    leg.final(JSON.stringify(message), message.error?.code === ErrorCode.MethodNotFound ? 404 : 200);
     this.finish();
   }
 
