@@ -22,8 +22,8 @@ describe('Dockerfiles', () => {
   });
 
   it('start the bundles scripts/build.mjs writes, on Node 24, multi-stage', () => {
-    expect(build).toContain("outfile: 'dist/agent.js'");
-    expect(build).toContain("outfile: 'dist/injector.js'");
+    expect(build).toContain("'dist/agent.js'");
+    expect(build).toContain("'dist/injector.js'");
     expect(agent).toContain('ENTRYPOINT ["node", "/app/dist/agent.js"]');
     expect(injector).toContain('ENTRYPOINT ["node", "/app/dist/injector.js"]');
     for (const f of [agent, injector]) {
