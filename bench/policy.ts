@@ -69,10 +69,15 @@ for (const n of [10, 200]) {
   const plain = tools.filter((_, i) => i % 5 !== 2);
   for (const t of plain) a.authorize(hot, 'tool', t);
   results[`cached-${n}`] = time('cached decision (tools/call, same token and tool)', 50_000, (i) => a.authorize(hot, 'tool', plain[i % plain.length]!, { mode: 'read' }));
-  // uncached: a fresh principal object every time (a new token), so no decision cache applies
-  let k = 1;
-  results[`uncached-${n}`] = time('uncached decision (new token each call)', 2_000, (i) => a.authorize(mkPrincipal(k++), 'tool', tools[i % tools.length]!));
+  // uncached: a known token (its claims already prepared) deciding on a tool for the first time
+  const known = Array.from({ length: 2_500 }, (_, i) => mkPrincipal(100_000 + i));
+  for (const p of known) a.authorize(p, 'prompt', 'warm-up');
+  let q = 0;
+  results[`uncached-${n}`] = time('uncached decision (known token, first call of a tool)', 2_000, (i) => a.authorize(known[q++ % known.length]!, 'tool', tools[i % tools.length]!));
   results[`uncached-args-${n}`] = time('uncached decision reading arguments (context.arg_mode)', 2_000, (i) => a.authorize(hot, 'tool', tools[(i * 5 + 2) % tools.length]!, { mode: i % 2 ? 'read' : 'write' }));
+  // a new token: its claims are converted once, then the decision
+  let k = 1;
+  results[`new-token-${n}`] = time("a new token's first decision (claims converted)", 2_000, (i) => a.authorize(mkPrincipal(k++), 'tool', tools[i % tools.length]!));
   // what cedar-wasm costs on the whole set, with every claim as an attribute (no indexing, no pruning)
   const id = `whole-${n}`;
   cedar.preparsePolicySet(id, { staticPolicies: Object.fromEntries(ps.map((p, i) => [`policy${i}`, p])) });

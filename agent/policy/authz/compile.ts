@@ -38,6 +38,8 @@ export interface CompiledPolicySet extends Omit<CedarClaimOptions, 'groupEntityT
   policies: CompiledPolicy[];
   /** Attribute names read anywhere (`x.attr`, `x has attr`); entity attributes are pruned to these. */
   attrNames: Set<string>;
+  /** Context keys read (`context.key`, `context has key`); the context is pruned to these. */
+  contextNames: Set<string>;
   /** The whole context record is used (not just `context.attr`): pass every context key. */
   contextWhole: boolean;
   /** Entities from entities_json by uid key. */
@@ -117,6 +119,7 @@ function keyOf(u: EntityUidJson): string {
 
 interface Analysis {
   attrs: Set<string>;
+  contextNames: Set<string>;
   contextWhole: boolean;
   readsArgs: boolean;
   literals: Set<string>;
@@ -138,9 +141,11 @@ function analyse(node: unknown, a: Analysis): void {
   const dot = (o['.'] ?? o.has) as { left: unknown; attr: string | string[] } | undefined;
   if (dot && typeof dot === 'object' && 'left' in dot && 'attr' in dot) {
     const names = Array.isArray(dot.attr) ? dot.attr : [dot.attr];
-    for (const n of names) a.attrs.add(n);
     const left = dot.left as Record<string, unknown>;
     const v = left && typeof left === 'object' ? left.Var : undefined;
+    // `context.a.b` / `context has a.b`: the context key is the first name; the rest are record fields
+    if (v === 'context') a.contextNames.add(names[0]!);
+    else for (const n of names) a.attrs.add(n);
     if (v === 'context' || v === 'resource') {
       if (names[0]!.startsWith('arg_')) a.readsArgs = true;
       return;
@@ -190,6 +195,7 @@ export function compile(cedar: Cedar, src: LoadedSource): CompiledPolicySet {
   }
 
   const attrNames = new Set<string>();
+  const contextNames = new Set<string>();
   const literals = new Set<string>();
   const namedActions = new Set<string>();
   let contextWhole = false;
@@ -205,7 +211,7 @@ export function compile(cedar: Cedar, src: LoadedSource): CompiledPolicySet {
       id = `policy${i}_${ids.size}`;
     }
     ids.add(id);
-    const a: Analysis = { attrs: attrNames, contextWhole: false, readsArgs: false, literals };
+    const a: Analysis = { attrs: attrNames, contextNames, contextWhole: false, readsArgs: false, literals };
     analyse(json.conditions, a);
     for (const c of [json.principal, json.action, json.resource]) scopeLiterals(c, literals);
     if (a.contextWhole) contextWhole = true;
@@ -276,6 +282,7 @@ export function compile(cedar: Cedar, src: LoadedSource): CompiledPolicySet {
   return {
     policies,
     attrNames,
+    contextNames,
     contextWhole,
     entities,
     reach,

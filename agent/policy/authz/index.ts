@@ -287,7 +287,8 @@ export class CedarAuthorizer {
 
     // Resource entity, ToolHive attribute order: annotations < arguments < standard attributes.
     const names = set.attrNames;
-    const argAttrs = hasArgs ? preprocessArguments(args, set.contextWhole ? undefined : names) : undefined;
+    const argAttrs = hasArgs ? preprocessArguments(args, names) : undefined;
+    const argContext = hasArgs ? preprocessArguments(args, set.contextWhole ? undefined : set.contextNames) : undefined;
     const attrs: Record<string, CedarValueJson> = {};
     if (feature === 'tool' && type === 'Tool') {
       const ann = this.annotations.get(id);
@@ -322,7 +323,7 @@ export class CedarAuthorizer {
         }
       }
     }
-    const context = argAttrs ? { ...pd.context, ...argAttrs } : pd.context;
+    const context = argContext ? { ...pd.context, ...argContext } : pd.context;
 
     const answer = this.cedar.statefulIsAuthorized({
       principal: pd.entity.uid,
@@ -454,11 +455,12 @@ export class CedarAuthorizer {
     const context: Record<string, CedarValueJson> = {};
     for (const k in claims) {
       const inAttrs = names.has(k);
-      if (!inAttrs && !set.contextWhole) continue;
+      const inContext = set.contextWhole || set.contextNames.has(k);
+      if (!inAttrs && !inContext) continue;
       const v = toCedar(claims[k]);
       if (v === undefined) continue;
       if (inAttrs) attrs[k] = v;
-      context[k] = v;
+      if (inContext) context[k] = v;
     }
     const uidK = uidKey('Client', principal.sub);
     const known = set.entities.get(uidK);
