@@ -113,6 +113,28 @@ describe('2026-07-28 stdio server behind the agent', () => {
     expect(JSON.parse(stdout.trim().split('\n').pop()!)).toMatchObject({ era: 'modern', version: '2026-07-28', text: 'py-modern', sampled: 'from-python' });
   });
 
+  it('raw 2026-07-28 requests: identical ids, progress, log level, cancellation by closing the stream', async () => {
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => modernPost(agent.url, modernRequest(1, 'tools/call', { name: 'echo', arguments: { text: `m${i}` } })).then((r) => r.json())));
+    results.forEach((r, i) => expect(r).toMatchObject({ id: 1, result: { resultType: 'complete', content: [{ text: `m${i}` }] } }));
+    const res = await modernPost(agent.url, modernRequest('p', 'tools/call', { name: 'progress', arguments: { steps: 2 }, _meta: { progressToken: 7 } }));
+    expect(res.headers.get('x-accel-buffering')).toBe('no');
+    const events = (await res.text()).split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    expect(events.filter((e) => e.method === 'notifications/progress').map((e) => e.params.progressToken)).toEqual([7, 7]);
+    const cancelledCount = async () => JSON.parse((await (await modernPost(agent.url, modernRequest(4, 'tools/call', { name: 'cancelled', arguments: {} }))).json()).result.content[0].text).length as number;
+    const before = await cancelledCount();
+    const controller = new AbortController();
+    const pending = fetch(agent.url, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'sleep' },
+      body: JSON.stringify(modernRequest(3, 'tools/call', { name: 'sleep', arguments: { ms: 10_000 } })),
+    }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 150));
+    controller.abort();
+    await pending;
+    await waitFor(async () => (await cancelledCount()) > before, 5000);
+  });
+
   it('raw 2026-07-28 request: the envelope and trace context reach the server', async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const res = await modernPost(agent.url, modernRequest(7, 'tools/call', { name: 'echo', arguments: { text: 't' }, _meta: { traceparent } }));
