@@ -77,7 +77,7 @@ describe('the whole pipeline: OIDC + Cedar + toolsFilter + capabilities', () => 
             policies: [
               'permit(principal, action == Action::"call_tool", resource) when { resource.name != "secret_tool" };',
               'permit(principal, action == Action::"read_resource", resource) when { resource.uri like "file:///public/*" };',
-              'forbid(principal, action == Action::"call_tool", resource == Tool::"echo") when { context.arg_text like "*rm -rf*" };',
+              'forbid(principal, action == Action::"call_tool", resource == Tool::"echo") when { context has arg_text && context.arg_text like "*rm -rf*" };',
             ],
           },
         },

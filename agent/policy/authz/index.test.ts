@@ -105,6 +105,18 @@ describe('ToolHive documented policies (docs/authz.md) behave the same', () => {
     expect(a.authorize(user('user123'), 'tool', 'other').allow).toBe(false);
   });
 
+  it('a policy that errors denies the request (fail closed, as ToolHive does)', async () => {
+    const a = await authz([
+      'permit(principal, action == Action::"call_tool", resource == Tool::"weather");',
+      'permit(principal, action == Action::"call_tool", resource) when { principal.claim_roles.contains("admin") };',
+      'permit(principal, action == Action::"call_tool", resource == Tool::"news") when { principal has claim_roles && principal.claim_roles.contains("admin") };',
+    ]);
+    const d = a.authorize(user('no-roles'), 'tool', 'weather');
+    expect(d.allow).toBe(false);
+    expect(d.errors).toEqual(['policy1']);
+    expect(a.authorize(user('admin', { roles: ['admin'] }), 'tool', 'weather').allow).toBe(true);
+  });
+
   it('forbid wins over permit; default deny', async () => {
     const a = await authz([
       'permit(principal, action == Action::"call_tool", resource);',
@@ -354,7 +366,8 @@ describe('differential: the JS scope path and the pre-filtered sets agree with C
           ],
         });
         if (ref.type !== 'success') throw new Error(JSON.stringify(ref));
-        const expected = { allow: ref.response.decision === 'allow', policies: [...ref.response.diagnostics.reason].sort() };
+        const failed = ref.response.diagnostics.errors.length > 0; // ToolHive: any policy error denies
+        const expected = { allow: !failed && ref.response.decision === 'allow', policies: failed ? [] : [...ref.response.diagnostics.reason].sort() };
         const what = `${ps.join('\n')}\n${sub} ${JSON.stringify(claims)} ${feature} ${id} ${JSON.stringify(args)}`;
         expect({ allow: d1.allow, policies: [...d1.policies].sort() }, what).toEqual(expected);
         expect({ allow: d2.allow, policies: [...d2.policies].sort() }, what).toEqual(expected);

@@ -339,7 +339,10 @@ export class CedarAuthorizer {
       decision = { allow: false, policies: [], errors: ['request'], cached: false };
     } else {
       const r = answer.response;
-      decision = { allow: r.decision === 'allow', policies: r.diagnostics.reason, errors: r.diagnostics.errors.map((e) => e.policyId), cached: false };
+      const errors = r.diagnostics.errors.map((e) => e.policyId);
+      // As ToolHive does: a policy that errors (e.g. reads a claim the token lacks without a `has`
+      // guard) makes the request fail closed, even if another policy permits it.
+      decision = errors.length > 0 ? { allow: false, policies: [], errors, cached: false } : { allow: r.decision === 'allow', policies: r.diagnostics.reason, errors, cached: false };
     }
     this.options.metrics?.decision?.(decision.allow ? 'allow' : 'deny', false);
     if (cacheable) this.remember(pd, cacheKey, decision);
