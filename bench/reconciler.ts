@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, makeInformer, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { readdirSync } from 'node:fs';
 import { KubeClient } from '../injector/reconciler/client.js';
 import { CLK_TCK, cpuTicks } from './proc.js';
@@ -68,7 +68,9 @@ async function parent(): Promise<void> {
   if (!kubeconfig) {
     const { startCluster } = await import('../test/k8s/cluster.js');
     const controllers = process.env.BENCH_CONTROLLERS !== '0';
-    cluster = await startCluster({ log: (m) => console.error(`[k8s] ${m}`), controllerManager: controllers, scheduler: controllers, kwok: controllers });
+    // a kwok node takes 110 pods: enough nodes for one pod per server
+    const kwokNodes = Array.from({ length: Math.ceil(N / 100) }, (_, i) => `kwok-node-${i}`);
+    cluster = await startCluster({ log: (m) => console.error(`[k8s] ${m}`), controllerManager: controllers, scheduler: controllers, kwok: controllers, kwokNodes });
     kubeconfig = cluster.kubeconfigPath;
   }
   const kc = new KubeConfig();
@@ -137,34 +139,43 @@ async function parent(): Promise<void> {
     await Promise.all(Array.from({ length: 32 }, create));
     const created = performance.now() - start;
 
-    // --- wait for Deployments + Services + observed statuses
-    type L = { items: Array<{ metadata: { generation?: number }; status?: { observedGeneration?: number; phase?: string } }> };
-    // metadata-only lists: the poll must not be what loads the API server
-    const META = 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io';
+    // --- wait for Deployments + Services + observed statuses. Watches, not polls: listing 500
+    // objects a few times a second would itself load the API server we measure.
+    type O = KubernetesObject & { metadata: { generation?: number }; status?: { observedGeneration?: number; phase?: string } };
+    const watch = async (path: string) => {
+      const inf = makeInformer<O>(kc, path, () => client.request<KubernetesListObject<O>>('GET', path));
+      await inf.start();
+      return inf;
+    };
+    const [deps, svcs, servers] = await Promise.all([
+      watch(`/apis/apps/v1/namespaces/${ns}/deployments`),
+      watch(`/api/v1/namespaces/${ns}/services`),
+      watch(`/apis/ome.io/v1beta1/namespaces/${ns}/mcpservers`),
+    ]);
     let objectsAt = 0;
     let observedAt = 0;
     let runningAt = 0;
     let peakRss = 0;
     const deadline = start + 300_000;
-    for (;;) {
-      const now = performance.now();
-      peakRss = Math.max(peakRss, rss(proc.pid!).rssMiB);
-      const [deps, svcs, servers] = await Promise.all([
-        client.request<L>('GET', `/apis/apps/v1/namespaces/${ns}/deployments`, { accept: META }),
-        client.request<L>('GET', `/api/v1/namespaces/${ns}/services`, { accept: META }),
-        client.request<L>('GET', `/apis/ome.io/v1beta1/namespaces/${ns}/mcpservers`),
-      ]);
-      if (!objectsAt && deps.items.length >= N && svcs.items.length >= N) objectsAt = performance.now() - start;
-      const observed = servers.items.filter((s) => s.status?.phase && s.status.observedGeneration === s.metadata.generation).length;
-      if (!observedAt && observed >= N) observedAt = performance.now() - start;
-      const running = servers.items.filter((s) => s.status?.phase === 'Running').length;
-      if (!runningAt && running >= N) runningAt = performance.now() - start;
-      if (objectsAt && observedAt && (runningAt || RUNNING_WAIT_S === 0 || now - start > RUNNING_WAIT_S * 1000)) {
-        if (!runningAt) console.error(`[bench] ${running}/${N} Running after ${RUNNING_WAIT_S} s`);
-        break;
+    try {
+      for (;;) {
+        const now = performance.now();
+        peakRss = Math.max(peakRss, rss(proc.pid!).rssMiB);
+        if (!objectsAt && deps.list().length >= N && svcs.list().length >= N) objectsAt = now - start;
+        const all = servers.list();
+        const observed = all.filter((x) => x.status?.phase && x.status.observedGeneration === x.metadata.generation).length;
+        if (!observedAt && observed >= N) observedAt = now - start;
+        const running = all.filter((x) => x.status?.phase === 'Running').length;
+        if (!runningAt && running >= N) runningAt = now - start;
+        if (objectsAt && observedAt && (runningAt || RUNNING_WAIT_S === 0 || now - start > RUNNING_WAIT_S * 1000)) {
+          if (!runningAt && RUNNING_WAIT_S > 0) console.error(`[bench] ${running}/${N} Running after ${RUNNING_WAIT_S} s`);
+          break;
+        }
+        if (now > deadline) throw new Error(`timeout: ${deps.list().length} deployments, ${svcs.list().length} services, ${observed} observed`);
+        await new Promise((r) => setTimeout(r, 100));
       }
-      if (now > deadline) throw new Error(`timeout: ${deps.items.length} deployments, ${svcs.items.length} services, ${observed} observed`);
-      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await Promise.all([deps.stop(), svcs.stop(), servers.stop()]);
     }
     const end = rss(proc.pid!);
     const cpu1 = cpuTicks([...pids.values()]);
