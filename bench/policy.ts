@@ -97,4 +97,37 @@ for (const n of [10, 200]) {
   );
   a.close();
 }
+// The whole hot path for one tools/call with a cached token and a cached decision, audit on
+// (written to a discarding stream): authenticate + checkRequest + admit + release.
+{
+  const { startTestIdP, RESOURCE } = await import('../agent/policy/testing/oidc.js');
+  const { createPolicyPipeline } = await import('../agent/policy/index.js');
+  const { parseAgentConfig } = await import('../api/agent-config.js');
+  const idp = await startTestIdP();
+  const sink = pino({ level: 'info' }, { write: () => {} });
+  for (const n of [10, 200]) {
+    const pipeline = await createPolicyPipeline(
+      parseAgentConfig({
+        name: 'bench',
+        resourceURL: RESOURCE,
+        oidcConfig: { type: 'inline', inline: { issuer: idp.issuer, jwksURL: idp.jwksURL, jwksAllowPrivateIP: true } },
+        authzConfig: { type: 'inline', inline: { policies: [...policies(n), 'permit(principal, action == Action::"call_tool", resource == Tool::"echo");'] } },
+        limits: { perPrincipal: { requestsPerMinute: 1_000_000_000, maxConcurrentRequests: 100 } },
+      }),
+      { logger: sink },
+    );
+    const header = `Bearer ${await idp.clientCredentialsToken()}`;
+    const who = await pipeline.authenticate(header);
+    if (!('sub' in who)) throw new Error('token refused');
+    const msg = { jsonrpc: '2.0' as const, id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hi' } } };
+    results[`pipeline-${n}`] = time(`pipeline: authn (cached) + checkRequest + admit, ${n + 3} policies`, 20_000, () => {
+      const p = pipeline.authenticate(header) as typeof who;
+      if (pipeline.checkRequest(p, msg, 'sess') !== null) throw new Error('denied');
+      const release = pipeline.admit(p);
+      if (typeof release === 'function') release();
+    });
+    await pipeline.close();
+  }
+  await idp.close();
+}
 console.log(JSON.stringify(results));
