@@ -1,4 +1,5 @@
 import { serve, upgradeWebSocket, type ServerType } from '@hono/node-server';
+import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -7,6 +8,7 @@ import type { DownstreamContext } from './downstream/context.js';
 import { jsonRpcError } from './downstream/http-common.js';
 import { mountLegacySse } from './downstream/legacy-sse.js';
 import { createModernTransport } from './downstream/modern/handler.js';
+import { RequestStateSigner } from './protocol/modern/request-state.js';
 import { VersionBridgeTransport } from './protocol/modern/upstream-bridge.js';
 import { mountStreamableHttp } from './downstream/streamable-http.js';
 import { mountWebSocket } from './downstream/websocket.js';
@@ -117,7 +119,17 @@ export async function startAgent(options: AgentOptions, logger: Logger, policy?:
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
   policy?.mount?.(app);
   // One endpoint, both generations: 2026-07-28 requests are told apart per request (docs/modern-protocol.md).
-  const modern = createModernTransport(ctx, { holdTimeoutMs: options.requestTimeout * 1000, enabled: options.sessionMode !== 'per-session' });
+  // Replicas that share OME_MCP_STATE_KEY and know their address (OME_MCP_POD_IP) pass an
+  // input-required retry to the replica that holds the call, so modern clients need no affinity.
+  let boundPort = options.port;
+  const podIp = process.env.OME_MCP_POD_IP;
+  const stateKey = process.env.OME_MCP_STATE_KEY;
+  const modern = createModernTransport(ctx, {
+    holdTimeoutMs: options.requestTimeout * 1000,
+    enabled: options.sessionMode !== 'per-session',
+    signer: new RequestStateSigner(stateKey ? createHash('sha256').update(stateKey).digest() : undefined),
+    node: podIp ? () => `http://${podIp.includes(':') ? `[${podIp}]` : podIp}:${boundPort}` : undefined,
+  });
   mountStreamableHttp(app, '/mcp', ctx, modern);
   mountLegacySse(app, '/sse', '/messages', ctx);
   mountWebSocket(app, '/ws', ctx, upgradeWebSocket);
@@ -130,6 +142,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policy?:
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  boundPort = port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
 
   return {

@@ -46,9 +46,13 @@ export interface ModernTransportOptions {
   keepAliveMs?: number;
   /** False in per-session mode: modern clients are told to use a session revision instead. */
   enabled?: boolean;
+  /** Signs requestState; replicas that share its key can verify each other's (see docs/modern-protocol.md). */
   signer?: RequestStateSigner;
-  /** This replica's name, written into requestState (default: the host name, i.e. the pod name). */
-  node?: string;
+  /**
+   * This replica, written into requestState: an `http(s)://host:port` base URL makes a retry that
+   * lands on another replica be forwarded here; anything else (default: the host name) only names it.
+   */
+  node?: string | (() => string);
 }
 
 export interface ModernTransport {
@@ -65,12 +69,15 @@ export interface ModernTransport {
 const REMOVED_METHODS = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
 /** Which server→client requests a client must have declared to be asked them. */
 const INPUT_CAPABILITY: Record<string, string> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
+/** The only requests an input-required result may answer (MRTR, "Supported Requests"). */
+const INPUT_REQUIRED_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
 export function createModernTransport(ctx: DownstreamContext, options: ModernTransportOptions): ModernTransport {
   const signer = options.signer ?? new RequestStateSigner();
-  const node = options.node ?? hostname();
+  const nodeOption = options.node ?? hostname();
+  const node = typeof nodeOption === 'function' ? nodeOption : () => nodeOption;
   const keepAliveMs = options.keepAliveMs ?? 15_000;
   const enabled = options.enabled ?? true;
   const held = new Map<string, ModernCall>();
@@ -130,7 +137,10 @@ export function createModernTransport(ctx: DownstreamContext, options: ModernTra
       const state = typeof params?.requestState === 'string' ? params.requestState : undefined;
       if (state !== undefined) {
         const claims = signer.verify(state);
-        if (typeof claims !== 'string') return resume(deps, c, caller, request, claims);
+        if (typeof claims !== 'string') {
+          if (claims.node !== node()) return forward(deps, c, request, claims);
+          return resume(deps, c, caller, request, claims);
+        }
         // Not ours: a 2026-07-28 server's own state passes through; anything else is refused below.
       }
 
@@ -168,7 +178,7 @@ export function createModernTransport(ctx: DownstreamContext, options: ModernTra
 interface CallDeps {
   ctx: DownstreamContext;
   signer: RequestStateSigner;
-  node: string;
+  node: () => string;
   held: Map<string, ModernCall>;
   keepAliveMs: number;
   holdTimeoutMs: number;
@@ -296,7 +306,7 @@ class ModernCall implements ResponseChannel {
   /** A retry arrived with the held call's state: answer the server's requests, take over the response. */
   resume(c: Context, retry: JsonRpcRequest, claims: RequestStateClaims): Promise<Response> {
     return new Promise<Response>((resolve) => {
-      if (this.leg !== undefined || claims.node !== this.deps.node || Number((claims as { leg?: unknown }).leg) !== this.legCount) {
+      if (this.leg !== undefined || claims.node !== this.deps.node() || Number((claims as { leg?: unknown }).leg) !== this.legCount) {
         resolve(jsonResponse(JSON.stringify(errorResponse(retry.id, ErrorCode.InvalidParams, 'requestState was already used; send the request again without it'))));
         return;
       }
@@ -350,8 +360,9 @@ class ModernCall implements ResponseChannel {
     const message = JSON.parse(frame) as JsonRpcRequest;
     if (message.id !== undefined && message.method !== undefined) {
       const capability = INPUT_CAPABILITY[message.method];
-      if (capability === undefined || this.session.capabilities[capability] === undefined) {
-        this.deps.ctx.gateway.dispatch(this.session, errorResponse(message.id, ErrorCode.MethodNotFound, `the client did not declare ${capability ?? message.method}`) as never, undefined);
+      if (capability === undefined || this.session.capabilities[capability] === undefined || !INPUT_REQUIRED_METHODS.has(this.request.method)) {
+        const why = capability === undefined || this.session.capabilities[capability] === undefined ? `the client did not declare ${capability ?? message.method}` : `input cannot be requested during ${this.request.method} in protocol revision 2026-07-28`;
+        this.deps.ctx.gateway.dispatch(this.session, errorResponse(message.id, ErrorCode.MethodNotFound, why) as never, undefined);
         return;
       }
       this.pendingInputs.set(`${capability}-${String(message.id)}`, { id: message.id, method: message.method, params: message.params });
@@ -389,7 +400,7 @@ class ModernCall implements ResponseChannel {
       this.askedInputs.set(key, input);
     }
     this.pendingInputs.clear();
-    const claims = { held: this.heldId, sub: this.session.principalKey, op: this.op, exp: Date.now() + this.deps.holdTimeoutMs, node: this.deps.node, leg: this.legCount };
+    const claims = { held: this.heldId, sub: this.session.principalKey, op: this.op, exp: Date.now() + this.deps.holdTimeoutMs, node: this.deps.node(), leg: this.legCount };
     const result = { resultType: 'input_required', inputRequests, requestState: this.deps.signer.sign(claims) };
     this.leg = undefined;
     leg.final(JSON.stringify({ jsonrpc: '2.0', id: leg.id, result }));
@@ -419,6 +430,40 @@ class ModernCall implements ResponseChannel {
     clearTimeout(this.holdTimer);
     if (this.heldId !== undefined) this.deps.held.delete(this.heldId);
     this.deps.ctx.gateway.end(this.session);
+  }
+}
+
+const FORWARDED_HEADER = 'x-ome-forwarded-by';
+const FORWARD_REQUEST_HEADERS = ['authorization', 'content-type', 'accept', 'mcp-protocol-version', 'mcp-method', 'mcp-name', 'traceparent', 'tracestate'];
+const FORWARD_RESPONSE_HEADERS = ['content-type', 'cache-control', 'x-accel-buffering', 'www-authenticate', 'retry-after'];
+
+/**
+ * A retry whose held call lives in another replica (a plain Service spread the client's
+ * requests): passed to that replica, which authenticates and checks it as its own. One hop only.
+ */
+async function forward(deps: CallDeps, c: Context, request: JsonRpcRequest, claims: RequestStateClaims): Promise<Response> {
+  const fail = (text: string) => jsonResponse(JSON.stringify(errorResponse(request.id, ErrorCode.InvalidParams, text)));
+  if (!/^https?:\/\//.test(claims.node) || c.req.header(FORWARDED_HEADER) !== undefined) {
+    return fail(`requestState belongs to replica ${claims.node}, which this one cannot reach; send the request again without it`);
+  }
+  const headers: Record<string, string> = { [FORWARDED_HEADER]: deps.node() };
+  for (const name of FORWARD_REQUEST_HEADERS) {
+    const value = c.req.header(name);
+    if (value !== undefined) headers[name] = value;
+  }
+  const abort = new AbortController();
+  (c.env as HttpBindings | undefined)?.outgoing?.once('close', () => abort.abort());
+  try {
+    const res = await fetch(`${claims.node}/mcp`, { method: 'POST', headers, body: JSON.stringify(request), signal: abort.signal });
+    const out: Record<string, string> = {};
+    for (const name of FORWARD_RESPONSE_HEADERS) {
+      const value = res.headers.get(name);
+      if (value !== null) out[name] = value;
+    }
+    deps.logger.debug({ node: claims.node, status: res.status }, 'input-required retry forwarded to the replica holding the call');
+    return new Response(res.body, { status: res.status, headers: out });
+  } catch (err) {
+    return fail(`the replica holding this request (${claims.node}) did not answer (${(err as Error).message}); send the request again without requestState`);
   }
 }
 
