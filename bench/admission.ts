@@ -11,6 +11,7 @@
  */
 import { fork } from 'node:child_process';
 import https from 'node:https';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 
 if (process.argv.includes('--serve')) {
@@ -99,6 +100,12 @@ if (process.argv.includes('--serve')) {
 
   // Warm up TLS sessions and the JIT, then the measured open-loop run.
   for (let i = 0; i < 200; i++) await send();
+  const cpuOf = () =>
+    new Promise<number>((resolve) => {
+      child.once('message', (m) => resolve((m as { cpu: number }).cpu));
+      child.send('cpu');
+    });
+  const cpuBefore = await cpuOf();
   const total = Math.round(rate * seconds);
   const latencies: number[] = [];
   const start = performance.now();
@@ -111,14 +118,13 @@ if (process.argv.includes('--serve')) {
   }
   await Promise.all(inflight);
   const elapsed = (performance.now() - start) / 1000;
-  child.send('cpu');
-  const cpu = await new Promise<number>((resolve) => child.once('message', (m) => resolve((m as { cpu: number }).cpu)));
+  const cpu = (await cpuOf()) - cpuBefore;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
   console.log(
     `admission webhook, ${latencies.length} reviews in ${elapsed.toFixed(1)} s (${(latencies.length / elapsed).toFixed(0)}/s, target ${rate}/s): ` +
       `p50 ${pct(50).toFixed(2)} ms, p90 ${pct(90).toFixed(2)} ms, p99 ${pct(99).toFixed(2)} ms, max ${latencies.at(-1)!.toFixed(2)} ms; ` +
-      `webhook process CPU ${cpu.toFixed(2)} s (incl. warm-up)`,
+      `webhook process CPU ${cpu.toFixed(2)} s (${((cpu / latencies.length) * 1e6).toFixed(0)} µs per review); load average ${os.loadavg()[0]!.toFixed(1)}`,
   );
   agent.destroy();
   child.disconnect();
