@@ -122,9 +122,14 @@ export class Controller {
       this.restartTimers.add(t);
       delay = Math.min(delay * 2, 16_000);
     });
-    inf.on('connect', () => {
+    // The backoff resets once the watch delivers again (not on connect: a relist that fails right
+    // after connecting would otherwise retry every 500 ms while the API server is down).
+    const reset = () => {
       delay = 500;
-    });
+    };
+    inf.on('add', reset);
+    inf.on('update', reset);
+    inf.on('delete', reset);
     this.informers.push(inf as unknown as Cached<Obj>);
     return inf;
   }
