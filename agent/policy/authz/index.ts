@@ -70,7 +70,6 @@ interface Subset {
   readsArgs: boolean;
   /** The policies, for deciding in JS when none of those matching the principal has conditions. */
   policies: CompiledPolicy[];
-  anyConditional: boolean;
 }
 
 interface PrincipalData {
@@ -290,16 +289,15 @@ export class CedarAuthorizer {
     const argAttrs = hasArgs ? preprocessArguments(args, names) : undefined;
     const argContext = hasArgs ? preprocessArguments(args, set.contextWhole ? undefined : set.contextNames) : undefined;
     const attrs: Record<string, CedarValueJson> = {};
-    if (feature === 'tool' && type === 'Tool') {
+    if (type === 'Tool') {
       const ann = this.annotations.get(id);
       if (ann) for (const k in ann) if (names.has(k)) attrs[k] = ann[k]!;
     }
     const rp = this.resourceInfo(st, resKey);
     if (rp.base) Object.assign(attrs, rp.base);
     if (feature === 'tool' && argAttrs) Object.assign(attrs, argAttrs);
-    if (type === 'FeatureType') {
-      if (names.has('type')) attrs.type = id;
-    } else if (names.has('name')) attrs.name = id;
+    if (type === 'FeatureType' && names.has('type')) attrs.type = id;
+    if (names.has('name')) attrs.name = id;
     if (type === 'Resource' && names.has('uri')) attrs.uri = id;
     if (names.has('operation')) attrs.operation = operation;
     if (names.has('feature')) attrs.feature = feature;
@@ -400,7 +398,7 @@ export class CedarAuthorizer {
       }
     }
     const policies = picked.map((i) => st.set.policies[i]!);
-    const s: Subset = { psetId, readsArgs, policies, anyConditional: policies.some((p) => p.conditional) };
+    const s: Subset = { psetId, readsArgs, policies };
     if (st.subsets.size >= 10_000) st.subsets.clear();
     st.subsets.set(key, s);
     return s;
