@@ -248,3 +248,42 @@ describe('authorization from files', () => {
     }
   });
 });
+
+describe('configuration resolution', () => {
+  it('kubernetes: API defaults for issuer and audience, namespace from the server', async () => {
+    const { authnOptionsFromConfig } = await import('./index.js');
+    const o = authnOptionsFromConfig(parseAgentConfig({ namespace: 'team-a', oidcConfig: { type: 'kubernetes', kubernetes: {} } }), { logger: pino({ level: 'silent' }) })!;
+    expect(o).toMatchObject({ kind: 'kubernetes', issuer: 'https://kubernetes.default.svc', audience: 'toolhive', namespace: 'team-a', useClusterAuth: true });
+  });
+
+  it('inline: the audience defaults to resourceURL; configMap OIDC is read from its mount', async () => {
+    const { authnOptionsFromConfig } = await import('./index.js');
+    const logger = pino({ level: 'silent' });
+    const o = authnOptionsFromConfig(parseAgentConfig({ resourceURL: 'https://mcp.example.com/mcp', oidcConfig: { type: 'inline', inline: { issuer: 'https://idp.example.com' } } }), { logger })!;
+    expect(o.audience).toBe('https://mcp.example.com/mcp');
+    const dir = mkdtempSync(join(tmpdir(), 'ome-oidc-'));
+    try {
+      writeFileSync(join(dir, 'oidc.yaml'), 'issuer: https://auth.company.com\naudience: mcp-services\njwksURL: https://auth.company.com/.well-known/jwks.json\n');
+      const c = authnOptionsFromConfig(parseAgentConfig({ oidcConfig: { type: 'configMap', configMap: { name: 'my-oidc', key: 'oidc.yaml' } } }), {
+        logger,
+        configMapPath: (kind, name, key) => (kind === 'oidc' && name === 'my-oidc' ? join(dir, key) : '/nonexistent'),
+      })!;
+      expect(c).toMatchObject({ kind: 'oidc', issuer: 'https://auth.company.com', audience: 'mcp-services', jwksURL: 'https://auth.company.com/.well-known/jwks.json' });
+      expect(() =>
+        authnOptionsFromConfig(parseAgentConfig({ oidcConfig: { type: 'configMap', configMap: { name: 'missing' } } }), { logger, configMapPath: () => join(dir, 'nope.json') }),
+      ).toThrow(/oidcConfig.configMap: cannot read/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('authentication concurrency', () => {
+  it('concurrent first uses of one token share one verification', async () => {
+    const p = await pipeline({ resourceURL: RESOURCE, oidcConfig: { type: 'inline', inline: { issuer: idp.issuer, jwksURL: idp.jwksURL, jwksAllowPrivateIP: true } } });
+    const token = await idp.sign({ sub: 'concurrent' });
+    const results = await Promise.all(Array.from({ length: 20 }, () => p.authenticate(`Bearer ${token}`)));
+    expect(new Set(results).size).toBe(1);
+    expect((results[0] as Principal).sub).toBe('concurrent');
+  });
+});
