@@ -187,6 +187,18 @@ describe('2026-07-28 clients, 2025-era shared stdio server', () => {
     await waitFor(() => agent.gateway.sessionCount === sessions, 2000); // the listen stream's session ended with it
   });
 
+  it('log messages only for a request that asked for them, on its own stream', async () => {
+    const quiet = await modernPost(agent.url, modernRequest(40, 'tools/call', { name: 'touch', arguments: { uri: 'probe://x' } }));
+    expect(quiet.headers.get('content-type')).toContain('application/json');
+    expect((await quiet.json()).result.content[0].text).toBe('ok');
+    const loud = await modernPost(agent.url, modernRequest(41, 'tools/call', { name: 'touch', arguments: { uri: 'probe://x' }, _meta: { 'io.modelcontextprotocol/logLevel': 'info' } }));
+    expect(loud.headers.get('content-type')).toContain('text/event-stream');
+    const events = (await loud.text()).split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    expect(events.some((e) => e.method === 'notifications/message' && e.params.data === 'touched probe://x')).toBe(true);
+    expect(events.some((e) => e.method === 'notifications/tools/list_changed')).toBe(false);
+    expect(events.at(-1)).toMatchObject({ id: 41, result: { resultType: 'complete' } });
+  });
+
   it('a Mcp-Name in the base64 sentinel form is decoded before comparison', async () => {
     const body = modernRequest(30, 'tools/call', { name: 'echo', arguments: { text: 'b64' } });
     const res = await modernPost(agent.url, body, { 'mcp-name': `=?base64?${Buffer.from('echo').toString('base64')}?=` });
