@@ -15,6 +15,7 @@
  *   `127.0.0.1` (the one deliberate change to the injected arguments).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -228,10 +229,26 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
+ * The static busybox the agent image ships: Debian's busybox-static when installed; otherwise a
+ * stand-in script that runs `busybox sh …` as `/bin/sh …` (enough for the init script and the
+ * FIFO wrapper), so the runner also works where busybox-static is not installed.
+ */
+export function localBusybox(): string {
+  const wanted = process.env.OME_MCP_BUSYBOX; // a path, or "standin" to force the script
+  if (wanted && wanted !== 'standin') return wanted;
+  if (!wanted && existsSync('/usr/bin/busybox')) return '/usr/bin/busybox';
+  const shim = path.join(os.tmpdir(), `busybox-standin-${process.pid}`);
+  if (!existsSync(shim)) {
+    writeFileSync(shim, '#!/bin/sh\n# stand-in for `busybox sh …`\n[ "$1" = sh ] || { echo "busybox stand-in: only sh" >&2; exit 127; }\nshift\nexec /bin/sh "$@"\n', { mode: 0o755 });
+  }
+  return shim;
+}
+
+/**
  * The agent image as the runner plays it: `node dist/agent.js` (or $OME_MCP_AGENT_JS) and the
  * static busybox it ships at /usr/local/bin/busybox (Debian's busybox-static on the host).
  */
-export function localAgentImage(busybox = '/usr/bin/busybox'): ImageSpec {
+export function localAgentImage(busybox = localBusybox()): ImageSpec {
   return { entrypoint: [process.execPath, process.env.OME_MCP_AGENT_JS ?? `${ROOT}dist/agent.js`], files: { '/usr/local/bin/busybox': busybox } };
 }
 
