@@ -68,6 +68,16 @@ function guardedLookup(hostname: string, options: { all?: boolean; family?: numb
   });
 }
 
+// Keep-alive: introspection runs once per new opaque token, and a TLS handshake each time would
+// dominate it. Idle sockets are unref'd by the agent, so they never hold the process open; a
+// reused socket's address was checked by the guard when it was connected.
+// Guarded and unguarded requests never share a pool, so a socket opened without the guard is
+// never handed to a request that needs it.
+const agents = {
+  guarded: { http: new http.Agent({ keepAlive: true, maxSockets: 16 }), https: new https.Agent({ keepAlive: true, maxSockets: 16 }) },
+  open: { http: new http.Agent({ keepAlive: true, maxSockets: 16 }), https: new https.Agent({ keepAlive: true, maxSockets: 16 }) },
+};
+
 export interface FetchOptions {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
@@ -111,7 +121,7 @@ export function idpFetch(url: string, o: FetchOptions): Promise<FetchResult> {
         lookup: o.allowPrivate ? undefined : (guardedLookup as unknown as typeof dnsLookup),
         ...(u.protocol === 'https:' && o.ca ? { ca: [...rootCertificates, o.ca] } : {}),
         signal: o.signal,
-        agent: false,
+        agent: agents[o.allowPrivate ? 'open' : 'guarded'][u.protocol === 'https:' ? 'https' : 'http'],
       },
       (res) => {
         const chunks: Buffer[] = [];
