@@ -12,6 +12,8 @@ import { startInjector, type RunningInjector } from '../../injector/injector.js'
 import { parseOptions } from '../../injector/options.js';
 import { ApiError, KubeClient } from '../../injector/reconciler/client.js';
 import { buildWebhookConfiguration } from '../../injector/webhook/config.js';
+import { bootstrapTls, ensureCaBundle } from '../../injector/webhook/tls.js';
+import { AdmissionregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { connectMcp as connect, localAgentImage, runPod } from '../pod-runner.js';
 import { freePort } from './cluster.js';
 import { ensureNamespace, eventually, installCRDs, kubeConfigFrom, randomSuffix } from './helpers.js';
@@ -195,5 +197,27 @@ describe('ome-mcp-injector webhook on a real API server', () => {
     } finally {
       await pod.stop();
     }
+  });
+
+  it('replicas bootstrapping at once settle on one certificate; caBundle upkeep is idempotent', async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const boot = () => bootstrapTls({ core, namespace: system, secretName: 'race-tls', service: 'ome-mcp-injector' });
+    const [a, b, c] = await Promise.all([boot(), boot(), boot()]);
+    expect(b!.cert).toBe(a!.cert);
+    expect(c!.ca).toBe(a!.ca);
+    const secret = await client.request<{ data: Record<string, string> }>('GET', `/api/v1/namespaces/${system}/secrets/ome-mcp-injector-tls`);
+    const ca = Buffer.from(secret.data['ca.crt']!, 'base64').toString();
+    expect(await ensureCaBundle(kc.makeApiClient(AdmissionregistrationV1Api), configName, ca)).toBe(0);
+  });
+
+  it('with the injector down: labelled namespaces refuse pods (Fail), elsewhere pods start uninjected (Ignore)', async () => {
+    await injector.stop();
+    const refused = await createPod(labelled, podBody('while-down')).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect((refused as ApiError).message).toMatch(/failed calling webhook "namespace\.inject\.mcp\.ome\.io"/);
+    const started = Date.now();
+    const pod = await createPod(plain, podBody('while-down', { 'mcp.ome.io/inject': 'true' }));
+    expect(pod.spec!.initContainers).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(6_000); // connection refused: no timeout wait
   });
 });
