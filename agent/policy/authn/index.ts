@@ -111,7 +111,13 @@ export class Authenticator {
   private readonly warned = new Set<string>();
 
   constructor(private readonly o: AuthnOptions) {
-    this.ca = o.caBundlePath ? readFileSync(o.caBundlePath, 'utf8') : undefined;
+    if (o.caBundlePath) {
+      try {
+        this.ca = readFileSync(o.caBundlePath, 'utf8');
+      } catch (e) {
+        throw new Error(`oidcConfig: cannot read the CA bundle ${o.caBundlePath}: ${(e as Error).message}`);
+      }
+    }
     if (o.kind === 'kubernetes' && o.useClusterAuth !== false && !o.jwksURL) {
       const saCa = this.readOptional(`${o.serviceAccountDir ?? SERVICE_ACCOUNT_DIR}/ca.crt`);
       if (saCa) this.ca = this.ca ? this.ca + '\n' + saCa : saCa;
