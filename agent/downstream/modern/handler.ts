@@ -33,7 +33,7 @@ import {
   type Envelope,
   type Rejection,
 } from '../../protocol/modern/meta.js';
-import { RequestStateSigner, type RequestStateClaims } from '../../protocol/modern/request-state.js';
+import { EXPIRED, RequestStateSigner, type RequestStateClaims } from '../../protocol/modern/request-state.js';
 import { isSupportedSessionVersion } from '../../protocol/versions.js';
 import type { DownstreamContext } from '../context.js';
 import { jsonRpcError, readMessage } from '../http-common.js';
@@ -141,7 +141,8 @@ export function createModernTransport(ctx: DownstreamContext, options: ModernTra
           if (claims.node !== node()) return forward(deps, c, request, claims);
           return resume(deps, c, caller, request, claims);
         }
-        // Not ours: a 2026-07-28 server's own state passes through; anything else is refused below.
+        // Ours but expired: the held call is gone. Not ours: a 2026-07-28 server's own state passes through (refused below otherwise).
+        if (claims === EXPIRED) return jsonResponse(JSON.stringify(errorResponse(request.id, ErrorCode.InvalidParams, `${claims}; send the request again without it`)));
       }
 
       if (request.method === 'subscriptions/listen') return listen(deps, c, caller, verified, request);

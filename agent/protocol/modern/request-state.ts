@@ -20,6 +20,9 @@ export interface RequestStateClaims {
   node: string;
 }
 
+/** The reason `verify` gives for a genuine token past its expiry. */
+export const EXPIRED = 'requestState has expired';
+
 export class RequestStateSigner {
   private readonly key: Buffer;
 
@@ -46,7 +49,7 @@ export class RequestStateSigner {
     } catch {
       return 'requestState is malformed';
     }
-    if (typeof claims.exp !== 'number' || claims.exp < now) return 'requestState has expired; send the request again without it';
+    if (typeof claims.exp !== 'number' || claims.exp < now) return EXPIRED;
     return claims;
   }
 
