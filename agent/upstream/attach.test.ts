@@ -183,39 +183,33 @@ describe('AttachUpstream', () => {
     await expect(t2.start()).rejects.toThrow(/cannot attach to ns\/p\/mcp: HTTP 503: unavailable/);
   });
 
+  /** What the agent's upstream session does on every (re)start: attach, initialize; returns the server pid. */
+  async function attachAndInitialize(make: () => AttachUpstream): Promise<{ t: AttachUpstream; pid: string }> {
+    const t = make();
+    await t.start();
+    const rpc = new RpcClient(t);
+    await rpc.initialize();
+    return { t, pid: await rpc.call('pid') };
+  }
+
   it('reports a container exit with its status; a new transport attaches to the restarted container', async () => {
     const { api, make } = await setup();
-    const t1 = make();
-    await t1.start();
-    const rpc1 = new RpcClient(t1);
-    await rpc1.initialize();
-    const pid1 = await rpc1.call('pid');
-    const closed = new Promise<string>((r) => (t1.onclose = r));
+    const first = await attachAndInitialize(make);
+    const closed = new Promise<string>((r) => (first.t.onclose = r));
     api.container!.kill('SIGKILL');
     expect(await closed).toMatch(/attach stream ended \(NonZeroExitCode: command terminated with non-zero exit code/);
     api.startContainer();
-    const t2 = make();
-    await t2.start();
-    const rpc2 = new RpcClient(t2);
-    await rpc2.initialize();
-    expect(await rpc2.call('pid')).not.toBe(pid1);
+    expect((await attachAndInitialize(make)).pid).not.toBe(first.pid);
   });
 
   it('re-attaches to a container that kept running when the stream dropped', async () => {
     const { api, make } = await setup();
-    const t1 = make();
-    await t1.start();
-    const rpc1 = new RpcClient(t1);
-    await rpc1.initialize();
-    const pid1 = await rpc1.call('pid');
-    const closed = new Promise<string>((r) => (t1.onclose = r));
+    const first = await attachAndInitialize(make);
+    const closed = new Promise<string>((r) => (first.t.onclose = r));
     api.dropStreams();
     expect(await closed).toMatch(/attach stream ended \(websocket close/);
-    const t2 = make();
-    await t2.start();
-    const rpc2 = new RpcClient(t2);
-    await rpc2.initialize(); // the agent re-initializes; the server answers again
-    expect(await rpc2.call('pid')).toBe(pid1);
+    // The agent re-initializes the same, still running server.
+    expect((await attachAndInitialize(make)).pid).toBe(first.pid);
   });
 
   it('can half-close stdin on close (v5 close channel 255)', async () => {
