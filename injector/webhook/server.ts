@@ -45,23 +45,27 @@ const PATHS: Record<string, OptIn> = { [NAMESPACE_PATH]: 'namespace', [POD_PATH]
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const log = options.logger;
-  let admissions: Counter<'path' | 'outcome'> | undefined;
-  let latency: Histogram<'path'> | undefined;
-  if (options.registry) {
-    admissions = new Counter({
-      name: 'ome_mcp_injector_admissions_total',
-      help: 'AdmissionReviews answered, by path and outcome (injected, skipped, denied, ignored, malformed).',
-      labelNames: ['path', 'outcome'] as const,
-      registers: [options.registry],
-    });
-    latency = new Histogram({
-      name: 'ome_mcp_injector_admission_duration_seconds',
-      help: 'Time from the end of the request body to the response.',
-      labelNames: ['path'] as const,
-      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1],
-      registers: [options.registry],
-    });
-  }
+  const registry = options.registry;
+  // One set of metrics per registry, however many servers share it.
+  const admissions = registry
+    ? ((registry.getSingleMetric('ome_mcp_injector_admissions_total') as Counter<'path' | 'outcome'> | undefined) ??
+      new Counter({
+        name: 'ome_mcp_injector_admissions_total',
+        help: 'AdmissionReviews answered, by path and outcome (injected, skipped, denied, ignored, malformed).',
+        labelNames: ['path', 'outcome'] as const,
+        registers: [registry],
+      }))
+    : undefined;
+  const latency = registry
+    ? ((registry.getSingleMetric('ome_mcp_injector_admission_duration_seconds') as Histogram<'path'> | undefined) ??
+      new Histogram({
+        name: 'ome_mcp_injector_admission_duration_seconds',
+        help: 'Time from the end of the request body to the response.',
+        labelNames: ['path'] as const,
+        buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1],
+        registers: [registry],
+      }))
+    : undefined;
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
