@@ -16,6 +16,7 @@ import type { ClientCapabilities, ClientSession } from './mux/client-session.js'
 import { Gateway, type CallerIdentity, type Denial, type GatewayPolicy } from './mux/gateway.js';
 import { PerSessionPool, SharedPool } from './mux/pools.js';
 import { UpstreamSession } from './mux/upstream-session.js';
+import { bindPolicy } from './agent-policy.js';
 import { AgentMetrics } from './ops/metrics.js';
 import { originPolicy } from './ops/origin.js';
 import { ErrorCode } from './protocol/jsonrpc.js';
@@ -34,8 +35,6 @@ export interface AgentPolicy extends GatewayPolicy {
   close(): Promise<void>;
 }
 
-const ANONYMOUS: CallerIdentity = { key: 'anonymous' };
-
 export interface RunningAgent {
   url: string;
   port: number;
@@ -45,10 +44,18 @@ export interface RunningAgent {
   stop(deadlineMs?: number): Promise<void>;
 }
 
-export async function startAgent(options: AgentOptions, logger: Logger, policy?: AgentPolicy): Promise<RunningAgent> {
+/**
+ * Starts the agent: policy from `options.policy` (validated; errors name the field), the upstream
+ * pool, the downstream transports, ops endpoints. Resolves once listening (not yet ready).
+ */
+export async function startAgent(options: AgentOptions, logger: Logger): Promise<RunningAgent> {
   const metrics = new AgentMetrics();
+  const bound = await bindPolicy(options.policy, logger, metrics.registry);
+  const policy = bound.policy;
+  const requestTimeoutMs = bound.requestTimeoutMs ?? options.requestTimeout * 1000;
+  const maxBodyBytes = bound.maxBodyBytes ?? options.maxBodyBytes;
   const hooks = {
-    transformResult: policy ? (s: ClientSession, m: string, r: Record<string, unknown>) => policy.transformResult(s, m, r) : undefined,
+    transformResult: (s: ClientSession, m: string, r: Record<string, unknown>) => policy.transformResult(s, m, r),
     onRequestDone: (method: string, outcome: Parameters<AgentMetrics['observeRequest']>[1], seconds: number) =>
       metrics.observeRequest(method, outcome, seconds),
     onStateChange: (state: string) => metrics.upstreamUp.set(state === 'ready' ? 1 : 0),
@@ -60,12 +67,12 @@ export async function startAgent(options: AgentOptions, logger: Logger, policy?:
       connect: () => {
         const transport = createUpstreamTransport(options, logger);
         if (options.upstream) return transport;
-        return new VersionBridgeTransport(transport, { logger, clientInfo, capabilities, probeTimeoutMs: Math.min(5000, options.initializeTimeout * 1000) });
+        return new VersionBridgeTransport(transport, { logger, clientInfo, capabilities, probeTimeoutMs: Math.min(5000, options.initializeTimeout * 1000), mode: upstreamProtocolMode() });
       },
       logger: logger.child({ upstream: true }),
       clientInfo,
       capabilities,
-      requestTimeoutMs: options.requestTimeout * 1000,
+      requestTimeoutMs,
       initializeTimeoutMs: options.initializeTimeout * 1000,
       restartMinDelayMs: 250,
       restartMaxDelayMs: 30_000,
@@ -98,9 +105,9 @@ export async function startAgent(options: AgentOptions, logger: Logger, policy?:
   const ctx: DownstreamContext = {
     gateway,
     logger,
-    authenticate: policy ? (h) => policy.authenticate(h) : () => ANONYMOUS,
+    authenticate: (h) => policy.authenticate(h),
     originAllowed: originPolicy(options.allowedOrigins),
-    maxBodyBytes: options.maxBodyBytes,
+    maxBodyBytes,
     eventBufferSize: options.eventBuffer,
     sseRetryMs: 1000,
   };
@@ -117,7 +124,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policy?:
     return c.json(body, gateway.ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
-  policy?.mount?.(app);
+  policy.mount?.(app);
   // One endpoint, both generations: 2026-07-28 requests are told apart per request (docs/modern-protocol.md).
   // Replicas that share OME_MCP_STATE_KEY and know their address (OME_MCP_POD_IP) pass an
   // input-required retry to the replica that holds the call, so modern clients need no affinity.
@@ -125,7 +132,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policy?:
   const podIp = process.env.OME_MCP_POD_IP;
   const stateKey = process.env.OME_MCP_STATE_KEY;
   const modern = createModernTransport(ctx, {
-    holdTimeoutMs: options.requestTimeout * 1000,
+    holdTimeoutMs: requestTimeoutMs,
     enabled: options.sessionMode !== 'per-session',
     signer: new RequestStateSigner(stateKey ? createHash('sha256').update(stateKey).digest() : undefined),
     node: podIp ? () => `http://${podIp.includes(':') ? `[${podIp}]` : podIp}:${boundPort}` : undefined,
@@ -135,7 +142,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policy?:
   mountWebSocket(app, '/ws', ctx, upgradeWebSocket);
   app.notFound((c) => jsonRpcError(404, null, ErrorCode.InvalidRequest, `no route for ${c.req.method} ${c.req.path}`));
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxBodyBytes });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host, websocket: { server: wss } }, () => resolve(s));
     s.once('error', reject);
@@ -156,11 +163,17 @@ export async function startAgent(options: AgentOptions, logger: Logger, policy?:
       const until = Date.now() + deadlineMs;
       while (gateway.inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
       await gateway.stop();
-      await policy?.close();
+      await policy.close();
       wss.close();
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     },
   };
+}
+
+/** OME_MCP_UPSTREAM_PROTOCOL=legacy skips the server/discover probe (a server that mishandles unknown methods before initialize). */
+function upstreamProtocolMode(): 'auto' | 'legacy' | 'modern' {
+  const mode = process.env.OME_MCP_UPSTREAM_PROTOCOL;
+  return mode === 'legacy' || mode === 'modern' ? mode : 'auto';
 }
 
 function clientInfoOf(session: ClientSession): { name: string; version: string } {
