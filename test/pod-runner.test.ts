@@ -2,20 +2,17 @@
 // busybox and makes the FIFOs, the agent (node dist/agent.js with exactly the injected args and
 // env) starts as a native sidecar, the server runs under the FIFO wrapper, and an MCP client lists
 // and calls tools through the agent's port — also after the server container restarts.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mutatePod } from '../injector/mutation/index.js';
-import { connectMcp as connect, localAgentImage, runPod, type RunningPod } from './pod-runner.js';
+import { connectMcp as connect, ensureAgentBundle, localAgentImage, runPod, type RunningPod } from './pod-runner.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ECHO = fileURLToPath(new URL('../agent/upstream/testdata/echo-server.mjs', import.meta.url));
 const AGENT_IMAGE = 'ome-mcp/agent:test';
-// OME_MCP_AGENT_JS points at another agent bundle (skips the build).
-const AGENT_JS = process.env.OME_MCP_AGENT_JS;
 
 async function freePort(): Promise<number> {
   const srv = net.createServer();
@@ -32,7 +29,7 @@ describe('injected pod, run locally', () => {
   const log: string[] = [];
 
   beforeAll(async () => {
-    if (!AGENT_JS) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+    ensureAgentBundle();
     port = await freePort();
     const original: V1Pod = {
       apiVersion: 'v1',

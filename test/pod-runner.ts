@@ -15,7 +15,8 @@
  *   `127.0.0.1` (the one deliberate change to the injected arguments).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -250,6 +251,27 @@ export function localBusybox(): string {
  */
 export function localAgentImage(busybox = localBusybox()): ImageSpec {
   return { entrypoint: [process.execPath, process.env.OME_MCP_AGENT_JS ?? `${ROOT}dist/agent.js`], files: { '/usr/local/bin/busybox': busybox } };
+}
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds dist/agent.js only when it is missing or older than the sources: `npm test` builds before
+ * the tests, and rewriting the bundle while other test files run it would make them flaky.
+ */
+export function ensureAgentBundle(): void {
+  if (process.env.OME_MCP_AGENT_JS) return;
+  const bundle = path.join(ROOT, 'dist/agent.js');
+  const fresh = existsSync(bundle) && statSync(bundle).mtimeMs >= Math.max(newestSource(path.join(ROOT, 'agent')), newestSource(path.join(ROOT, 'api')));
+  if (!fresh) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** An MCP client (streamable HTTP) connected to the agent on the pod's port. */

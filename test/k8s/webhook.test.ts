@@ -3,7 +3,6 @@
 // URL. Pods are created through the API server and come back injected (or not), exactly as the
 // API server applied our JSONPatch. An MCPServer's Deployment yields injected pods (reconciler),
 // and the pod the API server stored is run locally with the pod runner behind an MCP client.
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { V1Container, V1MutatingWebhookConfiguration, V1Pod, V1PodList } from '@kubernetes/client-node';
 import pino from 'pino';
@@ -14,7 +13,7 @@ import { ApiError, KubeClient } from '../../injector/reconciler/client.js';
 import { buildWebhookConfiguration } from '../../injector/webhook/config.js';
 import { bootstrapTls, ensureCaBundle } from '../../injector/webhook/tls.js';
 import { AdmissionregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { connectMcp as connect, localAgentImage, runPod } from '../pod-runner.js';
+import { connectMcp as connect, ensureAgentBundle, localAgentImage, runPod } from '../pod-runner.js';
 import { freePort } from './cluster.js';
 import { ensureNamespace, eventually, installCRDs, kubeConfigFrom, randomSuffix } from './helpers.js';
 
@@ -180,8 +179,7 @@ describe('ome-mcp-injector webhook on a real API server', () => {
   });
 
   it('the pod the API server stored runs locally and serves MCP through the agent', async () => {
-    const root = fileURLToPath(new URL('../..', import.meta.url));
-    if (!process.env.OME_MCP_AGENT_JS) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+    ensureAgentBundle();
     const port = await freePort();
     const stored = await createPod(plain, podBody('runnable', { 'mcp.ome.io/inject': 'true', 'mcp.ome.io/port': String(port) }));
     const pod = await runPod({ pod: stored, images: { [AGENT_IMAGE]: localAgentImage(), 'echo-server:test': {} }, cwd: fileURLToPath(new URL('../..', import.meta.url)) });
