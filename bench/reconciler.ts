@@ -177,6 +177,19 @@ async function parent(): Promise<void> {
     } finally {
       await Promise.all([deps.stop(), svcs.stop(), servers.stop()]);
     }
+    // Server-side view: mean kube-apiserver latency of the reconciler's writes.
+    const metrics = await client.request<string>('GET', '/metrics', { accept: 'text/plain' }).catch(() => '');
+    const serverMean = (verb: string) => {
+      let sum = 0;
+      let count = 0;
+      for (const line of String(metrics).split('\n')) {
+        if (!line.includes(`verb="${verb}"`)) continue;
+        const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+        if (line.startsWith('apiserver_request_duration_seconds_sum')) sum += v;
+        else if (line.startsWith('apiserver_request_duration_seconds_count')) count += v;
+      }
+      return count ? `${((sum / count) * 1000).toFixed(1)} ms × ${count}` : 'n/a';
+    };
     const end = rss(proc.pid!);
     const cpu1 = cpuTicks([...pids.values()]);
     const cpuOf = (pid: number) => ((cpu1.get(pid) ?? 0) - (cpu0.get(pid) ?? 0)) / CLK_TCK;
@@ -192,6 +205,8 @@ async function parent(): Promise<void> {
     console.log(`| every server Running (kwok pods Ready) | ${runningAt ? fmt(runningAt) : `not within ${RUNNING_WAIT_S} s`} |`);
     console.log(`| reconciler RSS idle / after / peak (VmHWM) | ${rssIdle.rssMiB.toFixed(0)} / ${end.rssMiB.toFixed(0)} / ${Math.max(peakRss, end.peakMiB).toFixed(0)} MiB |`);
     console.log(`| reconciles / applies / status writes / errors | ${s.reconciles} / ${s.applies} / ${s.statusWrites} / ${s.errors} |`);
+    console.log(`| reconciler API requests / mean latency | ${s.apiRequests} / ${s.apiMeanMs.toFixed(1)} ms |`);
+    console.log(`| kube-apiserver mean latency: APPLY / PATCH / POST (all clients) | ${serverMean('APPLY')} / ${serverMean('PATCH')} / ${serverMean('POST')} |`);
     console.log(`| CPU seconds during the run | ${cpuRow} |`);
     console.log(JSON.stringify({ servers: N, workers: WORKERS, createdMs: created, objectsMs: objectsAt, observedMs: observedAt, runningMs: runningAt, rssIdleMiB: rssIdle.rssMiB, rssMiB: end.rssMiB, peakRssMiB: Math.max(peakRss, end.peakMiB), stats: s }));
   } finally {

@@ -72,8 +72,9 @@ export class KubeClient {
   private headersAt = 0;
   private tls: https.AgentOptions = {};
   private closed = false;
-  /** Requests sent (for the bench). */
+  /** Requests sent and their summed latency, for the bench. */
   requests = 0;
+  latencyMs = 0;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -115,6 +116,7 @@ export class KubeClient {
     const data = opts.body === undefined ? undefined : Buffer.from(typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body));
     const mod = url.protocol === 'https:' ? https : http;
     this.requests++;
+    const t0 = performance.now();
     return new Promise<T>((resolve, reject) => {
       const req = mod.request(
         url,
@@ -133,6 +135,7 @@ export class KubeClient {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', reject);
           res.on('end', () => {
+            this.latencyMs += performance.now() - t0;
             const text = Buffer.concat(chunks).toString('utf8');
             let body: unknown = text;
             try {
@@ -202,8 +205,8 @@ export class KubeClient {
     }
   }
 
-  create<T extends KubernetesObject>(obj: T): Promise<T> {
-    return this.request<T>('POST', collectionPath(obj.kind!, obj.metadata?.namespace), { body: obj });
+  create<T extends KubernetesObject>(obj: T, fieldManager?: string): Promise<T> {
+    return this.request<T>('POST', collectionPath(obj.kind!, obj.metadata?.namespace), { body: obj, query: { fieldManager } });
   }
 
   replace<T extends KubernetesObject>(obj: T): Promise<T> {

@@ -22,7 +22,7 @@ import {
   type MCPServerStatus,
 } from '../../api/v1beta1/mcpserver.js';
 import type { InjectorSettings } from '../mutation/index.js';
-import { collectionPath, isPermanent, type KubeClient } from './client.js';
+import { ApiError, collectionPath, isConflict, isPermanent, type KubeClient } from './client.js';
 import { ANNOTATION_APPLIED_HASH, ANNOTATION_OWNER, buildAll, InjectionDenied, OWNED_KINDS, type DesiredObject, type OwnedKind } from './desired.js';
 import { keyOf, parseKey, serviceURL, shortHash, type ServerKind, type ServerRef } from './names.js';
 import { WorkQueue } from './queue.js';
@@ -59,6 +59,9 @@ export interface ControllerStats {
   statusWrites: number;
   queued: number;
   busy: number;
+  /** API requests of this process and their mean latency (ms). */
+  apiRequests: number;
+  apiMeanMs: number;
 }
 
 type Obj = KubernetesObject & { metadata: NonNullable<KubernetesObject['metadata']> };
@@ -102,7 +105,7 @@ export class Controller {
   private resyncTimer: NodeJS.Timeout | undefined;
   private workers: Promise<void>[] = [];
   private stopped = false;
-  readonly stats: ControllerStats = { reconciles: 0, errors: 0, applies: 0, statusWrites: 0, queued: 0, busy: 0 };
+  readonly stats: ControllerStats = { reconciles: 0, errors: 0, applies: 0, statusWrites: 0, queued: 0, busy: 0, apiRequests: 0, apiMeanMs: 0 };
 
   constructor(private readonly o: ControllerOptions) {
     this.queue = new WorkQueue(o.backoff);
@@ -255,7 +258,8 @@ export class Controller {
   }
 
   snapshot(): ControllerStats {
-    return { ...this.stats, queued: this.queue.length, busy: this.queue.busy };
+    const c = this.o.client;
+    return { ...this.stats, queued: this.queue.length, busy: this.queue.busy, apiRequests: c.requests, apiMeanMs: c.requests ? c.latencyMs / c.requests : 0 };
   }
 
   // ------------------------------------------------------------------ reconcile
@@ -420,10 +424,47 @@ export class Controller {
     const k = objKey(obj.kind!, obj.metadata!.namespace, obj.metadata!.name!);
     const cached = this.owned.get(obj.kind as OwnedKind)?.get(obj.metadata!.name!, obj.metadata!.namespace);
     if (!force && cached && (cached.metadata?.annotations?.[ANNOTATION_APPLIED_HASH] === hash || this.applied.get(k) === hash)) return cached;
-    const result = await this.o.client.apply(obj as KubernetesObject, FIELD_MANAGER);
+    let result: KubernetesObject | undefined;
+    if (!cached && !this.applied.has(k)) {
+      // A new object: create it (half the API server cost of an apply, which matters when
+      // hundreds of servers arrive at once). The creation is recorded as an Update by our field
+      // manager; the first later apply converts that entry to Apply (ownObjectFields) so that
+      // fields dropped from the desired object are removed as with any apply.
+      try {
+        result = await this.o.client.create(obj as KubernetesObject, FIELD_MANAGER);
+      } catch (e) {
+        if (!isConflict(e)) throw e; // 409: it exists after all (cache behind) → apply below
+      }
+    }
+    if (!result) {
+      await this.ownObjectFields(obj.kind!, cached ?? (await this.o.client.getOrUndefined<Obj>(obj.kind!, obj.metadata!.name!, obj.metadata!.namespace)));
+      result = await this.o.client.apply(obj as KubernetesObject, FIELD_MANAGER);
+    }
     this.stats.applies++;
     this.applied.set(k, hash);
     return result;
+  }
+
+  /**
+   * Turns our `Update` managedFields entry (left by a create) into an `Apply` entry, the way
+   * client-go's csaupgrade does for kubectl: afterwards the apply owns those fields and removes
+   * the ones it no longer sends.
+   */
+  private async ownObjectFields(kind: string, live: KubernetesObject | undefined): Promise<void> {
+    const mf = live?.metadata?.managedFields ?? [];
+    const mine = (m: (typeof mf)[number]) => m.manager === FIELD_MANAGER && !m.subresource;
+    const i = mf.findIndex((m) => mine(m) && m.operation === 'Update');
+    if (i < 0 || mf.some((m) => mine(m) && m.operation === 'Apply')) return;
+    try {
+      await this.o.client.jsonPatch(kind, live!.metadata!.name!, live!.metadata!.namespace, [
+        { op: 'test', path: `/metadata/managedFields/${i}/manager`, value: FIELD_MANAGER },
+        { op: 'test', path: `/metadata/managedFields/${i}/operation`, value: 'Update' },
+        { op: 'replace', path: `/metadata/managedFields/${i}/operation`, value: 'Apply' },
+      ]);
+    } catch (e) {
+      // 422 from a failed test: the cache was stale and someone already changed the entries.
+      if (!(e instanceof ApiError && (e.status === 422 || e.status === 409 || e.status === 404))) throw e;
+    }
   }
 
   /** Deletes owned objects of `key` that are no longer desired (e.g. the SA once spec names one). */

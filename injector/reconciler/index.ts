@@ -58,7 +58,7 @@ export interface Reconciler {
   stop(): Promise<void>;
 }
 
-const EMPTY_STATS: ControllerStats = { reconciles: 0, errors: 0, applies: 0, statusWrites: 0, queued: 0, busy: 0 };
+const EMPTY_STATS: ControllerStats = { reconciles: 0, errors: 0, applies: 0, statusWrites: 0, queued: 0, busy: 0, apiRequests: 0, apiMeanMs: 0 };
 
 export async function startReconciler(opts: ReconcilerOptions): Promise<Reconciler> {
   const gates = parseFeatureGates(opts.featureGates);
