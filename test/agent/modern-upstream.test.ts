@@ -135,6 +135,24 @@ describe('2026-07-28 stdio server behind the agent', () => {
     await waitFor(async () => (await cancelledCount()) > before, 5000);
   });
 
+  it('Mcp-Param-* headers (x-mcp-header) are checked against the arguments', async () => {
+    const client = new ClientV2({ name: 'v2', version: '1' }, { versionNegotiation: { mode: 'auto' } });
+    await client.connect(new TransportV2(new URL(agent.url)));
+    const tools = await client.listTools();
+    expect(JSON.stringify(tools.tools.find((t) => t.name === 'region')?.inputSchema)).toContain('x-mcp-header');
+    expect(textOf(await client.callTool({ name: 'region', arguments: { region: 'eu-west1', query: 'q' } }))).toBe('eu-west1:q');
+    await client.close();
+    const call = modernRequest(1, 'tools/call', { name: 'region', arguments: { region: 'eu-west1', query: 'q' } });
+    const missing = await modernPost(agent.url, call);
+    expect(missing.status).toBe(400);
+    expect((await missing.json()).error.message).toMatch(/Mcp-Param-Region is missing/);
+    const wrong = await modernPost(agent.url, call, { 'mcp-param-region': 'us-east1' });
+    expect(wrong.status).toBe(400);
+    expect((await wrong.json()).error.code).toBe(-32020);
+    const encoded = await modernPost(agent.url, call, { 'mcp-param-region': `=?base64?${Buffer.from('eu-west1').toString('base64')}?=` });
+    expect(encoded.status).toBe(200);
+  });
+
   it('raw 2026-07-28 request: the envelope and trace context reach the server', async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const res = await modernPost(agent.url, modernRequest(7, 'tools/call', { name: 'echo', arguments: { text: 't' }, _meta: { traceparent } }));

@@ -33,6 +33,7 @@ import {
   type Envelope,
   type Rejection,
 } from '../../protocol/modern/meta.js';
+import { checkParamHeaders, scanParamHeaders, type ParamHeader } from '../../protocol/modern/param-headers.js';
 import { EXPIRED, RequestStateSigner, type RequestStateClaims } from '../../protocol/modern/request-state.js';
 import { isSupportedSessionVersion } from '../../protocol/versions.js';
 import type { DownstreamContext } from '../context.js';
@@ -87,7 +88,8 @@ export function createModernTransport(ctx: DownstreamContext, options: ModernTra
   const newSession = (caller: CallerIdentity, env: Envelope): ClientSession =>
     new ClientSession(`m${++seq}-${Date.now().toString(36)}`, caller, env.protocolVersion, env.clientCapabilities as ClientCapabilities, env.clientInfo);
 
-  const deps: CallDeps = { ctx, signer, node, held, keepAliveMs, holdTimeoutMs: options.holdTimeoutMs, logger };
+  const toolHeaders = new Map<string, ParamHeader[]>();
+  const deps: CallDeps = { ctx, signer, node, held, keepAliveMs, holdTimeoutMs: options.holdTimeoutMs, logger, toolHeaders };
 
   return {
     get heldCount() {
@@ -129,6 +131,11 @@ export function createModernTransport(ctx: DownstreamContext, options: ModernTra
       const request = message as JsonRpcRequest;
       const log = verified.traceparent ? logger.child({ traceparent: verified.traceparent }) : logger;
       log.debug({ method: request.method, id: request.id }, 'modern request');
+      if (request.method === 'tools/call' && toolHeaders.size > 0) {
+        const declared = toolHeaders.get(String(request.params?.name));
+        const problem = declared && checkParamHeaders(declared, request.params?.arguments, (name) => c.req.header(name));
+        if (problem) return rejection(request.id, { status: 400, code: ErrorCode.HeaderMismatch, message: `Header mismatch: ${problem}` });
+      }
       if (REMOVED_METHODS.has(request.method)) {
         return jsonRpcError(404, request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method} (removed in protocol revision 2026-07-28)`);
       }
@@ -184,6 +191,8 @@ interface CallDeps {
   keepAliveMs: number;
   holdTimeoutMs: number;
   logger: Logger;
+  /** `x-mcp-header` declarations by tool name, from the tools/list results seen. */
+  toolHeaders: Map<string, ParamHeader[]>;
 }
 
 function rejection(id: JsonRpcId | null, r: Rejection): Response {
@@ -194,6 +203,16 @@ function jsonResponse(body: string): Response {
 }
 function denialJson(id: JsonRpcId, denial: Denial): Response {
   return jsonRpcError(denial.httpStatus, id, denial.code, denial.message, denial.headers);
+}
+
+function learnToolHeaders(map: Map<string, ParamHeader[]>, result: Record<string, unknown>): void {
+  const tools = Array.isArray(result.tools) ? (result.tools as Array<{ name?: unknown; inputSchema?: unknown }>) : [];
+  for (const tool of tools) {
+    if (typeof tool.name !== 'string') continue;
+    const declared = scanParamHeaders(tool.inputSchema);
+    if (declared) map.set(tool.name, declared);
+    else map.delete(tool.name);
+  }
 }
 
 function opOf(request: JsonRpcRequest): string {
@@ -419,7 +438,10 @@ class ModernCall implements ResponseChannel {
     this.leg = undefined;
     const message = JSON.parse(frame) as { id: JsonRpcId; result?: Record<string, unknown>; error?: { code: number } };
     message.id = leg.id;
-    if (message.result !== undefined) modernizeResult(this.request.method, message.result, this.serverInfo);
+    if (message.result !== undefined) {
+      modernizeResult(this.request.method, message.result, this.serverInfo);
+      if (this.request.method === 'tools/list') learnToolHeaders(this.deps.toolHeaders, message.result);
+    }
     // An unknown method is HTTP 404 with -32601 in this revision (a legacy HTTP+SSE server's 404 has no such body).
     leg.final(JSON.stringify(message), message.error?.code === ErrorCode.MethodNotFound ? 404 : 200);
     this.finish();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHeaderValue, isRejection, modernizeResult, stripEnvelope, verifyRequest, type Rejection } from './meta.js';
+import { checkParamHeaders, scanParamHeaders } from './param-headers.js';
 import { EXPIRED, RequestStateSigner } from './request-state.js';
 
 const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': { sampling: {} }, 'io.modelcontextprotocol/clientInfo': { name: 'c', version: '1' } };
@@ -75,5 +76,22 @@ describe('RequestStateSigner', () => {
     expect(signer.verify(token, claims.exp + 1)).toBe(EXPIRED);
     expect(new RequestStateSigner().verify(token)).toBe('requestState failed verification');
     expect(new RequestStateSigner(Buffer.alloc(32, 1)).verify(new RequestStateSigner(Buffer.alloc(32, 1)).sign(claims))).toEqual(claims);
+  });
+});
+
+describe('x-mcp-header', () => {
+  const schema = { type: 'object', properties: { region: { type: 'string', 'x-mcp-header': 'Region' }, opts: { type: 'object', properties: { n: { type: 'integer', 'x-mcp-header': 'N' }, on: { type: 'boolean', 'x-mcp-header': 'On' } } } } };
+  it('finds statically reachable declarations and refuses invalid ones', () => {
+    expect(scanParamHeaders(schema)?.map((d) => [d.header, d.path.join('.')])).toEqual([['mcp-param-region', 'region'], ['mcp-param-n', 'opts.n'], ['mcp-param-on', 'opts.on']]);
+    expect(scanParamHeaders({ type: 'object', properties: { x: { type: 'number', 'x-mcp-header': 'X' } } })).toBeUndefined();
+    expect(scanParamHeaders({ type: 'object', properties: { a: { type: 'string', 'x-mcp-header': 'A' }, b: { type: 'string', 'x-mcp-header': 'a' } } })).toBeUndefined();
+  });
+  it('compares decoded values by type', () => {
+    const d = scanParamHeaders(schema)!;
+    const h = (m: Record<string, string>) => (name: string) => m[name];
+    expect(checkParamHeaders(d, { region: 'eu', opts: { n: 42, on: true } }, h({ 'mcp-param-region': 'eu', 'mcp-param-n': '42.0', 'mcp-param-on': 'true' }))).toBeUndefined();
+    expect(checkParamHeaders(d, { region: 'eu' }, h({}))).toMatch(/missing/);
+    expect(checkParamHeaders(d, { opts: { n: 42 } }, h({ 'mcp-param-n': '43' }))).toMatch(/does not match/);
+    expect(checkParamHeaders(d, { region: null }, h({}))).toBeUndefined();
   });
 });
