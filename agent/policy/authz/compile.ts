@@ -26,6 +26,8 @@ export interface CompiledPolicy {
   effect: 'permit' | 'forbid';
   /** Has `when`/`unless` clauses. A policy without them is decided by its scope alone. */
   conditional: boolean;
+  /** The clauses as Cedar's JSON AST, for the in-process evaluator. */
+  conditions: PolicyJson['conditions'];
   principal: Scope;
   action: Scope;
   resource: Scope;
@@ -224,6 +226,7 @@ export function compile(cedar: Cedar, src: LoadedSource): CompiledPolicySet {
       text: p.text,
       effect: json.effect,
       conditional: json.conditions.length > 0,
+      conditions: json.conditions,
       principal: scopeOf(json.principal as PolicyJson['resource']),
       action,
       resource: scopeOf(json.resource),

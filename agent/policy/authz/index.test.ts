@@ -325,8 +325,42 @@ describe('differential: the JS scope path and the pre-filtered sets agree with C
     const principalScopes = ['principal', 'principal == Client::"u1"', 'principal in THVGroup::"a"', 'principal in THVGroup::"b"', 'principal is Client'];
     const actionScopes = ['action', 'action == Action::"call_tool"', 'action in [Action::"call_tool", Action::"get_prompt"]', 'action == Action::"read_resource"'];
     const resourceScopes = ['resource', 'resource == Tool::"t1"', 'resource == Tool::"t2"', 'resource is Tool', 'resource in MCP::"srv"', 'resource is Prompt', 'resource == Prompt::"t3"'];
-    const conditions = ['', '', ' when { principal.claim_level > 2 };', ' unless { context.arg_x == "no" };', ' when { resource has readOnlyHint && resource.readOnlyHint };'];
-    for (let round = 0; round < 30; round++) {
+    const conditions = [
+      '',
+      '',
+      ' when { principal.claim_level > 2 };',
+      ' unless { context.arg_x == "no" };',
+      ' when { resource has readOnlyHint && resource.readOnlyHint };',
+      ' when { principal.claim_groups.contains("a") || principal.claim_level >= 4 };',
+      ' when { principal.claim_groups.containsAny(["b", "c"]) && !(resource.name like "t*3") };',
+      ' when { principal has claim_email && principal.claim_email like "*@example.com" };',
+      ' when { context.claim_level != 1 };',
+      ' when { principal in THVGroup::"c" || resource in MCP::"other" };',
+      ' unless { resource is Prompt && context has arg_x };',
+      ' when { if principal.claim_level < 2 then context.arg_x == "yes" else true };',
+      ' when { principal.claim_groups.containsAll(["a", "b"]) };',
+      ' when { principal.claim_groups == ["b", "a"] };',
+      ' when { principal.claim_ratio.lessThan(decimal("0.5")) };',
+      ' when { principal.claim_level + 1 > 3 };',
+      ' when { principal.claim_meta.team == "x" };',
+      ' when { principal.claim_meta has team && principal.claim_meta.team like "x*" };',
+      ' when { context.arg_x like "y*s" && resource.operation == "call" && action.operation == "call_tool" };',
+      ' when { principal.claim_groups.isEmpty() };',
+      ' when { resource.arg_n > 3 };',
+      ' when { principal.claim_level == "3" };',
+      ' when { resource.name like "t\\*" || resource.name like "*2" };',
+      ' when { principal in [THVGroup::"a", THVGroup::"b"] };',
+      ' when { resource is Tool in MCP::"srv" };',
+      ' when { principal.claim_email == principal.claim_level };',
+      ' when { context.arg_x };',
+      ' when { principal.claim_nope == 1 };',
+      ' when { principal has claim_meta.team };',
+      ' when { [1, 2, principal.claim_level].contains(3) };',
+      ' when { principal.claim_sub == "u1" && action == Action::"call_tool" };',
+    ];
+    let wasmCalls = 0;
+    let decisions = 0;
+    for (let round = 0; round < 60; round++) {
       const n = 1 + rnd(12);
       const ps: string[] = [];
       for (let i = 0; i < n; i++) {
@@ -334,33 +368,42 @@ describe('differential: the JS scope path and the pre-filtered sets agree with C
         ps.push(`${rnd(3) === 0 ? 'forbid' : 'permit'}(${pick(principalScopes)}, ${pick(actionScopes)}, ${pick(resourceScopes)})${c || ';'}`);
       }
       const fast = await authz(ps, { serverName: 'srv' });
-      const slow = await authz(ps, { serverName: 'srv', scopeFastPath: false });
+      const slow = await authz(ps, { serverName: 'srv', scopeFastPath: false, jsEvaluator: false });
+      // count how often the fast instance still needs cedar-wasm
+      const inner = (fast as unknown as { cedar: typeof cedar }).cedar;
+      (fast as unknown as { cedar: unknown }).cedar = { ...inner, statefulIsAuthorized: (c: never) => (wasmCalls++, inner.statefulIsAuthorized(c)) };
       for (const a of [fast, slow]) a.setToolAnnotations([{ name: 't1', annotations: { readOnlyHint: true } }]);
       cedar.preparsePolicySet('diff-whole', { staticPolicies: Object.fromEntries(ps.map((p, i) => [`policy${i}`, p])) });
       for (let k = 0; k < 30; k++) {
         const sub = pick(['u1', 'u2']);
-        const claims = { level: rnd(5), groups: groups.filter(() => rnd(2) === 0) };
+        const claims: Record<string, unknown> = { level: rnd(5), groups: groups.filter(() => rnd(2) === 0) };
+        if (rnd(2) === 0) claims.email = pick(['a@example.com', 'b@evil.com']);
+        if (rnd(2) === 0) claims.ratio = pick([0.25, 0.75]);
+        if (rnd(2) === 0) claims.meta = { team: pick(['x', 'xy', 'z']) };
         const p1 = user(sub, claims);
         const p2 = user(sub, claims);
         const feature = pick(['tool', 'prompt', 'resource'] as const);
         const id = pick(tools);
-        const args = rnd(2) === 0 ? { x: pick(['no', 'yes']) } : undefined;
+        const args: Record<string, unknown> | undefined = rnd(2) === 0 ? { x: pick(['no', 'yes']), ...(rnd(2) === 0 ? { n: rnd(6) } : {}) } : undefined;
         const d1 = fast.authorize(p1, feature, id, args);
+        if (!d1.cached) decisions++;
         const d2 = slow.authorize(p2, feature, id, args);
         const type = { tool: 'Tool', prompt: 'Prompt', resource: 'Resource' }[feature];
         const action = { tool: 'call_tool', prompt: 'get_prompt', resource: 'read_resource' }[feature];
         const attrs: Record<string, unknown> = { name: id, operation: { tool: 'call', prompt: 'get', resource: 'read' }[feature], feature };
         if (feature === 'resource') attrs.uri = id;
         if (feature === 'tool' && id === 't1') attrs.readOnlyHint = true;
-        if (args) attrs.arg_x = args.x;
+        if (args) for (const [k, v] of Object.entries(args)) attrs[`arg_${k}`] = v;
+        const claimAttrs: Record<string, unknown> = { claim_sub: sub };
+        for (const [k, v] of Object.entries(claims)) claimAttrs[`claim_${k}`] = typeof v === 'number' && !Number.isInteger(v) ? { __extn: { fn: 'decimal', arg: v.toFixed(4) } } : v;
         const ref = cedar.statefulIsAuthorized({
           principal: { type: 'Client', id: sub },
           action: { type: 'Action', id: action },
           resource: { type, id },
-          context: { claim_sub: sub, claim_level: claims.level, claim_groups: claims.groups, ...(args ? { arg_x: args.x } : {}) },
+          context: { ...claimAttrs, ...(args ? Object.fromEntries(Object.entries(args).map(([k, v]) => [`arg_${k}`, v])) : {}) } as never,
           preparsedPolicySetId: 'diff-whole',
           entities: [
-            { uid: { type: 'Client', id: sub }, attrs: { claim_sub: sub, claim_level: claims.level, claim_groups: claims.groups }, parents: claims.groups.map((g) => ({ type: 'THVGroup', id: g })) },
+            { uid: { type: 'Client', id: sub }, attrs: claimAttrs as never, parents: (claims.groups as string[]).map((g) => ({ type: 'THVGroup', id: g })) },
             { uid: { type: 'Action', id: action }, attrs: { operation: action }, parents: [] },
             { uid: { type, id }, attrs: attrs as never, parents: [{ type: 'MCP', id: 'srv' }] },
           ],
@@ -373,5 +416,8 @@ describe('differential: the JS scope path and the pre-filtered sets agree with C
         expect({ allow: d2.allow, policies: [...d2.policies].sort() }, what).toEqual(expected);
       }
     }
+    // most decisions never reach wasm (the rest use decimals, arithmetic or record equality)
+    expect(wasmCalls).toBeLessThan(decisions * 0.5);
+    expect(decisions).toBeGreaterThan(1000);
   });
 });

@@ -23,6 +23,7 @@ import type { CedarValueJson, EntityJson, EntityUidJson } from '@cedar-policy/ce
 import type { Principal, PolicyMetrics } from '../types.js';
 import { compile, scopeMatches, uidKey, type Cedar, type CompiledPolicy, type CompiledPolicySet } from './compile.js';
 import { extractGroups, preprocessArguments, preprocessClaims, toCedar } from './entities.js';
+import { ERROR, Evaluator, UNSUPPORTED } from './evaluate.js';
 import { AuthzConfigError, loadSource, type AuthzSourceSpec } from './source.js';
 
 export { AuthzConfigError } from './source.js';
@@ -52,6 +53,8 @@ export interface CedarAuthorizerOptions extends AuthzSourceSpec {
   decisionCacheSize?: number;
   /** Decide condition-free policy subsets without calling Cedar (default true; off for differential tests). */
   scopeFastPath?: boolean;
+  /** Evaluate common conditions in process, calling Cedar only for the rest (default true; off for differential tests). */
+  jsEvaluator?: boolean;
 }
 
 const FEATURE = {
@@ -109,6 +112,7 @@ export class CedarAuthorizer {
   private timer: NodeJS.Timeout | undefined;
   private readonly cacheSize: number;
   private generation = 0;
+  private readonly evaluator = new Evaluator();
 
   private constructor(
     private readonly cedar: Cedar,
@@ -304,6 +308,17 @@ export class CedarAuthorizer {
     if (feature !== 'tool' && argAttrs) Object.assign(attrs, argAttrs);
 
     const act = this.actionInfo(st, action, actionKey);
+    const context = argContext ? { ...pd.context, ...argContext } : pd.context;
+
+    if (this.options.jsEvaluator !== false && set.entities.size === 0) {
+      const d = this.evaluateHere(subset, pd, act.entity, { type, id }, rp.ancestors, attrs, context);
+      if (d !== undefined) {
+        this.options.metrics?.decision?.(d.allow ? 'allow' : 'deny', false);
+        if (cacheable) this.remember(pd, cacheKey, d);
+        return d;
+      }
+    }
+
     // Entities without attributes or parents are left out: Cedar resolves `==`/`in` by uid alone,
     // and every object crossing into wasm costs.
     const entities: EntityJson[] = [];
@@ -321,8 +336,6 @@ export class CedarAuthorizer {
         }
       }
     }
-    const context = argContext ? { ...pd.context, ...argContext } : pd.context;
-
     const answer = this.cedar.statefulIsAuthorized({
       principal: pd.entity.uid,
       action: act.entity.uid,
@@ -345,6 +358,43 @@ export class CedarAuthorizer {
     this.options.metrics?.decision?.(decision.allow ? 'allow' : 'deny', false);
     if (cacheable) this.remember(pd, cacheKey, decision);
     return decision;
+  }
+
+  /**
+   * The decision from the in-process evaluator, or undefined when some policy that applies uses
+   * something it does not support (then Cedar decides). Same semantics as the Cedar path: any
+   * errored policy denies, then forbid over permit, then default deny.
+   */
+  private evaluateHere(
+    subset: Subset,
+    pd: PrincipalData,
+    action: EntityJson,
+    resource: { type: string; id: string },
+    resourceAncestors: readonly string[],
+    resourceAttrs: Record<string, CedarValueJson>,
+    context: Record<string, CedarValueJson>,
+  ): Decision | undefined {
+    const ev = this.evaluator;
+    ev.env = {
+      principal: { uid: pd.entity.uid as { type: string; id: string }, ancestors: pd.ancestors, attrs: pd.entity.attrs },
+      action: { uid: action.uid as { type: string; id: string }, ancestors: [], attrs: action.attrs },
+      resource: { uid: resource, ancestors: resourceAncestors, attrs: resourceAttrs },
+      context,
+    };
+    let errors: string[] | undefined;
+    let forbids: string[] | undefined;
+    let permits: string[] | undefined;
+    for (const p of subset.policies) {
+      if (!scopeMatches(p.principal, 'Client', pd.uidKey, pd.ancestors)) continue;
+      const r = p.conditional ? ev.conditions(p.conditions) : true;
+      if (r === UNSUPPORTED) return undefined;
+      if (r === ERROR) (errors ??= []).push(p.id);
+      else if (r) (p.effect === 'forbid' ? (forbids ??= []) : (permits ??= [])).push(p.id);
+    }
+    if (errors) return { allow: false, policies: [], errors, cached: false };
+    if (forbids) return { allow: false, policies: forbids, errors: [], cached: false };
+    if (permits) return { allow: true, policies: permits, errors: [], cached: false };
+    return { allow: false, policies: [], errors: [], cached: false };
   }
 
   private remember(pd: PrincipalData, key: string, decision: Decision): void {
