@@ -298,3 +298,22 @@ describe('policy on stateless requests', () => {
     expect((await res.json()).error.code).toBe(-32601);
   });
 });
+
+describe('per-session mode', () => {
+  it('refuses 2026-07-28 with -32022 naming the session revisions, so auto clients fall back', async () => {
+    const agent = await startTestAgent(['--session-mode', 'per-session', '--', ...PROBE]);
+    try {
+      const res = await modernPost(agent.url, modernRequest(1, 'tools/list'));
+      expect(res.status).toBe(400);
+      const error = (await res.json()).error;
+      expect(error.code).toBe(-32022);
+      expect(error.data.supported).not.toContain('2026-07-28');
+      const client = await v2Client(agent);
+      expect(client.getNegotiatedProtocolVersion()).not.toBe('2026-07-28');
+      expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'fallback' } }))).toBe('fallback');
+      await client.close();
+    } finally {
+      await agent.stop(500);
+    }
+  });
+});
