@@ -1,7 +1,7 @@
 /**
  * Admission latency of the webhook on loopback: an open-loop load of N AdmissionReviews per second
- * (default 200/s for 10 s) against the HTTPS server, run in a child process so the load generator
- * does not share its event loop. Each review is a realistic pod (annotated MCP server, a few
+ * (default 200/s for 10 s) against the shipped binary (`node dist/injector.js`, certificate from a
+ * directory), in its own process so the load generator does not share its event loop. Each review is a realistic pod (annotated MCP server, a few
  * containers, env, volumes) that gets injected. Prints p50/p90/p99/max of the round trip as the
  * API server sees it (TLS keep-alive connection, request written → response read).
  *
@@ -9,125 +9,135 @@
  *
  * Target: p99 ≤ 5 ms.
  */
-import { fork } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import https from 'node:https';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { generateTls } from '../injector/webhook/tls.js';
 
-if (process.argv.includes('--serve')) {
-  const { generateTls } = await import('../injector/webhook/tls.js');
-  const { startWebhookServer } = await import('../injector/webhook/server.js');
-  const tls = await generateTls({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-  const hook = await startWebhookServer({ tls, settings: { agentImage: 'ome-mcp-agent:bench' }, host: '127.0.0.1', port: 0 });
-  process.send!({ port: hook.port, ca: tls.ca, cpu: 0 });
-  process.on('message', (m: string) => {
-    if (m === 'cpu') {
-      const u = process.cpuUsage();
-      process.send!({ cpu: (u.user + u.system) / 1e6 });
-    }
+const { values } = parseArgs({
+  options: { rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '4' } },
+});
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+const root = fileURLToPath(new URL('..', import.meta.url));
+if (!existsSync(path.join(root, 'dist/injector.js'))) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+
+// The shipped binary, serving a certificate from a directory like a mounted Secret.
+const tlsDir = await mkdtemp(path.join(os.tmpdir(), 'bench-admission-'));
+const tls = await generateTls({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+await writeFile(path.join(tlsDir, 'tls.crt'), tls.cert);
+await writeFile(path.join(tlsDir, 'tls.key'), tls.key);
+const child = spawn(
+  process.execPath,
+  [...(process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : []), 'dist/injector.js', '--agent-image', 'ome-mcp-agent:bench', '--tls-dir', tlsDir, '--webhook-host', '127.0.0.1', '--webhook-port', '0', '--health-host', '127.0.0.1', '--health-port', '0', '--shutdown-delay', '0'],
+  { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+);
+const ready = await new Promise<{ port: number; ca: string }>((resolve, reject) => {
+  let log = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    log += c.toString();
+    const m = /"url":"https:\/\/127\.0\.0\.1:(\d+)"/.exec(log);
+    if (m) resolve({ port: Number(m[1]), ca: tls.ca });
   });
-  process.on('disconnect', () => process.exit(0));
-} else {
-  const { values } = parseArgs({
-    options: { rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '4' } },
+  child.once('exit', (code) => reject(new Error(`injector exited ${code}: ${log}`)));
+});
+/** CPU seconds of the injector process so far (utime + stime from /proc). */
+const cpuOf = async (): Promise<number> => {
+  const stat = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(stat[11]) + Number(stat[12])) / 100;
+};
+const agent = new https.Agent({ keepAlive: true, maxSockets: Number(values.connections) });
+
+const pod = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    generateName: 'github-tools-7d9f-',
+    namespace: 'team-a',
+    labels: { app: 'github-tools', 'pod-template-hash': '7d9f' },
+    annotations: { 'mcp.ome.io/inject': 'true', 'mcp.ome.io/config': 'github-tools-agent' },
+    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'github-tools-7d9f', uid: 'b1c0', controller: true }],
+  },
+  spec: {
+    serviceAccountName: 'github-tools',
+    containers: [
+      {
+        name: 'mcp',
+        image: 'example.com/mcp/github-mcp:1.2.3',
+        command: ['node', '/app/dist/index.js'],
+        args: ['--stdio', '--toolsets', 'repos,issues'],
+        env: [
+          { name: 'GITHUB_TOKEN', valueFrom: { secretKeyRef: { name: 'gh', key: 'token' } } },
+          { name: 'LOG_LEVEL', value: 'info' },
+        ],
+        resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+        volumeMounts: [{ name: 'kube-api-access-x', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
+      },
+    ],
+    volumes: [{ name: 'kube-api-access-x', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }] } }],
+  },
+};
+const body = JSON.stringify({
+  apiVersion: 'admission.k8s.io/v1',
+  kind: 'AdmissionReview',
+  request: {
+    uid: '0f5d3c1e-bench',
+    kind: { group: '', version: 'v1', kind: 'Pod' },
+    resource: { group: '', version: 'v1', resource: 'pods' },
+    operation: 'CREATE',
+    namespace: 'team-a',
+    userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller' },
+    object: pod,
+  },
+});
+
+const send = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const req = https.request(
+      { host: '127.0.0.1', port: ready.port, path: '/inject/pod', method: 'POST', ca: ready.ca, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c));
+        res.on('end', () => {
+          if (res.statusCode !== 200 || !text.includes('"patchType":"JSONPatch"')) reject(new Error(`unexpected answer ${res.statusCode}: ${text.slice(0, 200)}`));
+          else resolve(Number(process.hrtime.bigint() - t0) / 1e6);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
   });
-  const rate = Number(values.rate);
-  const seconds = Number(values.seconds);
-  const child = fork(new URL(import.meta.url).pathname, ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ready = await new Promise<{ port: number; ca: string }>((resolve) => child.once('message', (m) => resolve(m as { port: number; ca: string })));
-  const agent = new https.Agent({ keepAlive: true, maxSockets: Number(values.connections) });
 
-  const pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: 'github-tools-7d9f-',
-      namespace: 'team-a',
-      labels: { app: 'github-tools', 'pod-template-hash': '7d9f' },
-      annotations: { 'mcp.ome.io/inject': 'true', 'mcp.ome.io/config': 'github-tools-agent' },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'github-tools-7d9f', uid: 'b1c0', controller: true }],
-    },
-    spec: {
-      serviceAccountName: 'github-tools',
-      containers: [
-        {
-          name: 'mcp',
-          image: 'ghcr.io/example/github-mcp:1.2.3',
-          command: ['node', '/app/dist/index.js'],
-          args: ['--stdio', '--toolsets', 'repos,issues'],
-          env: [
-            { name: 'GITHUB_TOKEN', valueFrom: { secretKeyRef: { name: 'gh', key: 'token' } } },
-            { name: 'LOG_LEVEL', value: 'info' },
-          ],
-          resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
-          volumeMounts: [{ name: 'kube-api-access-x', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
-        },
-      ],
-      volumes: [{ name: 'kube-api-access-x', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }] } }],
-    },
-  };
-  const body = JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: '0f5d3c1e-bench',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      operation: 'CREATE',
-      namespace: 'team-a',
-      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller' },
-      object: pod,
-    },
-  });
-
-  const send = (): Promise<number> =>
-    new Promise((resolve, reject) => {
-      const t0 = process.hrtime.bigint();
-      const req = https.request(
-        { host: '127.0.0.1', port: ready.port, path: '/inject/pod', method: 'POST', ca: ready.ca, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c));
-          res.on('end', () => {
-            if (res.statusCode !== 200 || !text.includes('"patchType":"JSONPatch"')) reject(new Error(`unexpected answer ${res.statusCode}: ${text.slice(0, 200)}`));
-            else resolve(Number(process.hrtime.bigint() - t0) / 1e6);
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-
-  // Warm up TLS sessions and the JIT, then the measured open-loop run.
-  for (let i = 0; i < 200; i++) await send();
-  const cpuOf = () =>
-    new Promise<number>((resolve) => {
-      child.once('message', (m) => resolve((m as { cpu: number }).cpu));
-      child.send('cpu');
-    });
-  const cpuBefore = await cpuOf();
-  const total = Math.round(rate * seconds);
-  const latencies: number[] = [];
-  const start = performance.now();
-  const inflight: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    inflight.push(send().then((ms) => void latencies.push(ms)));
-  }
-  await Promise.all(inflight);
-  const elapsed = (performance.now() - start) / 1000;
-  const cpu = (await cpuOf()) - cpuBefore;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
-  console.log(
-    `admission webhook, ${latencies.length} reviews in ${elapsed.toFixed(1)} s (${(latencies.length / elapsed).toFixed(0)}/s, target ${rate}/s): ` +
-      `p50 ${pct(50).toFixed(2)} ms, p90 ${pct(90).toFixed(2)} ms, p99 ${pct(99).toFixed(2)} ms, max ${latencies.at(-1)!.toFixed(2)} ms; ` +
-      `webhook process CPU ${cpu.toFixed(2)} s (${((cpu / latencies.length) * 1e6).toFixed(0)} µs per review); load average ${os.loadavg()[0]!.toFixed(1)}`,
-  );
-  agent.destroy();
-  child.disconnect();
-  child.kill();
-  if (pct(99) > 5) process.exitCode = 1;
+// Warm up TLS sessions and the JIT, then the measured open-loop run.
+for (let i = 0; i < 200; i++) await send();
+const cpuBefore = await cpuOf();
+const total = Math.round(rate * seconds);
+const latencies: number[] = [];
+const start = performance.now();
+const inflight: Promise<void>[] = [];
+for (let i = 0; i < total; i++) {
+  const due = start + (i * 1000) / rate;
+  const wait = due - performance.now();
+  if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  inflight.push(send().then((ms) => void latencies.push(ms)));
 }
+await Promise.all(inflight);
+const elapsed = (performance.now() - start) / 1000;
+const cpu = (await cpuOf()) - cpuBefore;
+latencies.sort((a, b) => a - b);
+const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
+console.log(
+  `admission webhook, ${latencies.length} reviews in ${elapsed.toFixed(1)} s (${(latencies.length / elapsed).toFixed(0)}/s, target ${rate}/s): ` +
+    `p50 ${pct(50).toFixed(2)} ms, p90 ${pct(90).toFixed(2)} ms, p99 ${pct(99).toFixed(2)} ms, max ${latencies.at(-1)!.toFixed(2)} ms; ` +
+    `webhook process CPU ${cpu.toFixed(2)} s (${((cpu / latencies.length) * 1e6).toFixed(0)} µs per review); load average ${os.loadavg()[0]!.toFixed(1)}`,
+);
+agent.destroy();
+child.kill('SIGTERM');
+await rm(tlsDir, { recursive: true, force: true });
+if (pct(99) > 5) process.exitCode = 1;

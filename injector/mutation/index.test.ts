@@ -14,7 +14,7 @@ import {
 } from './index.js';
 import { diff } from './json-patch.js';
 
-const settings: InjectorSettings = { agentImage: 'ghcr.io/example/ome-mcp-agent:0.1.0' };
+const settings: InjectorSettings = { agentImage: 'example.com/ome-mcp/agent:0.1.0' };
 
 function pod(annotations: Record<string, string> = {}, containers: V1Container[] = [{ name: 'mcp', image: 'srv', command: ['node', 'server.js'], args: ['--stdio'] }]): V1Pod {
   return {

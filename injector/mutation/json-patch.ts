@@ -42,7 +42,11 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-/** The operations that turn `from` into `to` (both plain JSON; `undefined` members count as absent). */
+/**
+ * The operations that turn `from` into `to` (both plain JSON; `undefined` members count as
+ * absent). Values in the operations are shared with `to`, not copied: serialize or clone the
+ * patch before changing `to`.
+ */
 export function diff(from: unknown, to: unknown, path = ''): JsonPatchOp[] {
   const ops: JsonPatchOp[] = [];
   walk(from, to, path, ops);
@@ -58,7 +62,7 @@ function walk(a: unknown, b: unknown, path: string, ops: JsonPatchOp[]): void {
     for (const key of Object.keys(b)) {
       if (b[key] === undefined) continue;
       const child = `${path}/${escapePointer(key)}`;
-      if (a[key] === undefined) ops.push({ op: 'add', path: child, value: clone(b[key]) });
+      if (a[key] === undefined) ops.push({ op: 'add', path: child, value: b[key] });
       else walk(a[key], b[key], child, ops);
     }
     return;
@@ -80,10 +84,10 @@ function walk(a: unknown, b: unknown, path: string, ops: JsonPatchOp[]): void {
     for (let i = 0; i < common; i++) walk(a[prefix + i], b[prefix + i], `${path}/${prefix + i}`, ops);
     // Extra old elements: remove at the same index repeatedly (each removal shifts the rest left).
     for (let i = common; i < midA; i++) ops.push({ op: 'remove', path: `${path}/${prefix + common}` });
-    for (let i = common; i < midB; i++) ops.push({ op: 'add', path: `${path}/${prefix + i}`, value: clone(b[prefix + i]) });
+    for (let i = common; i < midB; i++) ops.push({ op: 'add', path: `${path}/${prefix + i}`, value: b[prefix + i] });
     return;
   }
-  ops.push(a === undefined ? { op: 'add', path, value: clone(b) } : { op: 'replace', path, value: clone(b) });
+  ops.push(a === undefined ? { op: 'add', path, value: b } : { op: 'replace', path, value: b });
 }
 
 function clone<T>(v: T): T {

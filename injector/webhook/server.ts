@@ -110,12 +110,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       res.end(answer.body);
       latency?.observe({ path: pathOnly }, Number(process.hrtime.bigint() - started) / 1e9);
       admissions?.inc({ path: pathOnly, outcome: answer.outcome });
-      if (log && answer.outcome !== 'ignored' && answer.outcome !== 'skipped') {
-        const line = { uid: answer.uid, namespace: answer.namespace, pod: answer.name, outcome: answer.outcome, detail: answer.detail };
-        if (answer.outcome === 'injected') log.info(line, 'admission');
-        else log.warn(line, 'admission');
+      // Denials and malformed reviews are worth a line; injections are recorded on the pod
+      // (mcp.ome.io/injected) and in the API server's audit log, so they are debug here.
+      if (log && (answer.outcome === 'denied' || answer.outcome === 'malformed')) {
+        log.warn({ uid: answer.uid, namespace: answer.namespace, pod: answer.name, outcome: answer.outcome, detail: answer.detail }, 'admission');
       } else if (log?.isLevelEnabled('debug')) {
-        log.debug({ uid: answer.uid, namespace: answer.namespace, outcome: answer.outcome, detail: answer.detail }, 'admission');
+        log.debug({ uid: answer.uid, namespace: answer.namespace, pod: answer.name, outcome: answer.outcome, detail: answer.detail }, 'admission');
       }
     });
   };
