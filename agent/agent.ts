@@ -45,12 +45,13 @@ export interface RunningAgent {
 }
 
 /**
- * Starts the agent: policy from `options.policy` (validated; errors name the field), the upstream
- * pool, the downstream transports, ops endpoints. Resolves once listening (not yet ready).
+ * Starts the agent: policy from `options.policy` (validated; errors name the field) unless a
+ * pipeline is handed in, the upstream pool, the downstream transports, ops endpoints.
+ * Resolves once listening (ready once the upstream is initialized).
  */
-export async function startAgent(options: AgentOptions, logger: Logger): Promise<RunningAgent> {
+export async function startAgent(options: AgentOptions, logger: Logger, policyOverride?: AgentPolicy): Promise<RunningAgent> {
   const metrics = new AgentMetrics();
-  const bound = await bindPolicy(options.policy, logger, metrics.registry);
+  const bound = policyOverride ? { policy: policyOverride, requestTimeoutMs: undefined, maxBodyBytes: undefined } : await bindPolicy(options.policy, logger, metrics.registry);
   const policy = bound.policy;
   const requestTimeoutMs = bound.requestTimeoutMs ?? options.requestTimeout * 1000;
   const maxBodyBytes = bound.maxBodyBytes ?? options.maxBodyBytes;

@@ -10,7 +10,7 @@ describe('bad input gets a clear error and leaves other sessions alone', () => {
   let agent: RunningAgent;
   let bystander: RawSession;
   beforeAll(async () => {
-    agent = await startTestAgent(['--max-body-bytes', '65536', '--request-timeout', '1', '--', ...PROBE], undefined);
+    agent = await startTestAgent(['--max-body-bytes', '65536', '--request-timeout', '1', '--', ...PROBE]);
     bystander = await RawSession.open(agent.url);
   });
   afterAll(() => agent.stop(1000));

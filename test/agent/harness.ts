@@ -13,7 +13,10 @@ globalThis.WebSocket ??= WebSocket as unknown as typeof globalThis.WebSocket;
 export const PROBE = ['node', 'test/fixtures/probe-server.mjs'];
 export const EVERYTHING = ['node', 'node_modules/@modelcontextprotocol/server-everything/dist/index.js', 'stdio'];
 
-/** Starts an agent in-process on a free loopback port. `args` are CLI flags (with `--` and a command). */
+/**
+ * Starts an agent in-process on a free loopback port. `args` are CLI flags (with `--` and a
+ * command; policy sections come with `--config <file>`); `policy` replaces the pipeline outright.
+ */
 export async function startTestAgent(args: string[], policy?: AgentPolicy, env: NodeJS.ProcessEnv = {}, waitReady = true): Promise<RunningAgent> {
   const options = parseOptions(['--port', '0', ...args], env);
   const logger = pino({ level: process.env.AGENT_LOG_LEVEL ?? 'silent' });

@@ -1,0 +1,65 @@
+import type { Context, Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { durationToMs, parseAgentConfig } from '../api/agent-config.js';
+import type { AgentPolicy } from './agent.js';
+import type { ClientSession } from './mux/client-session.js';
+import type { Denial } from './mux/gateway.js';
+import { createPolicyMetrics, createPolicyPipeline, isRejection, type Principal, type Rejection } from './policy/index.js';
+
+/** The policy pipeline plus what it decided about the agent's own limits. */
+export interface BoundPolicy {
+  policy: AgentPolicy;
+  /** `limits.requestTimeout` from the config file, when set (it wins over --request-timeout). */
+  requestTimeoutMs: number | undefined;
+  /** `limits.maxBodyBytes` from the config file, when set. */
+  maxBodyBytes: number | undefined;
+}
+
+const toDenial = (r: Rejection): Denial => ({ httpStatus: r.status, code: r.code, message: r.message, headers: r.headers as Record<string, string> });
+
+/**
+ * Validates the policy sections of the agent config (errors name the field) and binds the
+ * pipeline (agent/policy) to the data path's seams: authentication per HTTP request, checks and
+ * limits per message, result filtering per response, RFC 9728 metadata routes.
+ */
+export async function bindPolicy(sections: Record<string, unknown>, logger: Logger, registry: Registry): Promise<BoundPolicy> {
+  const config = parseAgentConfig(sections);
+  const pipeline = await createPolicyPipeline(config, { logger, metrics: createPolicyMetrics(registry) });
+  const principalOf = (session: ClientSession) => session.caller as Principal;
+  const policy: AgentPolicy = {
+    authenticate(header) {
+      const r = pipeline.authenticate(header);
+      if (r instanceof Promise) return r.then((x) => (isRejection(x) ? toDenial(x) : x));
+      return isRejection(r) ? toDenial(r) : r;
+    },
+    checkMessage(session, message) {
+      const r = pipeline.checkRequest(principalOf(session), message, session.id);
+      return r === null ? null : toDenial(r);
+    },
+    admit(session) {
+      const r = pipeline.admit(principalOf(session));
+      return typeof r === 'function' ? r : toDenial(r);
+    },
+    transformResult: (session, method, result) => pipeline.filterResult(principalOf(session), method, result),
+    mount(app: Hono) {
+      // RFC 9728 §3.1: the metadata of resource https://host/mcp lives at
+      // /.well-known/oauth-protected-resource/mcp; the bare path serves it too for clients that look there.
+      const serve = (c: Context) => {
+        const fallback = `${c.req.header('x-forwarded-proto') ?? 'http'}://${c.req.header('host') ?? 'localhost'}/mcp`;
+        const doc = pipeline.protectedResourceMetadata(config.resourceURL ?? config.oidcConfig?.resourceURL ?? fallback);
+        return doc ? c.json(doc) : c.json({ error: 'authentication is not configured' }, 404);
+      };
+      app.get('/.well-known/oauth-protected-resource', serve);
+      app.get('/.well-known/oauth-protected-resource/mcp', serve);
+    },
+    close: () => pipeline.close(),
+  };
+  // Only limits the file sets override the CLI's; the schema's defaults must not.
+  const given = (sections.limits ?? {}) as Record<string, unknown>;
+  return {
+    policy,
+    requestTimeoutMs: given.requestTimeout !== undefined && config.limits?.requestTimeout ? durationToMs(config.limits.requestTimeout) : undefined,
+    maxBodyBytes: given.maxBodyBytes !== undefined ? config.limits?.maxBodyBytes : undefined,
+  };
+}
