@@ -12,6 +12,7 @@ const r = await startReconciler({
   namespace: systemNs!,
   agentImage: 'example.com/ome-mcp-agent:bench',
   workers: Number(process.env.BENCH_WORKERS ?? 16),
+  maxSockets: Number(process.env.BENCH_SOCKETS ?? 32),
   logger: pino({ level: process.env.BENCH_LOG ?? 'warn' }, pino.destination(2)),
   leaderElection: true,
 });

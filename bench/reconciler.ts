@@ -54,6 +54,7 @@ function clusterPids(dir: string | undefined): Map<string, number> {
       const cmd = readFileSync(`/proc/${name}/cmdline`, 'latin1').split('\0');
       if (!cmd.some((a) => a.includes(dir))) continue;
       const bin = cmd[0]!.split('/').pop()!;
+      if (bin === 'sh') continue; // the harness's watchdog
       if (!out.has(bin)) out.set(bin, Number(name));
     } catch {
       /* gone */
@@ -118,7 +119,7 @@ async function parent(): Promise<void> {
     const rssIdle = rss(proc.pid!);
 
     // --- create N at once (bounded in-flight requests on our side)
-    const pids = clusterPids(cluster?.dir);
+    const pids = new Map([...clusterPids(cluster?.dir)].filter(([, pid]) => pid !== proc!.pid && pid !== process.pid));
     pids.set('reconciler', proc.pid!);
     const cpu0 = cpuTicks([...pids.values()]);
     const start = performance.now();
