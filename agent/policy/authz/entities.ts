@@ -30,7 +30,7 @@ export function toCedar(v: unknown, depth = 0): CedarValueJson | undefined {
       const rec: Record<string, CedarValueJson> = {};
       for (const k in v as Record<string, unknown>) {
         // A record key `__entity`/`__extn` would be read as an escape by Cedar's JSON format.
-        if (k === '__entity' || k === '__extn' || k === '__expr') continue;
+        if (k === '__entity' || k === '__extn' || k === '__expr' || k === '__proto__') continue;
         const c = toCedar((v as Record<string, unknown>)[k], depth + 1);
         if (c !== undefined) rec[k] = c;
       }
@@ -45,14 +45,14 @@ export const DEFAULT_GROUP_CLAIMS = ['groups', 'roles', 'cognito:groups'] as con
 
 function resolveClaim(claims: Readonly<Record<string, unknown>>, path: string): unknown {
   if (path === '') return undefined;
-  if (path in claims) return claims[path];
+  if (Object.prototype.hasOwnProperty.call(claims, path)) return claims[path];
   const parts = path.split('.');
   if (parts.length < 2) return undefined;
   let cur: unknown = claims;
   for (const p of parts) {
     if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    if (!Object.prototype.hasOwnProperty.call(cur, p)) return undefined;
     cur = (cur as Record<string, unknown>)[p];
-    if (cur === undefined) return undefined;
   }
   return cur;
 }

@@ -37,6 +37,8 @@ export interface EvalEnv {
 }
 
 const key = (type: string, id: string) => `${type}::${JSON.stringify(id)}`;
+/** Own attributes only: `has toString` is false in Cedar. */
+const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 function fromJson(v: CedarValueJson | undefined): R {
   if (v === undefined || v === null) return UNSUPPORTED;
@@ -46,7 +48,7 @@ function fromJson(v: CedarValueJson | undefined): R {
       return v;
     case 'number':
       return Number.isSafeInteger(v) ? v : UNSUPPORTED;
-    default:
+    case 'object':
       if (Array.isArray(v)) {
         const out: V[] = [];
         for (const x of v) {
@@ -62,6 +64,8 @@ function fromJson(v: CedarValueJson | undefined): R {
         return new EntityRef(u.type, u.id);
       }
       return v as { [k: string]: CedarValueJson }; // a record
+    default:
+      return UNSUPPORTED;
   }
 }
 
@@ -128,11 +132,11 @@ export class Evaluator {
     if (target instanceof EntityRef) {
       const e = this.entityOf(target);
       if (e === undefined || e.attrs === undefined) return ERROR; // not a known entity: Cedar errors too
-      if (!(name in e.attrs)) return ERROR;
+      if (!hasOwn(e.attrs, name)) return ERROR;
       return fromJson(e.attrs[name]);
     }
     if (isRecord(target)) {
-      if (!(name in target)) return ERROR;
+      if (!hasOwn(target, name)) return ERROR;
       return fromJson(target[name]);
     }
     return ERROR;
@@ -141,9 +145,9 @@ export class Evaluator {
   private has(target: V, name: string): boolean | typeof ERROR {
     if (target instanceof EntityRef) {
       const e = this.entityOf(target);
-      return e?.attrs !== undefined && name in e.attrs;
+      return e?.attrs !== undefined && hasOwn(e.attrs, name);
     }
-    if (isRecord(target)) return name in target;
+    if (isRecord(target)) return hasOwn(target, name);
     return ERROR;
   }
 
