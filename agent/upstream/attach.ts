@@ -146,6 +146,10 @@ export class AttachUpstream implements UpstreamTransport {
         }
       }
       if (Date.now() + delay > deadline) throw new Error(`cannot attach to ${this.description.slice(8)}: ${lastError}`);
+      // Say why we wait, once at first and then every tenth attempt.
+      if (this.attempts === 1 || this.attempts % 10 === 0) {
+        this.onerror?.(new Error(`attach attempt ${this.attempts} to ${this.description.slice(8)} failed (${lastError}); retrying`));
+      }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
         this.cancelWait = () => {
@@ -164,7 +168,14 @@ export class AttachUpstream implements UpstreamTransport {
     const url =
       `${base}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/attach` +
       `?container=${encodeURIComponent(container)}&stdin=true&stdout=true&stderr=true`;
-    const options = { handshakeTimeout: 10_000, ...(await conn.options()) };
+    let credentials: WebSocket.ClientOptions;
+    try {
+      credentials = await conn.options();
+    } catch (err) {
+      // A configuration problem (kubeconfig, token file): retrying will not fix it.
+      throw new FatalAttachError(`cannot use the Kubernetes credentials for ${conn.server}: ${(err as Error).message}`);
+    }
+    const options = { handshakeTimeout: 10_000, ...credentials };
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, protocols, options);
       const fail = (err: Error) => {
