@@ -42,6 +42,7 @@ export async function bindPolicy(sections: Record<string, unknown>, logger: Logg
       return typeof r === 'function' ? r : toDenial(r);
     },
     transformResult: (session, method, result) => pipeline.filterResult(principalOf(session), method, result),
+    observeToolsList: (result) => pipeline.observeToolsList(result),
     mount(app: Hono) {
       // RFC 9728 §3.1: the metadata of resource https://host/mcp lives at
       // /.well-known/oauth-protected-resource/mcp; the bare path serves it too for clients that look there.

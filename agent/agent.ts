@@ -30,6 +30,8 @@ const SHARED_CAPABILITIES: ClientCapabilities = { sampling: {}, elicitation: {},
 /** The policy pipeline as the agent's HTTP layer sees it (authentication happens per HTTP request). */
 export interface AgentPolicy extends GatewayPolicy {
   authenticate(authorization: string | undefined): CallerIdentity | Denial | Promise<CallerIdentity | Denial>;
+  /** The server's tools with their annotations (readOnlyHint, …), for policies that use them. */
+  observeToolsList?(result: { tools: unknown[] }): void;
   /** Extra routes: RFC 9728 metadata and the like. */
   mount?(app: Hono): void;
   close(): Promise<void>;
@@ -61,6 +63,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       metrics.observeRequest(method, outcome, seconds),
     onStateChange: (state: string) => metrics.upstreamUp.set(state === 'ready' ? 1 : 0),
     onRestart: () => metrics.upstreamRestarts.inc(),
+    onToolsList: (result: { tools: unknown[] }) => policy.observeToolsList?.(result),
   };
   const upstreamFor = (capabilities: ClientCapabilities, clientInfo: { name: string; version: string }) =>
     new UpstreamSession({

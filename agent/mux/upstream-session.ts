@@ -20,6 +20,8 @@ export interface UpstreamSessionHooks {
   /** Called once per finished client request (metrics, audit). */
   onRequestDone?: (method: string, outcome: 'ok' | 'error' | 'timeout' | 'cancelled' | 'restarted', seconds: number) => void;
   onStateChange?: (state: UpstreamState) => void;
+  /** The server's full tool list, fetched after (re)initialization and on tools/list_changed (tool annotations feed policy). */
+  onToolsList?: (result: { tools: unknown[] }) => void;
   onRestart?: () => void;
 }
 
@@ -290,6 +292,22 @@ export class UpstreamSession {
     if (this.upstreamLogLevel !== undefined) {
       this.sendInternal('logging/setLevel', { level: LOG_LEVELS[this.upstreamLogLevel] });
     }
+    this.refreshTools();
+  }
+
+  /** Fetches every page of tools/list for the onToolsList hook (bounded: 50 pages). */
+  private refreshTools(): void {
+    const hook = this.options.hooks?.onToolsList;
+    const capabilities = this.initializeResult?.capabilities as { tools?: unknown } | undefined;
+    if (!hook || capabilities?.tools === undefined) return;
+    const tools: unknown[] = [];
+    const page = (cursor: unknown, left: number) =>
+      this.sendInternal('tools/list', cursor === undefined ? {} : { cursor }, (result) => {
+        if (Array.isArray(result.tools)) tools.push(...result.tools);
+        if (typeof result.nextCursor === 'string' && left > 0) page(result.nextCursor, left - 1);
+        else hook({ tools });
+      });
+    page(undefined, 50);
   }
 
   private onServerGone(transport: UpstreamTransport, reason: string): void {
@@ -425,6 +443,7 @@ export class UpstreamSession {
         return;
       }
       default: {
+        if (message.method === 'notifications/tools/list_changed') this.refreshTools();
         // list_changed and anything else the server broadcasts: every session hears it.
         const frame = JSON.stringify(message);
         for (const s of this.sessions) this.deliverTo(s, frame);
@@ -501,10 +520,11 @@ export class UpstreamSession {
     if (this.state === 'ready') this.sendInternal('logging/setLevel', { level: LOG_LEVELS[min] });
   }
 
-  private sendInternal(method: string, params: Record<string, unknown>): void {
+  private sendInternal(method: string, params: Record<string, unknown>, onResult?: (result: Record<string, unknown>) => void): void {
     const id = this.nextId++;
     this.internal.set(id, (response) => {
       if ('error' in response) this.options.logger.warn({ method, error: response.error.message }, 'server refused an agent request');
+      else onResult?.(response.result);
     });
     this.sendRaw({ jsonrpc: '2.0', id, method, params });
   }

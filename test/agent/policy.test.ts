@@ -138,3 +138,16 @@ describe('policy pipeline on the data path', () => {
     await client.close();
   });
 });
+
+describe('read-only mode from tool annotations', () => {
+  it('knows the annotations from the start: an annotated read-only tool is callable before any tools/list', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-ro-'));
+    const config = join(dir, 'agent.yaml');
+    writeFileSync(config, 'readOnly: true\n');
+    const agent = await startTestAgent(['--config', config, '--', 'node', 'bench/echo-server.mjs']);
+    const s = await RawSession.open(agent.url);
+    await new Promise((r) => setTimeout(r, 200)); // the agent's own tools/list after initialize
+    expect((await s.call(1, 'echo', { text: 'read only' })).result.content[0].text).toBe('read only');
+    await agent.stop(1000);
+  });
+});
