@@ -64,6 +64,8 @@ export interface ModernTransport {
   handle(c: Context, caller: CallerIdentity, message?: JsonRpcMessage): Promise<Response>;
   /** Calls held for an input-required retry (for tests and metrics). */
   readonly heldCount: number;
+  /** The server's tool list (e.g. the multiplexer's own fetch): learns `x-mcp-header` declarations. */
+  observeToolsList(result: { tools: unknown[] }): void;
 }
 
 /** Methods the 2026-07-28 revision removed; a modern request for them is an unknown method. */
@@ -94,6 +96,10 @@ export function createModernTransport(ctx: DownstreamContext, options: ModernTra
   return {
     get heldCount() {
       return held.size;
+    },
+
+    observeToolsList(result) {
+      learnToolHeaders(toolHeaders, result as Record<string, unknown>);
     },
 
     isModern(c) {
