@@ -14,10 +14,12 @@ const common = {
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 };
-const entries = [
-  ['agent/main.ts', 'dist/agent.js'],
-  ['injector/main.ts', 'dist/injector.js'],
-];
-await Promise.all(
-  entries.filter(([entry]) => existsSync(entry)).map(([entry, outfile]) => build({ ...common, entryPoints: [entry], outfile })),
+// One build with code splitting: code only some runs need (the SDK's HTTP client transports
+// for HTTP upstreams) lands in a chunk loaded on demand, so a stdio agent starts sooner.
+const entryPoints = Object.fromEntries(
+  [
+    ['agent', 'agent/main.ts'],
+    ['injector', 'injector/main.ts'],
+  ].filter(([, entry]) => existsSync(entry)),
 );
+await build({ ...common, entryPoints, outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]' });

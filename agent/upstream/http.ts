@@ -1,5 +1,3 @@
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { asJsonRpcMessage, type JsonRpcMessage } from '../protocol/jsonrpc.js';
@@ -37,6 +35,12 @@ export class HttpUpstream implements UpstreamTransport {
     await this.open(this.kind);
   }
 
+  /** The SDK's client transports (and zod under them) load only for HTTP upstreams: stdio agents start faster. */
+  private static sdk = () =>
+    Promise.all([import('@modelcontextprotocol/sdk/client/sse.js'), import('@modelcontextprotocol/sdk/client/streamableHttp.js')]).then(
+      ([sse, streamable]) => ({ ...sse, ...streamable }),
+    );
+
   send(frame: string): void {
     const message = JSON.parse(frame) as JSONRPCMessage;
     // Keep order: a streamable HTTP POST per message, but sequenced as stdio would be.
@@ -55,6 +59,7 @@ export class HttpUpstream implements UpstreamTransport {
     try {
       await inner.send(message);
     } catch (err) {
+      const { StreamableHTTPError } = await HttpUpstream.sdk();
       const fallback =
         this.options.transport === 'auto' &&
         this.kind === 'streamable-http' &&
@@ -74,6 +79,7 @@ export class HttpUpstream implements UpstreamTransport {
     this.kind = kind;
     const url = new URL(this.options.url);
     const requestInit = this.options.headers ? { headers: this.options.headers } : undefined;
+    const { SSEClientTransport, StreamableHTTPClientTransport } = await HttpUpstream.sdk();
     const inner: Transport =
       kind === 'sse' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
     inner.onmessage = (m) => {
