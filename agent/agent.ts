@@ -57,13 +57,17 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
   const policy = bound.policy;
   const requestTimeoutMs = bound.requestTimeoutMs ?? options.requestTimeout * 1000;
   const maxBodyBytes = bound.maxBodyBytes ?? options.maxBodyBytes;
+  let modernTools: ((result: { tools: unknown[] }) => void) | undefined;
   const hooks = {
     transformResult: (s: ClientSession, m: string, r: Record<string, unknown>) => policy.transformResult(s, m, r),
     onRequestDone: (method: string, outcome: Parameters<AgentMetrics['observeRequest']>[1], seconds: number) =>
       metrics.observeRequest(method, outcome, seconds),
     onStateChange: (state: string) => metrics.upstreamUp.set(state === 'ready' ? 1 : 0),
     onRestart: () => metrics.upstreamRestarts.inc(),
-    onToolsList: (result: { tools: unknown[] }) => policy.observeToolsList?.(result),
+    onToolsList: (result: { tools: unknown[] }) => {
+      policy.observeToolsList?.(result);
+      modernTools?.(result); // x-mcp-header declarations for 2026-07-28 requests
+    },
   };
   const upstreamFor = (capabilities: ClientCapabilities, clientInfo: { name: string; version: string }) =>
     new UpstreamSession({
@@ -141,6 +145,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
     signer: new RequestStateSigner(stateKey ? createHash('sha256').update(stateKey).digest() : undefined),
     node: podIp ? () => `http://${podIp.includes(':') ? `[${podIp}]` : podIp}:${boundPort}` : undefined,
   });
+  modernTools = (result) => modern.observeToolsList(result);
   mountStreamableHttp(app, '/mcp', ctx, modern);
   mountLegacySse(app, '/sse', '/messages', ctx);
   mountWebSocket(app, '/ws', ctx, upgradeWebSocket);

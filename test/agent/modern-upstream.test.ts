@@ -136,12 +136,7 @@ describe('2026-07-28 stdio server behind the agent', () => {
   });
 
   it('Mcp-Param-* headers (x-mcp-header) are checked against the arguments', async () => {
-    const client = new ClientV2({ name: 'v2', version: '1' }, { versionNegotiation: { mode: 'auto' } });
-    await client.connect(new TransportV2(new URL(agent.url)));
-    const tools = await client.listTools();
-    expect(JSON.stringify(tools.tools.find((t) => t.name === 'region')?.inputSchema)).toContain('x-mcp-header');
-    expect(textOf(await client.callTool({ name: 'region', arguments: { region: 'eu-west1', query: 'q' } }))).toBe('eu-west1:q');
-    await client.close();
+    // Declarations are known from the server's own tools/list at start: no client listed yet.
     const call = modernRequest(1, 'tools/call', { name: 'region', arguments: { region: 'eu-west1', query: 'q' } });
     const missing = await modernPost(agent.url, call);
     expect(missing.status).toBe(400);
@@ -151,6 +146,13 @@ describe('2026-07-28 stdio server behind the agent', () => {
     expect((await wrong.json()).error.code).toBe(-32020);
     const encoded = await modernPost(agent.url, call, { 'mcp-param-region': `=?base64?${Buffer.from('eu-west1').toString('base64')}?=` });
     expect(encoded.status).toBe(200);
+    // The v2 client mirrors the header itself once it has listed the tool.
+    const client = new ClientV2({ name: 'v2', version: '1' }, { versionNegotiation: { mode: 'auto' } });
+    await client.connect(new TransportV2(new URL(agent.url)));
+    const tools = await client.listTools();
+    expect(JSON.stringify(tools.tools.find((t) => t.name === 'region')?.inputSchema)).toContain('x-mcp-header');
+    expect(textOf(await client.callTool({ name: 'region', arguments: { region: 'eu-west1', query: 'q' } }))).toBe('eu-west1:q');
+    await client.close();
   });
 
   it('raw 2026-07-28 request: the envelope and trace context reach the server', async () => {
