@@ -1,4 +1,5 @@
-// Bundles the two binaries with esbuild so they start fast (one file each, no TS at runtime).
+// Bundles the two binaries with esbuild so they start fast (dist/agent.js, dist/injector.js and
+// their shared chunks under dist/chunks/; no TypeScript at runtime).
 // Native or wasm-loading packages stay external and are resolved from node_modules.
 import { existsSync } from 'node:fs';
 import { build } from 'esbuild';
