@@ -22,14 +22,17 @@ describe('Dockerfiles', () => {
   });
 
   it('start the bundles scripts/build.mjs writes, on Node 24, multi-stage', () => {
-    expect(build).toContain("'dist/agent.js'");
-    expect(build).toContain("'dist/injector.js'");
+    // Entry names agent and injector, written to dist/ (dist/agent.js, dist/injector.js + chunks).
+    expect(build).toMatch(/\['agent', 'agent\/main\.ts'\]/);
+    expect(build).toMatch(/\['injector', 'injector\/main\.ts'\]/);
+    expect(build).toContain("outdir: 'dist'");
     expect(agent).toContain('ENTRYPOINT ["node", "/app/dist/agent.js"]');
     expect(injector).toContain('ENTRYPOINT ["node", "/app/dist/injector.js"]');
     for (const f of [agent, injector]) {
       expect(f).toContain('ARG NODE_IMAGE=node:24-bookworm-slim');
       expect(f).toMatch(/npm ci --omit=dev/);
       expect(f).toMatch(/RUN npm run build/);
+      expect(f).toContain('COPY --from=build /src/dist/ ./dist/');
     }
   });
 });
