@@ -116,15 +116,7 @@ export class Gateway {
     );
     const denial = this.options.policy?.checkMessage(session, request);
     if (denial) throw new GatewayError(denial.httpStatus, denial.message, denial.code, denial.headers);
-    const upstream = await this.options.pool.acquire(session);
-    try {
-      await upstream.whenReady(this.options.readyTimeoutMs);
-    } catch (err) {
-      this.options.pool.release(session, upstream);
-      throw new GatewayError(503, (err as Error).message, ErrorCode.Overloaded, { 'Retry-After': '1' });
-    }
-    upstream.attach(session);
-    this.entries.set(session.id, { session, upstream, onEnd: [] });
+    const upstream = await this.adopt(session);
     this.options.onSessionCountChange?.(this.entries.size);
     let result: Record<string, unknown> = { ...upstream.initializeResult!, protocolVersion: version };
     if (this.options.policy) result = this.options.policy.transformResult(session, 'initialize', result);
@@ -136,7 +128,7 @@ export class Gateway {
    * modern transport builds a short-lived session from the request's `_meta` envelope and ends
    * it (`end`) when the request is done. Everything in between is the path every session takes.
    */
-  async adopt(session: ClientSession): Promise<void> {
+  async adopt(session: ClientSession): Promise<UpstreamSession> {
     if (this.draining) throw new GatewayError(503, 'agent is shutting down', ErrorCode.Overloaded);
     const upstream = await this.options.pool.acquire(session);
     try {
@@ -147,6 +139,7 @@ export class Gateway {
     }
     upstream.attach(session);
     this.entries.set(session.id, { session, upstream, onEnd: [] });
+    return upstream;
   }
 
   /** Runs the policy's message check alone (for requests the transport answers itself, e.g. `subscriptions/listen`). */
