@@ -53,6 +53,10 @@ describe('2026-07-28 clients, 2025-era shared stdio server', () => {
     expect((await res.json()).error.code).toBe(-32020);
     res = await modernPost(agent.url, body, { 'mcp-protocol-version': '2099-01-01' });
     expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe(-32020); // header and body disagree
+    const future = modernRequest(1, 'tools/call', { name: 'echo', arguments: { text: 'x' }, _meta: { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } });
+    res = await modernPost(agent.url, future, { 'mcp-protocol-version': '2099-01-01' });
+    expect(res.status).toBe(400);
     const err = (await res.json()).error;
     expect(err.code).toBe(-32022);
     expect(err.data.supported).toContain('2026-07-28');

@@ -19,11 +19,16 @@ describe('verifyRequest', () => {
     ['method mismatch', headers({ method: 'tools/list' }), -32020],
     ['name mismatch', headers({ name: 'other' }), -32020],
     ['bad base64', headers({ name: '=?base64?***?=' }), -32020],
-    ['unknown version', headers({ protocolVersion: '2030-01-01' }), -32022],
+    ['version mismatch', headers({ protocolVersion: '2030-01-01' }), -32020],
   ])('%s', (_, h, code) => {
     const r = verifyRequest(h as never, 'tools/call', { name: 'echo', _meta: meta }, true) as Rejection;
     expect(r.status).toBe(400);
     expect(r.code).toBe(code);
+  });
+  it('an unknown version claimed by header and body alike is unsupported (-32022)', () => {
+    const r = verifyRequest(headers({ protocolVersion: '2030-01-01' }), 'tools/call', { name: 'echo', _meta: { ...meta, 'io.modelcontextprotocol/protocolVersion': '2030-01-01' } }, true) as Rejection;
+    expect(r.status).toBe(400);
+    expect(r.code).toBe(-32022);
   });
   it('body version must match the header; envelope fields are required', () => {
     expect((verifyRequest(headers(), 'tools/call', { name: 'echo', _meta: { ...meta, 'io.modelcontextprotocol/protocolVersion': '2025-11-25' } }, true) as Rejection).code).toBe(-32020);

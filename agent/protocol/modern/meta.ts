@@ -85,9 +85,12 @@ export function verifyRequest(
 ): Envelope | Rejection {
   const version = headers.protocolVersion;
   if (version === undefined) return mismatch('required header MCP-Protocol-Version is missing');
-  if (!isSupportedModernVersion(version)) return unsupportedVersion(version);
   const meta = params?._meta as Record<string, unknown> | undefined;
   const claimed = meta?.[META_PROTOCOL_VERSION];
+  if (claimed !== undefined && claimed !== version) {
+    return mismatch(`MCP-Protocol-Version header value '${version}' does not match body value '${String(claimed)}'`);
+  }
+  if (!isSupportedModernVersion(version)) return unsupportedVersion(version);
   if (headers.method === undefined) {
     if (isRequest) return mismatch('required header Mcp-Method is missing');
   } else if (headers.method !== method) {
@@ -102,9 +105,6 @@ export function verifyRequest(
     if (typeof bodyValue !== 'string' || decoded !== bodyValue) {
       return mismatch(`Mcp-Name header value '${headers.name}' does not match body value '${String(bodyValue)}'`);
     }
-  }
-  if (claimed !== undefined && claimed !== version) {
-    return mismatch(`MCP-Protocol-Version header value '${version}' does not match body value '${String(claimed)}'`);
   }
   if (!isRequest) return { protocolVersion: version, clientInfo: undefined, clientCapabilities: {}, logLevel: undefined, traceparent: undefined };
   if (meta === undefined || typeof meta !== 'object' || Array.isArray(meta)) return invalidParams('_meta: the per-request envelope is required on protocol revision 2026-07-28');
