@@ -57,6 +57,8 @@ const SPECS: Record<string, OptionSpec> = {
   'log-level': { type: 'string', default: 'info', placeholder: 'level', help: 'trace | debug | info | warn | error' },
   tty: { type: 'boolean', help: 'run the stdio server under a pseudo-terminal (for servers that misbehave without one)' },
   config: { type: 'string', placeholder: 'file', help: 'JSON or YAML file: any option above (camelCase) plus oidcConfig, authzConfig, toolsFilter, capabilities, limits, audit' },
+  'oidc-config-file': { type: 'string', placeholder: 'file', help: 'inline OIDC settings (issuer, audience, jwksURL, …) as JSON/YAML, e.g. a mounted ConfigMap; used when the config has no oidcConfig' },
+  'cedar-policies': { type: 'string', placeholder: 'path', help: 'Cedar policies: a .cedar file, a ToolHive authz config (JSON/YAML), or a directory of them; used when the config has no authzConfig' },
   help: { type: 'boolean', help: 'show this help' },
   version: { type: 'boolean', help: 'print the version' },
 };
@@ -153,7 +155,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     logLevel: oneOf('log-level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
     tty: raw('tty') === true,
     config: configPath,
-    policy: Object.fromEntries(Object.entries(file).filter(([k]) => !OPTION_KEYS.has(k) && k !== 'command')),
+    policy: policySections(file, str('oidc-config-file'), str('cedar-policies')),
     help: flags.help === true,
     version: flags.version === true,
   };
@@ -174,6 +176,17 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     throw new UsageError('--session-mode per-session needs a server command (the agent must own the process)');
   }
   return options;
+}
+
+/**
+ * The policy part of the config file, completed from --oidc-config-file / --cedar-policies (the
+ * injector mounts the ConfigMaps named by pod annotations and passes their paths in env).
+ */
+function policySections(file: Record<string, unknown>, oidcFile: string | undefined, cedarPath: string | undefined): Record<string, unknown> {
+  const policy = Object.fromEntries(Object.entries(file).filter(([k]) => !OPTION_KEYS.has(k) && k !== 'command'));
+  if (oidcFile && policy.oidcConfig === undefined) policy.oidcConfig = { type: 'inline', inline: readConfigFile(oidcFile) };
+  if (cedarPath && policy.authzConfig === undefined) policy.authzConfig = { type: 'file', file: { policyPaths: [cedarPath] } };
+  return policy;
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

@@ -123,6 +123,20 @@ describe('policy pipeline on the data path', () => {
     }
   });
 
+  it('takes OIDC and Cedar from the files the injector mounts (OME_MCP_OIDC_CONFIG_FILE, OME_MCP_CEDAR_POLICIES)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-mounted-'));
+    writeFileSync(join(dir, 'oidc.yaml'), `issuer: ${idp.issuer}\naudience: ${RESOURCE}\njwksURL: ${idp.jwksURL}\njwksAllowPrivateIP: true\n`);
+    writeFileSync(join(dir, 'policy.cedar'), 'permit(principal == Client::"bob", action == Action::"call_tool", resource == Tool::"echo");\n');
+    const mounted = await startTestAgent(['--', ...PROBE], undefined, { OME_MCP_OIDC_CONFIG_FILE: join(dir, 'oidc.yaml'), OME_MCP_CEDAR_POLICIES: join(dir, 'policy.cedar') });
+    const ping = await fetch(mounted.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+    expect(ping.status).toBe(401);
+    const b = await RawSession.open(mounted.url, auth(bob));
+    expect((await b.call(1, 'echo', { text: 'mounted' })).result.content[0].text).toBe('mounted');
+    const a = await RawSession.open(mounted.url, auth(alice));
+    expect((await a.post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' } } })).status).toBe(403);
+    await mounted.stop(1000);
+  });
+
   it('WebSocket and legacy SSE authenticate too', async () => {
     const wsStatus = await new Promise<number>((resolve) => {
       const socket = new WebSocket(agent.url.replace(/^http/, 'ws').replace(/\/mcp$/, '/ws'), 'mcp');
