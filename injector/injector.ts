@@ -112,7 +112,7 @@ export async function startInjector(options: InjectorOptions, logger: Logger): P
   // ---- reconciler -----------------------------------------------------------------------------
   let reconciler: ReconcilerHandle | undefined;
   if (options.featureGates[FEATURE_GATE_MCP_SERVER_SUPPORT]) {
-    reconciler = await startReconcilerIfPresent(options, kube(), logger);
+    reconciler = await startMCPServerReconciler(options, kube(), logger);
   } else {
     logger.info(`feature gate ${FEATURE_GATE_MCP_SERVER_SUPPORT} is off: MCPServer reconciler not started`);
   }
@@ -169,7 +169,7 @@ export async function startInjector(options: InjectorOptions, logger: Logger): P
 }
 
 /** The single call site of the reconciler (injector/reconciler/index.ts). */
-async function startReconcilerIfPresent(options: InjectorOptions, kc: KubeConfig, logger: Logger): Promise<ReconcilerHandle | undefined> {
+async function startMCPServerReconciler(options: InjectorOptions, kc: KubeConfig, logger: Logger): Promise<ReconcilerHandle | undefined> {
   const { agentImage, ...injector } = options.settings;
   return startReconciler({
     kubeConfig: kc,
