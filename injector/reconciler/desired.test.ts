@@ -210,3 +210,14 @@ describe('names', () => {
     expect(baseName({ kind: 'MCPServer', name: 'a.b' })).toBe('mcp-a-b');
   });
 });
+
+describe('OIDC introspection secret', () => {
+  it('reaches the agent as env from the Secret, never through the ConfigMap', () => {
+    const agentConfig = parseAgentConfig({
+      name: 'fs',
+      oidcConfig: { type: 'inline', inline: { issuer: 'https://idp.example.com', clientId: 'agent', clientSecretRef: { name: 'idp', key: 'secret' } } },
+    });
+    const t = pod(input({}, { agentConfig }));
+    expect(container(t, AGENT_CONTAINER_NAME)?.env).toContainEqual({ name: 'OME_MCP_CLIENT_SECRET', valueFrom: { secretKeyRef: { name: 'idp', key: 'secret' } } });
+  });
+});

@@ -18,6 +18,7 @@ import type {
 import type { AgentConfig } from '../../api/agent-config.js';
 import {
   AGENT_CONFIG_KEY,
+  AGENT_CONTAINER_NAME,
   ANNOTATION_BRIDGE,
   ANNOTATION_CONFIG,
   ANNOTATION_INJECT,
@@ -208,7 +209,18 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
   // leaves the pods alone (they carry the injected marker).
   const r = mutatePod({ object: template, optIn: 'force', settings: input.injector });
   if (!r.allowed) throw new InjectionDenied(r.reason);
+  withClientSecret(r.object, input.agentConfig);
   return r.object;
+}
+
+/** The agent reads the introspection client secret from env; the Secret itself never enters the ConfigMap. */
+function withClientSecret(template: V1PodTemplateSpec, config: AgentConfig): void {
+  const ref = config.oidcConfig?.inline?.clientSecretRef;
+  if (!ref) return;
+  const spec = template.spec!;
+  const agent = [...(spec.initContainers ?? []), ...spec.containers].find((c) => c.name === AGENT_CONTAINER_NAME);
+  if (!agent) return;
+  agent.env = [...(agent.env ?? []).filter((e) => e.name !== 'OME_MCP_CLIENT_SECRET'), { name: 'OME_MCP_CLIENT_SECRET', valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }];
 }
 
 export function buildDeployment(input: BuildInput): V1Deployment {
