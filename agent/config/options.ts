@@ -184,7 +184,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
  */
 function policySections(file: Record<string, unknown>, oidcFile: string | undefined, cedarPath: string | undefined): Record<string, unknown> {
   const policy = Object.fromEntries(Object.entries(file).filter(([k]) => !OPTION_KEYS.has(k) && k !== 'command'));
-  if (oidcFile && policy.oidcConfig === undefined) policy.oidcConfig = { type: 'inline', inline: readConfigFile(oidcFile) };
+  if (oidcFile && policy.oidcConfig === undefined) {
+    // Either a whole oidcConfig (`type: …`) or just its inline settings (`issuer: …`).
+    const doc = readConfigFile(oidcFile);
+    policy.oidcConfig = 'type' in doc ? doc : { type: 'inline', inline: doc };
+  }
   if (cedarPath && policy.authzConfig === undefined) policy.authzConfig = { type: 'file', file: { policyPaths: [cedarPath] } };
   return policy;
 }
