@@ -120,6 +120,7 @@ export async function runPod(o: RunPodOptions): Promise<RunningPod> {
       if (e.value !== undefined) env[e.name] = expand(e.value, env);
       else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = o.pod.metadata?.name ?? o.pod.metadata?.generateName ?? 'pod';
       else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') env[e.name] = o.pod.metadata?.namespace ?? 'default';
+      else if (e.valueFrom?.fieldRef?.fieldPath === 'status.podIP') env[e.name] = '127.0.0.1'; // the pod's network is loopback here
     }
     const command = c.command?.length ? c.command : image.entrypoint ?? [];
     const args = c.command?.length ? (c.args ?? []) : c.args?.length ? c.args : [];

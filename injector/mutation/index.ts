@@ -57,6 +57,7 @@ export const AGENT_PORT_NAME = 'mcp-agent';
 export const ENV_OIDC_CONFIG = 'OME_MCP_OIDC_CONFIG_FILE';
 export const ENV_CEDAR_POLICIES = 'OME_MCP_CEDAR_POLICIES';
 export const ENV_POD_NAME = 'OME_MCP_POD_NAME';
+export const ENV_POD_IP = 'OME_MCP_POD_IP';
 export const ENV_POD_NAMESPACE = 'OME_MCP_POD_NAMESPACE';
 /** Default key of the OIDC ConfigMap when the annotation names no key. */
 export const DEFAULT_OIDC_KEY = 'oidc.yaml';
@@ -266,6 +267,9 @@ function mutate<T extends PodLike>({ object, optIn, settings }: MutateInput<T>, 
   const agentEnv: NonNullable<V1Container['env']> = [
     { name: ENV_POD_NAME, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: ENV_POD_NAMESPACE, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    // Lets a replica hand a 2026-07-28 input-required retry to the replica holding the call
+    // (with a shared OME_MCP_STATE_KEY; docs/modern-protocol.md).
+    { name: ENV_POD_IP, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
   ];
   const runAs = settings.runAsUser ?? DEFAULT_RUN_AS_USER;
   const agentInit: V1Container[] = [];
