@@ -103,7 +103,7 @@ describe('FifoUpstream', () => {
     const pid2 = await rpc2.call('pid');
     expect(pid2).not.toBe(pid1);
     expect(await rpc2.call('echo', { text: 'after restart' })).toBe('after restart');
-  }, 20_000);
+  }, 60_000);
 
   it('agent restart: closing the agent side gives the server EOF and it exits', async () => {
     await initContainer();

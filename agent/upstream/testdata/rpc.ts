@@ -30,12 +30,13 @@ export class RpcClient {
     });
   }
 
-  async initialize(): Promise<any> {
-    const result = await this.request('initialize', {
-      protocolVersion: '2025-06-18',
-      capabilities: {},
-      clientInfo: { name: 'bridge-test', version: '1' },
-    });
+  /** The first answer includes the server's start-up (a Node process), slow on a loaded CI machine. */
+  async initialize(timeoutMs = 30_000): Promise<any> {
+    const result = await this.request(
+      'initialize',
+      { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bridge-test', version: '1' } },
+      timeoutMs,
+    );
     this.transport.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
     return result;
   }
