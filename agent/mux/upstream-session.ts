@@ -249,6 +249,7 @@ export class UpstreamSession {
       this.restoreServerState();
       this.upSince = Date.now();
       this.setState('ready', `initialized ${describeServer(result)}`);
+      this.options.logger.info({ server: describeServer(result), restarts: this.restarts }, 'MCP server initialized: ready');
       for (const w of this.readyWaiters.splice(0)) w();
       this.flushWaiting();
     } catch (err) {

@@ -10,7 +10,9 @@ import type { UpstreamTransport } from './transport.js';
 /** Builds the transport to the MCP server from the options (one per start/restart): HTTP, the in-pod FIFO or attach bridge, a pseudo-terminal, or a child's stdio. */
 export function createUpstreamTransport(options: AgentOptions, logger: Logger): UpstreamTransport {
   if (options.upstream) return new HttpUpstream({ url: options.upstream, transport: options.upstreamTransport });
+  // The server's own output, one log line per line it writes (the text is the message).
   const serverLog = logger.child({ server: true });
+  const logLine = (line: string) => serverLog.info(line);
   if (options.upstreamFifo) {
     const dir = options.upstreamFifo;
     return new FifoUpstream({
@@ -19,9 +21,9 @@ export function createUpstreamTransport(options: AgentOptions, logger: Logger): 
     });
   }
   if (options.upstreamAttach) {
-    return new AttachUpstream({ ...parseAttachTarget(options.upstreamAttach), onStderrLine: (line) => serverLog.info({ stderr: line }) });
+    return new AttachUpstream({ ...parseAttachTarget(options.upstreamAttach), onStderrLine: logLine });
   }
   const [command, ...args] = options.command;
-  if (options.tty) return new PtyUpstream({ command: command!, args, onOutputLine: (line) => serverLog.info({ output: line }) });
-  return new StdioUpstream({ command: command!, args, onStderrLine: (line) => serverLog.info({ stderr: line }) });
+  if (options.tty) return new PtyUpstream({ command: command!, args, onOutputLine: logLine });
+  return new StdioUpstream({ command: command!, args, onStderrLine: logLine });
 }
