@@ -294,7 +294,11 @@ const allRows: Row[] = [
   policyRow(10),
   policyRow(200),
 ];
-const ROWS = allRows.filter((r) => !ONLY || ONLY.has(r.id));
+/** Rows that run only when BENCH_ROWS names them (diagnostics, not part of the table by default). */
+const optionalRows: Row[] = [
+  agentRow('agent-shared-noaudit', 'agent shared, audit off (--config audit.enabled: false)', 'shared', {}, () => ({ audit: { enabled: false } })),
+];
+const ROWS = ONLY ? [...allRows, ...optionalRows].filter((r) => ONLY.has(r.id)) : allRows;
 
 // ------------------------------------------------------------------ cells
 
