@@ -17,7 +17,7 @@
 //   BENCH_LOAD      child (default: generator in its own process) | inprocess
 //   BENCH_AGENT     path of the agent bundle (default dist/agent.js)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -565,8 +565,46 @@ function versionOf(pkg: string): string {
   }
 }
 
+/**
+ * Two runs at once on two cores would measure each other: wait for a run that holds the lock
+ * (bench/results/.lock with its pid; a stale lock of a dead pid is taken over).
+ */
+async function takeLock(): Promise<void> {
+  const lock = join(resultsDir, '.lock');
+  let told = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      process.on('exit', () => {
+        try {
+          if (readFileSync(lock, 'utf8') === String(process.pid)) rmSync(lock);
+        } catch {
+          /* gone */
+        }
+      });
+      return;
+    } catch {
+      const holder = Number(readFileSync(lock, 'utf8').trim() || 0);
+      let alive = false;
+      try {
+        if (holder > 0) alive = (process.kill(holder, 0), true);
+      } catch {
+        alive = false;
+      }
+      if (!alive) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (!told) process.stderr.write(`bench: another bench run (pid ${holder}) is measuring; waiting for it to finish\n`);
+      told = true;
+      await sleep(2000);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   mkdirSync(logsDir, { recursive: true });
+  await takeLock();
   if (ROWS.some((r) => r.id.startsWith('agent-cedar'))) {
     auth = await startAuthFixture().catch((err: Error) => {
       process.stderr.write(`bench: auth fixture: ${err.message}\n`);
