@@ -25,6 +25,11 @@ const toDenial = (r: Rejection): Denial => ({ httpStatus: r.status, code: r.code
  */
 export async function bindPolicy(sections: Record<string, unknown>, logger: Logger, registry: Registry): Promise<BoundPolicy> {
   const config = parseAgentConfig(sections);
+  // Audit lines record policy decisions; with no policy at all there are none to record (and a
+  // line per call would only cost the hot path). `audit.enabled: true` keeps them anyway.
+  const unpoliced = !config.oidcConfig && !config.authzConfig && !config.toolsFilter && !config.readOnly;
+  const auditSet = (sections.audit as { enabled?: unknown } | undefined)?.enabled !== undefined;
+  if (unpoliced && !auditSet && config.audit) config.audit = { ...config.audit, enabled: false };
   const pipeline = await createPolicyPipeline(config, { logger, metrics: createPolicyMetrics(registry) });
   const principalOf = (session: ClientSession) => session.caller as Principal;
   const policy: AgentPolicy = {

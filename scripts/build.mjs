@@ -19,7 +19,7 @@ const common = {
 // for HTTP upstreams) lands in a chunk loaded on demand, so a stdio agent starts sooner.
 const entryPoints = Object.fromEntries(
   [
-    ['agent', 'agent/main.ts'],
+    ['agent', 'agent/launch.ts'],
     ['injector', 'injector/main.ts'],
   ].filter(([, entry]) => existsSync(entry)),
 );

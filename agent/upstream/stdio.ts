@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { parseServerFrame } from './frame-parser.js';
+import { adoptPrespawned } from './prespawn.js';
 import { LineReader } from './line-reader.js';
 import type { UpstreamTransport } from './transport.js';
 
@@ -36,7 +37,8 @@ export class StdioUpstream implements UpstreamTransport {
 
   start(): Promise<void> {
     const { command, args, env, cwd } = this.options;
-    const child = spawn(command, args, { env: env ?? process.env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const early = env === undefined && cwd === undefined ? adoptPrespawned(command, args) : undefined;
+    const child = early?.child ?? spawn(command, args, { env: env ?? process.env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     const stdout = new LineReader((line) => parseServerFrame(line, this.onmessage, this.onerror));
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -49,19 +51,24 @@ export class StdioUpstream implements UpstreamTransport {
     }
     // EPIPE when the child dies mid-write: the exit handler reports it, nothing to add here.
     child.stdin.on('error', () => {});
-    return new Promise((resolve, reject) => {
-      child.once('spawn', () => {
+    const spawned =
+      early?.spawned ??
+      new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+    return spawned.then(
+      () => {
         child.once('exit', (code, signal) => {
           this.child = undefined;
           this.onclose?.(this.closing ? 'closed' : `server exited (${signal ?? `code ${code}`})`);
         });
-        resolve();
-      });
-      child.once('error', (err) => {
+      },
+      (err: Error) => {
         this.child = undefined;
-        reject(new Error(`cannot start ${command}: ${err.message}`));
-      });
-    });
+        throw new Error(`cannot start ${command}: ${err.message}`);
+      },
+    );
   }
 
   /**
