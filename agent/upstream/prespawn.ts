@@ -20,6 +20,7 @@ const NO_PRESPAWN = /^--(help|version|tty|upstream|upstream-fifo|upstream-attach
 
 /** Called by the launcher with the raw argv: starts `<command> [args…]` after `--` when that is surely the upstream. */
 export function prespawnFromArgv(argv: string[], env: NodeJS.ProcessEnv): void {
+  discardPrespawned();
   const dashdash = argv.indexOf('--');
   if (dashdash === -1 || dashdash === argv.length - 1) return;
   if (argv.slice(0, dashdash).some((a) => NO_PRESPAWN.test(a))) return;
