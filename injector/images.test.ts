@@ -22,8 +22,8 @@ describe('Dockerfiles', () => {
   });
 
   it('start the bundles scripts/build.mjs writes, on Node 24, multi-stage', () => {
-    // Entry names agent and injector, written to dist/ (dist/agent.js, dist/injector.js + chunks).
-    expect(build).toMatch(/\['agent', 'agent\/main\.ts'\]/);
+    // Entry names agent (its launcher) and injector, written to dist/ (dist/agent.js, dist/injector.js + chunks).
+    expect(build).toMatch(/\['agent', 'agent\/launch\.ts'\]/);
     expect(build).toMatch(/\['injector', 'injector\/main\.ts'\]/);
     expect(build).toContain("outdir: 'dist'");
     expect(agent).toContain('ENTRYPOINT ["node", "/app/dist/agent.js"]');
