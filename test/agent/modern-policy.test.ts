@@ -1,13 +1,11 @@
 // 2026-07-28 requests through the real policy pipeline (OIDC tokens from a real provider, Cedar,
 // tool filter): each stateless request is authenticated and authorized on its verified body.
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAgent } from '../../agent/agent.js';
-import { RESOURCE, startTestIdP, type TestIdP } from '../../agent/policy/testing/oidc.js';
-import { PROBE, startTestAgent, textOf } from './harness.js';
+import { startTestIdP, type TestIdP } from '../../agent/policy/testing/oidc.js';
+import { startPolicedAgent, tokenFor } from './policed-agent.js';
+import { textOf } from './harness.js';
 import { modernPost, modernRequest } from './modern-harness.js';
 
 describe('2026-07-28 requests and the policy pipeline', () => {
@@ -19,30 +17,18 @@ describe('2026-07-28 requests and the policy pipeline', () => {
 
   beforeAll(async () => {
     idp = await startTestIdP();
-    const config = join(mkdtempSync(join(tmpdir(), 'agent-modern-policy-')), 'agent.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        resourceURL: RESOURCE,
-        oidcConfig: { type: 'inline', inline: { issuer: idp.issuer, audience: RESOURCE, jwksURL: idp.jwksURL, jwksAllowPrivateIP: true } },
-        authzConfig: {
-          type: 'inline',
-          inline: {
-            policies: [
-              'permit(principal, action == Action::"list_tools", resource);',
-              'permit(principal, action == Action::"call_tool", resource == Tool::"echo");',
-              'permit(principal == Client::"alice", action == Action::"call_tool", resource == Tool::"sleep");',
-              'permit(principal == Client::"alice", action == Action::"call_tool", resource == Tool::"ask");',
-            ],
-          },
-        },
-        toolsFilter: ['echo', 'sleep', 'ask'],
-      }),
+    agent = await startPolicedAgent(
+      idp,
+      [
+        'permit(principal, action == Action::"list_tools", resource);',
+        'permit(principal, action == Action::"call_tool", resource == Tool::"echo");',
+        'permit(principal == Client::"alice", action == Action::"call_tool", resource == Tool::"sleep");',
+        'permit(principal == Client::"alice", action == Action::"call_tool", resource == Tool::"ask");',
+      ],
+      ['echo', 'sleep', 'ask'],
     );
-    agent = await startTestAgent(['--config', config, '--', ...PROBE]);
-    const now = Math.floor(Date.now() / 1000);
-    alice = await idp.sign({ iss: idp.issuer, sub: 'alice', aud: RESOURCE, iat: now, exp: now + 600 });
-    bob = await idp.sign({ iss: idp.issuer, sub: 'bob', aud: RESOURCE, iat: now, exp: now + 600 });
+    alice = await tokenFor(idp, 'alice');
+    bob = await tokenFor(idp, 'bob');
   });
   afterAll(async () => {
     await agent?.stop(1000);

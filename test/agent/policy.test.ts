@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import type { RunningAgent } from '../../agent/agent.js';
 import { RESOURCE, startTestIdP, type TestIdP } from '../../agent/policy/testing/oidc.js';
 import { connectClient, parseBody, PROBE, RawSession, startTestAgent, textOf } from './harness.js';
+import { startPolicedAgent, tokenFor } from './policed-agent.js';
 
 /** The agent with real OIDC (tokens verified against a real provider's JWKS over HTTP), Cedar and a tool filter. */
 describe('policy pipeline on the data path', () => {
@@ -17,33 +18,20 @@ describe('policy pipeline on the data path', () => {
 
   beforeAll(async () => {
     idp = await startTestIdP();
-    const dir = mkdtempSync(join(tmpdir(), 'agent-policy-'));
-    const config = join(dir, 'agent.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        resourceURL: RESOURCE,
-        oidcConfig: { type: 'inline', inline: { issuer: idp.issuer, audience: RESOURCE, jwksURL: idp.jwksURL, jwksAllowPrivateIP: true } },
-        authzConfig: {
-          type: 'inline',
-          inline: {
-            policies: [
-              // ToolHive-style policies: everyone may list and call echo; only alice may sleep; nobody may exit.
-              'permit(principal, action == Action::"list_tools", resource);',
-              'permit(principal, action == Action::"call_tool", resource == Tool::"echo");',
-              'permit(principal == Client::"alice", action == Action::"call_tool", resource == Tool::"sleep");',
-              'forbid(principal, action == Action::"call_tool", resource == Tool::"exit");',
-              'permit(principal, action == Action::"call_tool", resource == Tool::"exit");',
-            ],
-          },
-        },
-        toolsFilter: ['echo', 'sleep', 'exit', 'cancelled'],
-      }),
+    agent = await startPolicedAgent(
+      idp,
+      [
+        // ToolHive-style policies: everyone may list and call echo; only alice may sleep; nobody may exit.
+        'permit(principal, action == Action::"list_tools", resource);',
+        'permit(principal, action == Action::"call_tool", resource == Tool::"echo");',
+        'permit(principal == Client::"alice", action == Action::"call_tool", resource == Tool::"sleep");',
+        'forbid(principal, action == Action::"call_tool", resource == Tool::"exit");',
+        'permit(principal, action == Action::"call_tool", resource == Tool::"exit");',
+      ],
+      ['echo', 'sleep', 'exit', 'cancelled'],
     );
-    agent = await startTestAgent(['--config', config, '--', ...PROBE]);
-    const now = Math.floor(Date.now() / 1000);
-    alice = await idp.sign({ iss: idp.issuer, sub: 'alice', aud: RESOURCE, iat: now, exp: now + 600 });
-    bob = await idp.sign({ iss: idp.issuer, sub: 'bob', aud: RESOURCE, iat: now, exp: now + 600 });
+    alice = await tokenFor(idp, 'alice');
+    bob = await tokenFor(idp, 'bob');
   });
   afterAll(async () => {
     await agent?.stop(1000);
