@@ -4,7 +4,7 @@
 // CRD and validated by the API server when the reconciler applies the Deployment.
 import { Type, type Static } from 'typebox';
 import type { V1Affinity, V1PodTemplateSpec, V1Volume } from '@kubernetes/client-node';
-import { Int32, Int64, Opaque, Quantity, StringEnum } from './schema.js';
+import { Int64, Opaque, Quantity, StringEnum } from './schema.js';
 
 const KeySelector = (what: string) =>
   Type.Object(
