@@ -24,8 +24,8 @@ export class StdioUpstream implements UpstreamTransport {
   onerror?: (error: Error) => void;
   private child: ChildProcess | undefined;
   private closing = false;
-  /** Frames sent during this turn of the event loop, written with one syscall (see send). */
-  private queued: string[] = [];
+  /** Whether stdin is corked until the end of this event-loop turn (see send). */
+  private corked = false;
 
   constructor(private readonly options: StdioUpstreamOptions) {
     this.description = `stdio: ${[options.command, ...options.args].join(' ')}`;
@@ -72,24 +72,22 @@ export class StdioUpstream implements UpstreamTransport {
   }
 
   /**
-   * Under load many sessions' requests arrive in the same event-loop turn; writing them to the
-   * pipe together (after the poll phase, via setImmediate) saves a syscall and a wake-up of the
-   * server per request, at the cost of microseconds for a lone request.
+   * The first frame of an event-loop turn is written at once (no added latency for a lone
+   * request); frames that follow in the same turn — many sessions' requests arriving together
+   * under load — are corked and leave with one syscall when the turn ends.
    */
   send(frame: string): void {
     const stdin = this.child?.stdin;
     if (!stdin || stdin.destroyed) throw new Error('server is not running');
-    if (this.queued.length === 0) setImmediate(this.flush);
-    this.queued.push(frame);
+    stdin.write(frame + '\n');
+    if (this.corked) return;
+    this.corked = true;
+    stdin.cork();
+    setImmediate(() => {
+      this.corked = false;
+      stdin.uncork();
+    });
   }
-
-  private readonly flush = (): void => {
-    const frames = this.queued;
-    this.queued = [];
-    const stdin = this.child?.stdin;
-    if (!stdin || stdin.destroyed) return;
-    stdin.write(frames.length === 1 ? frames[0] + '\n' : frames.join('\n') + '\n');
-  };
 
   close(): Promise<void> {
     const child = this.child;
