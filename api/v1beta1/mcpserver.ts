@@ -106,13 +106,17 @@ export const KubernetesOIDCConfig = Type.Object(
 );
 export type KubernetesOIDCConfig = Static<typeof KubernetesOIDCConfig>;
 
-export const ConfigMapOIDCRef = Type.Object(
-  {
-    name: Type.String({ minLength: 1, description: 'Name of the ConfigMap.' }),
-    key: Type.Optional(Type.String({ default: 'oidc.json', description: 'Key holding the OIDC JSON (an InlineOIDCConfig).' })),
-  },
-  { description: 'ConfigMap (same namespace) holding an InlineOIDCConfig as JSON.' },
-);
+/** A ConfigMap in the server's namespace holding a JSON document under `defaultKey` (or `key`). */
+const ConfigMapRef = (defaultKey: string, keyDescription: string, description: string) =>
+  Type.Object(
+    {
+      name: Type.String({ minLength: 1, description: 'Name of the ConfigMap.' }),
+      key: Type.Optional(Type.String({ default: defaultKey, description: keyDescription })),
+    },
+    { description },
+  );
+
+export const ConfigMapOIDCRef = ConfigMapRef('oidc.json', 'Key holding the OIDC JSON (an InlineOIDCConfig).', 'ConfigMap (same namespace) holding an InlineOIDCConfig as JSON.');
 export type ConfigMapOIDCRef = Static<typeof ConfigMapOIDCRef>;
 
 export const InlineOIDCConfig = Type.Object(
@@ -160,13 +164,7 @@ export type OIDCConfigRef = Static<typeof OIDCConfigRef>;
 
 // ---------------------------------------------------------------- authorization (Cedar)
 
-export const ConfigMapAuthzRef = Type.Object(
-  {
-    name: Type.String({ minLength: 1, description: 'Name of the ConfigMap.' }),
-    key: Type.Optional(Type.String({ default: 'authz.json', description: 'Key holding the authorization JSON (an InlineAuthzConfig).' })),
-  },
-  { description: 'ConfigMap (same namespace) holding an InlineAuthzConfig as JSON.' },
-);
+export const ConfigMapAuthzRef = ConfigMapRef('authz.json', 'Key holding the authorization JSON (an InlineAuthzConfig).', 'ConfigMap (same namespace) holding an InlineAuthzConfig as JSON.');
 export type ConfigMapAuthzRef = Static<typeof ConfigMapAuthzRef>;
 
 export const InlineAuthzConfig = Type.Object(
@@ -223,13 +221,7 @@ export const PermissionProfileSpec = Type.Object(
 );
 export type PermissionProfileSpec = Static<typeof PermissionProfileSpec>;
 
-export const ConfigMapPermissionRef = Type.Object(
-  {
-    name: Type.String({ minLength: 1, description: 'Name of the ConfigMap.' }),
-    key: Type.Optional(Type.String({ default: 'permissions.json', description: 'Key holding the PermissionProfileSpec JSON.' })),
-  },
-  { description: 'ConfigMap (same namespace) holding a PermissionProfileSpec as JSON.' },
-);
+export const ConfigMapPermissionRef = ConfigMapRef('permissions.json', 'Key holding the PermissionProfileSpec JSON.', 'ConfigMap (same namespace) holding a PermissionProfileSpec as JSON.');
 export type ConfigMapPermissionRef = Static<typeof ConfigMapPermissionRef>;
 
 export const BUILTIN_PERMISSION_PROFILES = ['none', 'network'] as const;
