@@ -1,24 +1,11 @@
 import { AGENT_VERSION, startAgent } from './agent.js';
-import { helpText, parseOptions, UsageError } from './config/options.js';
+import { helpText, parseOptions } from './config/options.js';
+import { parseCommandLine } from '../api/cli.js';
 import { createLogger } from './ops/logger.js';
 
 async function main(): Promise<void> {
-  let options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`ome-mcp-agent: ${err.message}\nRun ome-mcp-agent --help for usage.\n`);
-    process.exit(2);
-  }
-  if (options.help) {
-    process.stdout.write(helpText() + '\n');
-    return;
-  }
-  if (options.version) {
-    process.stdout.write(`${AGENT_VERSION}\n`);
-    return;
-  }
+  const options = parseCommandLine('ome-mcp-agent', () => parseOptions(process.argv.slice(2)), helpText, AGENT_VERSION);
+  if (!options) return;
   const logger = createLogger(options.logLevel);
   const agent = await startAgent(options, logger);
   logger.info({ url: agent.url, mode: options.sessionMode }, `ome-mcp-agent listening: connect MCP clients to ${agent.url}`);

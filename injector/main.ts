@@ -1,25 +1,12 @@
 // ome-mcp-injector CLI: flags/env → startInjector; graceful SIGTERM (not-ready, drain, close).
 import pino from 'pino';
 import { INJECTOR_VERSION, startInjector } from './injector.js';
-import { helpText, parseOptions, UsageError } from './options.js';
+import { helpText, parseOptions } from './options.js';
+import { parseCommandLine } from '../api/cli.js';
 
 async function main(): Promise<void> {
-  let options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`ome-mcp-injector: ${err.message}\nRun ome-mcp-injector --help for usage.\n`);
-    process.exit(2);
-  }
-  if (options.help) {
-    process.stdout.write(helpText() + '\n');
-    return;
-  }
-  if (options.version) {
-    process.stdout.write(`${INJECTOR_VERSION}\n`);
-    return;
-  }
+  const options = parseCommandLine('ome-mcp-injector', () => parseOptions(process.argv.slice(2)), helpText, INJECTOR_VERSION);
+  if (!options) return;
   const logger = pino({ name: 'ome-mcp-injector', level: options.logLevel }, pino.destination({ fd: 2, sync: false }));
   const injector = await startInjector(options, logger);
   logger.info({ webhook: injector.webhook.url, health: injector.healthUrl }, 'ome-mcp-injector started');

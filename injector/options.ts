@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { FEATURE_GATE_MCP_SERVER_SUPPORT } from '../api/annotations.js';
+import { envVarName, optionHelpLines, resolveOptions, UsageError, type OptionTable } from '../api/cli.js';
 import { DEFAULT_AGENT_RESOURCES, type InjectorSettings } from './mutation/index.js';
 
 export interface InjectorOptions {
@@ -29,14 +29,7 @@ export interface InjectorOptions {
   version: boolean;
 }
 
-interface Spec {
-  type: 'string' | 'boolean';
-  help: string;
-  default?: string;
-  placeholder?: string;
-}
-
-const SPECS: Record<string, Spec> = {
+const SPECS: OptionTable = {
   'webhook-host': { type: 'string', default: '0.0.0.0', placeholder: 'addr', help: 'address of the HTTPS admission server' },
   'webhook-port': { type: 'string', default: '8443', placeholder: 'n', help: 'port of the HTTPS admission server (0 = any free port)' },
   'health-host': { type: 'string', default: '0.0.0.0', placeholder: 'addr', help: 'address of /healthz, /readyz, /metrics (plain HTTP)' },
@@ -66,9 +59,9 @@ const SPECS: Record<string, Spec> = {
   version: { type: 'boolean', help: 'print the version' },
 };
 
-export const envName = (flag: string) => `OME_MCP_INJECTOR_${flag.replace(/-/g, '_').toUpperCase()}`;
+export const envName = (flag: string) => envVarName('OME_MCP_INJECTOR_', flag);
 
-export class UsageError extends Error {}
+export { UsageError } from '../api/cli.js';
 
 export function helpText(): string {
   const lines = [
@@ -80,11 +73,7 @@ export function helpText(): string {
     '',
     'Options (each also as env OME_MCP_INJECTOR_<NAME>, e.g. OME_MCP_INJECTOR_AGENT_IMAGE):',
   ];
-  for (const [flag, spec] of Object.entries(SPECS)) {
-    const left = `  --${flag}${spec.placeholder ? ` <${spec.placeholder}>` : ''}`;
-    const def = spec.default ? ` (default ${spec.default})` : '';
-    lines.push(`${left.padEnd(36)}${spec.help}${def}`);
-  }
+  lines.push(...optionHelpLines(SPECS, 36));
   return lines.join('\n');
 }
 
@@ -99,19 +88,8 @@ function defaultNamespace(): string {
 }
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): InjectorOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: Object.fromEntries(Object.entries(SPECS).map(([k, s]) => [k, { type: s.type }])), strict: true, allowPositionals: false });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const flags = parsed.values as Record<string, string | boolean | undefined>;
-  const raw = (flag: string): string | boolean | undefined => {
-    if (flags[flag] !== undefined) return flags[flag];
-    const e = env[envName(flag)];
-    if (e !== undefined && e !== '') return SPECS[flag]!.type === 'boolean' ? e === 'true' || e === '1' : e;
-    return SPECS[flag]!.default;
-  };
+  const { value: raw, flags, positionals } = resolveOptions(SPECS, argv, env, 'OME_MCP_INJECTOR_');
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const str = (flag: string) => (raw(flag) as string | undefined) ?? '';
   const num = (flag: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const v = Number(str(flag));

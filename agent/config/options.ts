@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { optionHelpLines, resolveOptions, UsageError, type OptionTable } from '../../api/cli.js';
+
+export { UsageError } from '../../api/cli.js';
 
 /** Everything the agent can be told, after flags, env and the config file are merged. */
 export interface AgentOptions {
@@ -29,15 +31,8 @@ export interface AgentOptions {
   policy: Record<string, unknown>;
 }
 
-interface OptionSpec {
-  type: 'string' | 'boolean';
-  help: string;
-  default?: string;
-  placeholder?: string;
-}
-
 /** One table drives flags, env vars (`OME_MCP_<NAME>`), config-file keys (camelCase) and `--help`. */
-const SPECS: Record<string, OptionSpec> = {
+const SPECS: OptionTable = {
   host: { type: 'string', default: '127.0.0.1', placeholder: 'addr', help: 'address to listen on (0.0.0.0 in a pod)' },
   port: { type: 'string', default: '8080', placeholder: 'n', help: 'port for /mcp, /sse, /ws, /healthz, /readyz, /metrics (0 = any free port)' },
   upstream: { type: 'string', placeholder: 'url', help: 'an HTTP MCP server instead of a command (streamable HTTP, falling back to SSE)' },
@@ -64,10 +59,8 @@ const SPECS: Record<string, OptionSpec> = {
 };
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
-const envName = (flag: string) => `OME_MCP_${flag.replace(/-/g, '_').toUpperCase()}`;
+const ENV_PREFIX = 'OME_MCP_';
 const OPTION_KEYS = new Set(Object.keys(SPECS).map(camel));
-
-export class UsageError extends Error {}
 
 export function helpText(): string {
   const lines = [
@@ -82,11 +75,7 @@ export function helpText(): string {
     '',
     'Options (each also as env OME_MCP_<NAME>, e.g. OME_MCP_PORT=9000, and as a config-file key):',
   ];
-  for (const [flag, spec] of Object.entries(SPECS)) {
-    const left = `  --${flag}${spec.placeholder ? ` <${spec.placeholder}>` : ''}`;
-    const def = spec.default !== undefined && spec.default !== '' ? ` (default ${spec.default})` : '';
-    lines.push(`${left.padEnd(34)}${spec.help}${def}`);
-  }
+  lines.push(...optionHelpLines(SPECS, 34));
   lines.push('', 'Example:', '  ome-mcp-agent --port 8080 -- npx @modelcontextprotocol/server-everything');
   return lines.join('\n');
 }
@@ -96,32 +85,18 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   const dashdash = argv.indexOf('--');
   const flagArgs = dashdash === -1 ? argv : argv.slice(0, dashdash);
   const command = dashdash === -1 ? [] : argv.slice(dashdash + 1);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: flagArgs,
-      options: Object.fromEntries(Object.entries(SPECS).map(([k, s]) => [k, { type: s.type }])),
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (parsed.positionals.length > 0) {
-    throw new UsageError(`unexpected argument ${parsed.positionals[0]}: put the server command after --`);
-  }
-  const flags = parsed.values as Record<string, string | boolean | undefined>;
-  const configPath = (flags.config as string | undefined) ?? env[envName('config')];
-  const file = configPath ? readConfigFile(configPath) : {};
-
-  const raw = (flag: string): string | boolean | undefined => {
-    if (flags[flag] !== undefined) return flags[flag];
-    const fromEnv = env[envName(flag)];
-    if (fromEnv !== undefined && fromEnv !== '') return SPECS[flag]!.type === 'boolean' ? fromEnv === 'true' || fromEnv === '1' : fromEnv;
+  let file: Record<string, unknown> = {};
+  const { value: raw, flags, positionals } = resolveOptions(SPECS, flagArgs, env, ENV_PREFIX, (flag) => {
     const fromFile = file[camel(flag)];
-    if (fromFile !== undefined) return typeof fromFile === 'boolean' ? fromFile : Array.isArray(fromFile) ? fromFile.join(',') : String(fromFile);
-    return SPECS[flag]!.default;
-  };
+    if (fromFile === undefined) return undefined;
+    return typeof fromFile === 'boolean' ? fromFile : Array.isArray(fromFile) ? fromFile.join(',') : String(fromFile);
+  });
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument ${positionals[0]}: put the server command after --`);
+  }
+  const configPath = raw('config') as string | undefined;
+  file = configPath ? readConfigFile(configPath) : {};
+
   const str = (flag: string) => raw(flag) as string | undefined;
   const num = (flag: string, min: number): number => {
     const value = Number(raw(flag));
