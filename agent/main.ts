@@ -1,6 +1,6 @@
 import { AGENT_VERSION, startAgent } from './agent.js';
 import { helpText, parseOptions } from './config/options.js';
-import { parseCommandLine } from '../api/cli.js';
+import { exitOnSignals, parseCommandLine } from '../api/cli.js';
 import { createLogger } from './ops/logger.js';
 
 async function main(): Promise<void> {
@@ -11,21 +11,7 @@ async function main(): Promise<void> {
   logger.info({ url: agent.url, mode: options.sessionMode }, `ome-mcp-agent listening: connect MCP clients to ${agent.url}`);
   if (process.stdout.isTTY) process.stdout.write(`\n  MCP endpoint: ${agent.url}\n  (legacy SSE: ${agent.url.replace(/\/mcp$/, '/sse')}, WebSocket: ${agent.url.replace(/^http/, 'ws').replace(/\/mcp$/, '/ws')})\n\n`);
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    agent.stop().then(
-      () => process.exit(0),
-      (err: Error) => {
-        logger.error({ err: err.message }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  exitOnSignals(logger, 'shutting down: finishing in-flight requests', {}, () => agent.stop());
 }
 
 main().catch((err: Error) => {

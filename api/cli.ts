@@ -1,6 +1,7 @@
 // The command-line conventions both binaries share: one option table drives the flags, the
 // `<PREFIX><NAME>` environment variables and the `--help` lines; bad input is a UsageError.
 import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -80,4 +81,27 @@ export function parseCommandLine<T extends { help: boolean; version: boolean }>(
   else if (options.version) process.stdout.write(`${version}\n`);
   else return options;
   return undefined;
+}
+
+/** The end of every `main`: on the first SIGTERM/SIGINT, log, run `stop`, flush the log and exit (0, or 1 when stopping failed). */
+export function exitOnSignals(logger: Logger, message: string, fields: Record<string, unknown>, stop: () => Promise<void>): void {
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, ...fields }, message);
+    stop().then(
+      () => {
+        logger.flush();
+        process.exit(0);
+      },
+      (err: Error) => {
+        logger.error({ err: err.message }, 'shutdown failed');
+        logger.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }

@@ -2,7 +2,7 @@
 import pino from 'pino';
 import { INJECTOR_VERSION, startInjector } from './injector.js';
 import { helpText, parseOptions } from './options.js';
-import { parseCommandLine } from '../api/cli.js';
+import { exitOnSignals, parseCommandLine } from '../api/cli.js';
 
 async function main(): Promise<void> {
   const options = parseCommandLine('ome-mcp-injector', () => parseOptions(process.argv.slice(2)), helpText, INJECTOR_VERSION);
@@ -11,24 +11,7 @@ async function main(): Promise<void> {
   const injector = await startInjector(options, logger);
   logger.info({ webhook: injector.webhook.url, health: injector.healthUrl }, 'ome-mcp-injector started');
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal, delaySeconds: options.shutdownDelay }, 'shutting down');
-    injector.stop().then(
-      () => {
-        logger.flush();
-        process.exit(0);
-      },
-      (err: Error) => {
-        logger.error({ err: err.message }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  exitOnSignals(logger, 'shutting down', { delaySeconds: options.shutdownDelay }, () => injector.stop());
 }
 
 main().catch((err: Error) => {
