@@ -22,6 +22,8 @@ export interface AgentOptions {
   initializeTimeout: number;
   maxBodyBytes: number;
   allowedOrigins: string[];
+  /** Host header values accepted besides the bind's own names (DNS-rebinding protection). */
+  allowedHosts: string[];
   eventBuffer: number;
   shutdownTimeout: number;
   logLevel: string;
@@ -47,6 +49,7 @@ const SPECS: OptionTable = {
   'initialize-timeout': { type: 'string', default: '30', placeholder: 's', help: 'give up on a server that does not answer initialize' },
   'max-body-bytes': { type: 'string', default: String(4 * 1024 * 1024), placeholder: 'n', help: 'largest request body accepted (413 above)' },
   'allowed-origins': { type: 'string', default: '', placeholder: 'list', help: 'comma-separated Origins allowed besides same-origin and loopback (* = any)' },
+  'allowed-hosts': { type: 'string', default: '', placeholder: 'list', help: 'comma-separated Host names (host or host:port) accepted besides the bind address and loopback names (* = any)' },
   'event-buffer': { type: 'string', default: '256', placeholder: 'n', help: 'SSE events kept per session for Last-Event-ID resumption' },
   'shutdown-timeout': { type: 'string', default: '25', placeholder: 's', help: 'on SIGTERM, wait this long for in-flight requests' },
   'log-level': { type: 'string', default: 'info', placeholder: 'level', help: 'trace | debug | info | warn | error' },
@@ -125,6 +128,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     initializeTimeout: num('initialize-timeout', 0.001),
     maxBodyBytes: num('max-body-bytes', 1024),
     allowedOrigins: (str('allowed-origins') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    allowedHosts: (str('allowed-hosts') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     eventBuffer: num('event-buffer', 0),
     shutdownTimeout: num('shutdown-timeout', 0),
     logLevel: oneOf('log-level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
