@@ -75,7 +75,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       connect: () => {
         const transport = createUpstreamTransport(options, logger);
         if (options.upstream) return transport;
-        return new VersionBridgeTransport(transport, { logger, clientInfo, capabilities, probeTimeoutMs: Math.min(5000, options.initializeTimeout * 1000), mode: upstreamProtocolMode() });
+        return new VersionBridgeTransport(transport, { logger, clientInfo, capabilities, probeTimeoutMs: Math.min(5000, options.initializeTimeout * 1000), mode: options.upstreamProtocol });
       },
       logger: logger.child({ upstream: true }),
       clientInfo,
@@ -134,11 +134,10 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
   policy.mount?.(app);
   // One endpoint, both generations: 2026-07-28 requests are told apart per request (docs/modern-protocol.md).
-  // Replicas that share OME_MCP_STATE_KEY and know their address (OME_MCP_POD_IP) pass an
-  // input-required retry to the replica that holds the call, so modern clients need no affinity.
+  // Replicas that share a state key and know their address (--pod-ip) pass an input-required
+  // retry to the replica that holds the call, so modern clients need no affinity.
   let boundPort = options.port;
-  const podIp = process.env.OME_MCP_POD_IP;
-  const stateKey = process.env.OME_MCP_STATE_KEY;
+  const { podIp, stateKey } = options;
   const modern = createModernTransport(ctx, {
     holdTimeoutMs: requestTimeoutMs,
     enabled: options.sessionMode !== 'per-session',
@@ -177,12 +176,6 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     },
   };
-}
-
-/** OME_MCP_UPSTREAM_PROTOCOL=legacy skips the server/discover probe (a server that mishandles unknown methods before initialize). */
-function upstreamProtocolMode(): 'auto' | 'legacy' | 'modern' {
-  const mode = process.env.OME_MCP_UPSTREAM_PROTOCOL;
-  return mode === 'legacy' || mode === 'modern' ? mode : 'auto';
 }
 
 function clientInfoOf(session: ClientSession): { name: string; version: string } {

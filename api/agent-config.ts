@@ -100,9 +100,13 @@ export const AgentUpstream = Type.Object(
   {
     transport: StringEnum(MCP_TRANSPORT_TYPES, { default: 'stdio', description: 'Transport the upstream MCP server speaks.' }),
     url: Type.Optional(Type.String({ pattern: '^https?://.*', description: 'HTTP upstream (local targetPort or Remote URL).' })),
+    command: Type.Optional(
+      Type.Array(Type.String(), { minItems: 1, description: 'Stdio upstream started by the agent itself (local use): the command and its arguments.' }),
+    ),
   },
   {
-    description: 'The MCP server behind the agent. A stdio command comes from the pod (annotation/bridge), not from here.',
+    description:
+      'The MCP server behind the agent. In a pod a stdio server is reached through the bridge the injector wires (--upstream-fifo / --upstream-attach); locally through `command` or the command after `--`.',
     ...cel({ rule: "self.transport == 'streamable-http' ? has(self.url) : true", message: 'url is required for an HTTP upstream' }, {
       rule: "self.transport == 'sse' ? has(self.url) : true",
       message: 'url is required for an HTTP upstream',
@@ -111,8 +115,34 @@ export const AgentUpstream = Type.Object(
 );
 export type AgentUpstream = Static<typeof AgentUpstream>;
 
+export const SESSION_MODES = ['shared', 'per-session'] as const;
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+const Seconds = (description: string, minimum = 0) => Type.Optional(Type.Number({ minimum, description }));
+
+/**
+ * How the agent process runs (listen address, sessions, timeouts, logs). Each is also a flag and an
+ * `OME_MCP_*` variable of the same name (kebab-case / upper snake case), which override the file.
+ */
+export const AgentRuntimeSettings = {
+  host: Type.Optional(Type.String({ minLength: 1, description: 'Address to listen on (127.0.0.1 locally, 0.0.0.0 in a pod).' })),
+  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Port of every endpoint (0: any free port).' })),
+  sessionMode: Type.Optional(StringEnum(SESSION_MODES, { description: 'shared: one server for all sessions; per-session: a process per session.' })),
+  maxSessions: Type.Optional(Type.Integer({ minimum: 1, description: 'Client sessions allowed at once.' })),
+  maxProcesses: Type.Optional(Type.Integer({ minimum: 1, description: 'Per-session mode: server processes allowed at once.' })),
+  sessionIdleTimeout: Seconds('Seconds after which an idle session ends.', 1),
+  initializeTimeout: Seconds('Seconds to wait for the server to answer initialize.', 0.001),
+  allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Origins allowed besides same-origin and loopback (* = any).' })),
+  allowedHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Host header values accepted besides the bind address and loopback names (* = any).' })),
+  eventBuffer: Type.Optional(Type.Integer({ minimum: 0, description: 'SSE events kept per session for Last-Event-ID resumption.' })),
+  shutdownTimeout: Seconds('Seconds to wait for in-flight requests on SIGTERM.'),
+  logLevel: Type.Optional(StringEnum(LOG_LEVELS, { description: 'Log level.' })),
+  tty: Type.Optional(Type.Boolean({ description: 'Run a stdio server under a pseudo-terminal.' })),
+};
+export const AGENT_RUNTIME_KEYS = Object.keys(AgentRuntimeSettings) as (keyof typeof AgentRuntimeSettings)[];
+
 export const AgentConfig = Type.Object(
   {
+    ...AgentRuntimeSettings,
     name: Type.Optional(Type.String({ description: 'Name of the MCP server (logs, metrics).' })),
     namespace: Type.Optional(Type.String({ description: 'Namespace of the MCP server.' })),
     upstream: Type.Optional(AgentUpstream),
@@ -128,7 +158,7 @@ export const AgentConfig = Type.Object(
     limits: AgentLimits,
     audit: AgentAudit,
   },
-  { description: 'ome-mcp agent policy configuration.' },
+  { description: 'The document the ome-mcp agent runs from: how it runs, its upstream, and its policy.' },
 );
 export type AgentConfig = Static<typeof AgentConfig>;
 

@@ -46,6 +46,27 @@ export const AGENT_CONFIG_KEY = 'agent.json';
 /** Where the agent config ConfigMap is mounted in the agent container. */
 export const AGENT_CONFIG_MOUNT_PATH = '/etc/ome-mcp';
 
+/** Where the webhook mounts the OIDC and Cedar ConfigMaps named by pod annotations. */
+export const OIDC_MOUNT_PATH = '/etc/ome-mcp-oidc';
+export const CEDAR_MOUNT_PATH = '/etc/ome-mcp-cedar';
+/** Where the FIFO bridge's emptyDir is mounted (agent, init container and server container). */
+export const BRIDGE_DIR = '/ome-mcp';
+
+/**
+ * Environment variables the injector sets on the agent container. Each is also an agent option
+ * (`OME_MCP_<FLAG>`): the agent reads them through its option table, nowhere else.
+ */
+export const AGENT_ENV = {
+  oidcConfigFile: 'OME_MCP_OIDC_CONFIG_FILE',
+  cedarPolicies: 'OME_MCP_CEDAR_POLICIES',
+  podName: 'OME_MCP_POD_NAME',
+  podNamespace: 'OME_MCP_POD_NAMESPACE',
+  podIP: 'OME_MCP_POD_IP',
+  stateKey: 'OME_MCP_STATE_KEY',
+  /** The introspection client secret (from the Secret named by oidcConfig.inline.clientSecretRef). */
+  clientSecret: 'OME_MCP_CLIENT_SECRET',
+} as const;
+
 /** Labels put on every object the reconciler owns. */
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_MANAGED_BY_VALUE = 'ome-mcp';

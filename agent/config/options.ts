@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { optionHelpLines, resolveOptions, UsageError, type OptionTable } from '../../api/cli.js';
+import { AGENT_RUNTIME_KEYS, parseAgentConfig, ValidationError, type AgentConfigInput } from '../../api/agent-config.js';
+import { optionHelpLines, resolveOptions, UsageError, type OptionTable, type RawValue } from '../../api/cli.js';
 
 export { UsageError } from '../../api/cli.js';
 
@@ -28,6 +29,12 @@ export interface AgentOptions {
   shutdownTimeout: number;
   logLevel: string;
   tty: boolean;
+  /** This pod's IP (downward API): 2026-07-28 retries are forwarded to the replica holding the call. */
+  podIp: string | undefined;
+  /** Key shared by replicas to sign 2026-07-28 requestState (unset: a random per-process key). */
+  stateKey: string | undefined;
+  /** auto: probe the stdio upstream for 2026-07-28; legacy / modern: skip the probe. */
+  upstreamProtocol: 'auto' | 'legacy' | 'modern';
   config: string | undefined;
   /** The policy sections of the config file (oidcConfig, authzConfig, toolsFilter, …), validated by the policy layer. */
   policy: Record<string, unknown>;
@@ -54,7 +61,10 @@ const SPECS: OptionTable = {
   'shutdown-timeout': { type: 'string', default: '25', placeholder: 's', help: 'on SIGTERM, wait this long for in-flight requests' },
   'log-level': { type: 'string', default: 'info', placeholder: 'level', help: 'trace | debug | info | warn | error' },
   tty: { type: 'boolean', help: 'run the stdio server under a pseudo-terminal (for servers that misbehave without one)' },
-  config: { type: 'string', placeholder: 'file', help: 'JSON or YAML file: any option above (camelCase) plus oidcConfig, authzConfig, toolsFilter, capabilities, limits, audit' },
+  'pod-ip': { type: 'string', placeholder: 'ip', help: "this pod's IP, for forwarding 2026-07-28 retries between replicas (the injector sets it)" },
+  'state-key': { type: 'string', placeholder: 'secret', help: 'key replicas share to sign 2026-07-28 requestState (prefer the env var)' },
+  'upstream-protocol': { type: 'string', default: 'auto', placeholder: 'rev', help: 'auto (probe a stdio server for 2026-07-28) | legacy | modern' },
+  config: { type: 'string', placeholder: 'file', help: 'the agent config (JSON or YAML, api/agent-config.ts): the options above in camelCase, upstream, and the policy sections' },
   'oidc-config-file': { type: 'string', placeholder: 'file', help: 'inline OIDC settings (issuer, audience, jwksURL, …) as JSON/YAML, e.g. a mounted ConfigMap; used when the config has no oidcConfig' },
   'cedar-policies': { type: 'string', placeholder: 'path', help: 'Cedar policies: a .cedar file, a ToolHive authz config (JSON/YAML), or a directory of them; used when the config has no authzConfig' },
   help: { type: 'boolean', help: 'show this help' },
@@ -63,7 +73,6 @@ const SPECS: OptionTable = {
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
 const ENV_PREFIX = 'OME_MCP_';
-const OPTION_KEYS = new Set(Object.keys(SPECS).map(camel));
 
 export function helpText(): string {
   const lines = [
@@ -88,17 +97,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   const dashdash = argv.indexOf('--');
   const flagArgs = dashdash === -1 ? argv : argv.slice(0, dashdash);
   const command = dashdash === -1 ? [] : argv.slice(dashdash + 1);
-  let file: Record<string, unknown> = {};
-  const { value: raw, flags, positionals } = resolveOptions(SPECS, flagArgs, env, ENV_PREFIX, (flag) => {
-    const fromFile = file[camel(flag)];
-    if (fromFile === undefined) return undefined;
-    return typeof fromFile === 'boolean' ? fromFile : Array.isArray(fromFile) ? fromFile.join(',') : String(fromFile);
-  });
+  let file: AgentConfigInput = {};
+  const { value: raw, flags, positionals } = resolveOptions(SPECS, flagArgs, env, ENV_PREFIX, (flag) => fileValue(file, flag));
   if (positionals.length > 0) {
     throw new UsageError(`unexpected argument ${positionals[0]}: put the server command after --`);
   }
   const configPath = raw('config') as string | undefined;
-  file = configPath ? readConfigFile(configPath) : {};
+  file = configPath ? readAgentConfig(configPath) : {};
 
   const str = (flag: string) => raw(flag) as string | undefined;
   const num = (flag: string, min: number): number => {
@@ -115,7 +120,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   const options = {
     host: str('host')!,
     port: num('port', 0),
-    command: command.length > 0 ? command : Array.isArray(file.command) ? (file.command as string[]) : [],
+    command: command.length > 0 ? command : [...(file.upstream?.command ?? [])],
     upstream: str('upstream'),
     upstreamTransport: oneOf('upstream-transport', ['auto', 'streamable-http', 'sse'] as const),
     upstreamFifo: str('upstream-fifo'),
@@ -133,6 +138,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     shutdownTimeout: num('shutdown-timeout', 0),
     logLevel: oneOf('log-level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
     tty: raw('tty') === true,
+    podIp: str('pod-ip'),
+    stateKey: str('state-key'),
+    upstreamProtocol: oneOf('upstream-protocol', ['auto', 'legacy', 'modern'] as const),
     config: configPath,
     policy: policySections(file, str('oidc-config-file'), str('cedar-policies')),
     help: flags.help === true,
@@ -140,7 +148,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   };
   if (options.help || options.version) return options;
   const upstreams = [options.command.length > 0, !!options.upstream, !!options.upstreamFifo, !!options.upstreamAttach].filter(Boolean).length;
-  if (upstreams === 0) throw new UsageError('no MCP server given: add `-- <command> [args…]`, --upstream <url>, --upstream-fifo or --upstream-attach');
+  if (upstreams === 0) {
+    const declared = file.upstream?.transport === 'stdio' ? ` (${configPath} declares a stdio upstream: in a pod the injector adds the bridge flag)` : '';
+    throw new UsageError(`no MCP server given${declared}: add \`-- <command> [args…]\`, --upstream <url>, --upstream-fifo or --upstream-attach`);
+  }
   if (upstreams > 1) throw new UsageError('give exactly one of: a command after --, --upstream, --upstream-fifo, --upstream-attach');
   if (options.upstream) {
     let url: URL;
@@ -161,8 +172,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
  * The policy part of the config file, completed from --oidc-config-file / --cedar-policies (the
  * injector mounts the ConfigMaps named by pod annotations and passes their paths in env).
  */
-function policySections(file: Record<string, unknown>, oidcFile: string | undefined, cedarPath: string | undefined): Record<string, unknown> {
-  const policy = Object.fromEntries(Object.entries(file).filter(([k]) => !OPTION_KEYS.has(k) && k !== 'command'));
+function policySections(file: AgentConfigInput, oidcFile: string | undefined, cedarPath: string | undefined): Record<string, unknown> {
+  const policy: Record<string, unknown> = Object.fromEntries(Object.entries(file).filter(([k]) => !RUNTIME_KEYS.has(k) && k !== 'upstream'));
   if (oidcFile && policy.oidcConfig === undefined) {
     // Either a whole oidcConfig (`type: …`) or just its inline settings (`issuer: …`).
     const doc = readConfigFile(oidcFile);
@@ -170,6 +181,36 @@ function policySections(file: Record<string, unknown>, oidcFile: string | undefi
   }
   if (cedarPath && policy.authzConfig === undefined) policy.authzConfig = { type: 'file', file: { policyPaths: [cedarPath] } };
   return policy;
+}
+
+const RUNTIME_KEYS = new Set<string>(AGENT_RUNTIME_KEYS);
+
+/**
+ * The config file's value for a flag, as the option resolver reads it (flags and env override it).
+ * Runtime settings have the flag's name in camelCase; the upstream URL and transport come from
+ * `upstream`. Everything else in the file is policy.
+ */
+function fileValue(file: AgentConfigInput, flag: string): RawValue {
+  const up = file.upstream;
+  if (flag === 'upstream') return up?.url;
+  if (flag === 'upstream-transport') return up?.url && up.transport !== 'stdio' ? up.transport : undefined;
+  const key = camel(flag);
+  if (!RUNTIME_KEYS.has(key)) return undefined;
+  const value = (file as Record<string, unknown>)[key];
+  if (value === undefined || typeof value === 'boolean') return value;
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+/** Reads and validates the agent config (errors name the field), keeping what the file itself says. */
+function readAgentConfig(path: string): AgentConfigInput {
+  const doc = readConfigFile(path);
+  try {
+    parseAgentConfig(doc);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new UsageError(`config file ${path}: ${err.message}`);
+    throw err;
+  }
+  return doc as AgentConfigInput;
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

@@ -8,6 +8,7 @@
 //   const refusal = policy.checkRequest(who, message, sessionId);   // null = allowed
 //   const release = policy.admit(who);                               // function, or a Rejection
 //   … forward; on the response: result = policy.filterResult(who, method, result); release();
+import { AGENT_ENV } from '../../api/annotations.js';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -117,7 +118,7 @@ export function authnOptionsFromConfig(config: AgentConfig, deps: PolicyDeps): A
   if (!inline) throw new Error('oidcConfig.inline is required for inline OIDC configuration');
   let clientSecret = inline.clientSecret;
   if (!clientSecret && inline.clientSecretRef) {
-    clientSecret = deps.readSecret ? deps.readSecret(inline.clientSecretRef) : process.env.OME_MCP_CLIENT_SECRET;
+    clientSecret = deps.readSecret ? deps.readSecret(inline.clientSecretRef) : process.env[AGENT_ENV.clientSecret];
     if (!clientSecret) throw new Error(`oidcConfig.inline.clientSecretRef: secret ${inline.clientSecretRef.name}/${inline.clientSecretRef.key} is not available (set OME_MCP_CLIENT_SECRET)`);
   }
   return {

@@ -1,9 +1,8 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { AGENT_CONTAINER_NAME, ANNOTATION_INJECTED } from '../../api/annotations.js';
+import { AGENT_CONTAINER_NAME, ANNOTATION_INJECTED, BRIDGE_DIR } from '../../api/annotations.js';
 import {
   applyPatch,
-  BRIDGE_DIR,
   BRIDGE_INIT_CONTAINER_NAME,
   FIFO_WRAPPER_SCRIPT,
   mutatePod,

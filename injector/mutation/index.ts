@@ -21,6 +21,7 @@ import {
   AGENT_CONFIG_KEY,
   AGENT_CONFIG_MOUNT_PATH,
   AGENT_CONTAINER_NAME,
+  AGENT_ENV,
   ANNOTATION_BRIDGE,
   ANNOTATION_CEDAR_CONFIGMAP,
   ANNOTATION_COMMAND,
@@ -31,9 +32,12 @@ import {
   ANNOTATION_PORT,
   ANNOTATION_TRANSPORT,
   ANNOTATION_UPSTREAM_URL,
+  BRIDGE_DIR,
   BRIDGE_MODES,
+  CEDAR_MOUNT_PATH,
   DEFAULT_AGENT_PORT,
   MCP_CONTAINER_NAME,
+  OIDC_MOUNT_PATH,
   type BridgeMode,
 } from '../../api/annotations.js';
 import { diff, type JsonPatchOp } from './json-patch.js';
@@ -47,18 +51,8 @@ export const BRIDGE_VOLUME = 'ome-mcp-bridge';
 export const CONFIG_VOLUME = 'ome-mcp-config';
 export const OIDC_VOLUME = 'ome-mcp-oidc';
 export const CEDAR_VOLUME = 'ome-mcp-cedar';
-/** Where the bridge emptyDir is mounted, in the agent, the init container and the server container. */
-export const BRIDGE_DIR = '/ome-mcp';
-export const OIDC_MOUNT_PATH = '/etc/ome-mcp-oidc';
-export const CEDAR_MOUNT_PATH = '/etc/ome-mcp-cedar';
 /** Name of the agent's container port. */
 export const AGENT_PORT_NAME = 'mcp-agent';
-/** Env vars through which the agent learns where the OIDC and Cedar ConfigMaps are mounted. */
-export const ENV_OIDC_CONFIG = 'OME_MCP_OIDC_CONFIG_FILE';
-export const ENV_CEDAR_POLICIES = 'OME_MCP_CEDAR_POLICIES';
-export const ENV_POD_NAME = 'OME_MCP_POD_NAME';
-export const ENV_POD_IP = 'OME_MCP_POD_IP';
-export const ENV_POD_NAMESPACE = 'OME_MCP_POD_NAMESPACE';
 /** Default key of the OIDC ConfigMap when the annotation names no key. */
 export const DEFAULT_OIDC_KEY = 'oidc.yaml';
 
@@ -265,11 +259,11 @@ function mutate<T extends PodLike>({ object, optIn, settings }: MutateInput<T>, 
   const agentMounts: NonNullable<V1Container['volumeMounts']> = [];
   const agentArgs = ['--host', '0.0.0.0', '--port', String(port)];
   const agentEnv: NonNullable<V1Container['env']> = [
-    { name: ENV_POD_NAME, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    { name: ENV_POD_NAMESPACE, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    { name: AGENT_ENV.podName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: AGENT_ENV.podNamespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     // Lets a replica hand a 2026-07-28 input-required retry to the replica holding the call
     // (with a shared OME_MCP_STATE_KEY; docs/modern-protocol.md).
-    { name: ENV_POD_IP, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+    { name: AGENT_ENV.podIP, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
   ];
   const runAs = settings.runAsUser ?? DEFAULT_RUN_AS_USER;
   const agentInit: V1Container[] = [];
@@ -294,7 +288,7 @@ function mutate<T extends PodLike>({ object, optIn, settings }: MutateInput<T>, 
     target.stdinOnce = false;
     // Kubernetes expands $(VAR) in args from the container's env: the pod name is not known at
     // admission time for pods created from a template (generateName).
-    agentArgs.push('--upstream-attach', `$(${ENV_POD_NAMESPACE})/$(${ENV_POD_NAME})/${upstream.container}`);
+    agentArgs.push('--upstream-attach', `$(${AGENT_ENV.podNamespace})/$(${AGENT_ENV.podName})/${upstream.container}`);
   } else {
     agentArgs.push('--upstream', upstream.url);
     if (upstream.transport !== 'auto') agentArgs.push('--upstream-transport', upstream.transport);
@@ -308,13 +302,13 @@ function mutate<T extends PodLike>({ object, optIn, settings }: MutateInput<T>, 
   if (oidc) {
     addVolumes.push({ name: OIDC_VOLUME, configMap: { name: oidc.name } });
     agentMounts.push({ name: OIDC_VOLUME, mountPath: OIDC_MOUNT_PATH, readOnly: true });
-    agentEnv.push({ name: ENV_OIDC_CONFIG, value: `${OIDC_MOUNT_PATH}/${oidc.key ?? DEFAULT_OIDC_KEY}` });
+    agentEnv.push({ name: AGENT_ENV.oidcConfigFile, value: `${OIDC_MOUNT_PATH}/${oidc.key ?? DEFAULT_OIDC_KEY}` });
   }
   if (cedar) {
     addVolumes.push({ name: CEDAR_VOLUME, configMap: { name: cedar.name } });
     agentMounts.push({ name: CEDAR_VOLUME, mountPath: CEDAR_MOUNT_PATH, readOnly: true });
     // A directory means every *.cedar file in it.
-    agentEnv.push({ name: ENV_CEDAR_POLICIES, value: cedar.key ? `${CEDAR_MOUNT_PATH}/${cedar.key}` : CEDAR_MOUNT_PATH });
+    agentEnv.push({ name: AGENT_ENV.cedarPolicies, value: cedar.key ? `${CEDAR_MOUNT_PATH}/${cedar.key}` : CEDAR_MOUNT_PATH });
   }
   if (settings.logLevel) agentArgs.push('--log-level', settings.logLevel);
 

@@ -19,6 +19,7 @@ import type { AgentConfig } from '../../api/agent-config.js';
 import {
   AGENT_CONFIG_KEY,
   AGENT_CONTAINER_NAME,
+  AGENT_ENV,
   ANNOTATION_BRIDGE,
   ANNOTATION_CONFIG,
   ANNOTATION_INJECT,
@@ -220,7 +221,7 @@ function withClientSecret(template: V1PodTemplateSpec, config: AgentConfig): voi
   const spec = template.spec!;
   const agent = [...(spec.initContainers ?? []), ...spec.containers].find((c) => c.name === AGENT_CONTAINER_NAME);
   if (!agent) return;
-  agent.env = [...(agent.env ?? []).filter((e) => e.name !== 'OME_MCP_CLIENT_SECRET'), { name: 'OME_MCP_CLIENT_SECRET', valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }];
+  agent.env = [...(agent.env ?? []).filter((e) => e.name !== AGENT_ENV.clientSecret), { name: AGENT_ENV.clientSecret, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }];
 }
 
 export function buildDeployment(input: BuildInput): V1Deployment {

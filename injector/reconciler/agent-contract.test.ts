@@ -1,0 +1,88 @@
+// The agent config contract, end to end on one machine: every MCPServer / ClusterMCPServer in
+// manifests/examples goes through the reconciler's resolve + build, and the agent's own option
+// parser reads the resulting ConfigMap with exactly the args and env of the injected agent
+// container. (Issue 11's root cause: `upstream` in agent.json used to be read as --upstream.)
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { V1ConfigMap, V1Container, V1Deployment } from '@kubernetes/client-node';
+import { Value } from 'typebox/value';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { parseOptions } from '../../agent/config/options.js';
+import { AGENT_CONFIG_MOUNT_PATH, AGENT_CONTAINER_NAME } from '../../api/annotations.js';
+import { MCPServerSpec, type MCPServerSpec as Spec } from '../../api/v1beta1/mcpserver.js';
+import { buildAll } from './desired.js';
+import { resolve, type Lookup } from './resolve.js';
+
+const EXAMPLES = fileURLToPath(new URL('../../manifests/examples/', import.meta.url));
+const INJECTOR_NAMESPACE = 'ome-mcp-system';
+
+interface Doc {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+}
+
+const docs: (Doc & { file: string })[] = readdirSync(EXAMPLES)
+  .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+  .flatMap((file) =>
+    parseAllDocuments(readFileSync(path.join(EXAMPLES, file), 'utf8'))
+      .map((d) => d.toJS() as Doc | null)
+      .filter((d): d is Doc => !!d)
+      .map((d) => ({ ...d, file })),
+  );
+
+// ConfigMaps come from the examples; Secrets are stand-ins with every key (the agent never reads them from the ConfigMap).
+const lookup: Lookup = {
+  configMap: (ns, name) => docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === name && (d.metadata.namespace ?? 'default') === ns) as V1ConfigMap | undefined,
+  secret: (ns, name) => ({ metadata: { name, namespace: ns }, data: new Proxy({}, { get: () => 'eA==' }) }),
+};
+
+/** Kubernetes' `$(VAR)` expansion of container args from the container's env (downward API faked). */
+function expand(arg: string, env: Record<string, string>): string {
+  return arg.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string) => env[name] ?? m);
+}
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'ome-mcp-contract-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const servers = docs.filter((d) => d.kind === 'MCPServer' || d.kind === 'ClusterMCPServer');
+
+describe('the agent starts from the ConfigMap the reconciler writes', () => {
+  it('covers every server example', () => expect(servers.length).toBeGreaterThanOrEqual(4));
+
+  it.each(servers.map((s) => [`${s.file}: ${s.kind} ${s.metadata.name}`, s] as const))('%s', async (_, server) => {
+    const kind = server.kind as 'MCPServer' | 'ClusterMCPServer';
+    const ref = { kind, name: server.metadata.name, namespace: kind === 'MCPServer' ? (server.metadata.namespace ?? 'default') : INJECTOR_NAMESPACE };
+    const spec = Value.Default(MCPServerSpec, structuredClone(server.spec ?? {})) as Spec;
+    const resolved = await resolve(ref, spec, lookup);
+    expect(resolved.problems).toEqual([]);
+    const objects = buildAll({ ref, spec, agentConfig: resolved.agentConfig!, permissions: resolved.permissions, injector: { agentImage: 'ome-mcp/agent:test' } });
+    const cm = objects.find((o) => o.kind === 'ConfigMap') as V1ConfigMap;
+    const deployment = objects.find((o) => o.kind === 'Deployment') as V1Deployment;
+    const pod = deployment.spec!.template.spec!;
+    const agent = [...(pod.initContainers ?? []), ...pod.containers].find((c: V1Container) => c.name === AGENT_CONTAINER_NAME)!;
+
+    // The ConfigMap mounted where the pod mounts it, the args expanded as the kubelet does.
+    const dir = mkdtempSync(path.join(tmp, 'cm-'));
+    for (const [k, v] of Object.entries(cm.data ?? {})) writeFileSync(path.join(dir, k), v);
+    const env: Record<string, string> = { OME_MCP_POD_NAMESPACE: ref.namespace, OME_MCP_POD_NAME: 'pod-0' };
+    for (const e of agent.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+    const args = (agent.args ?? []).map((a) => expand(a, env).replace(AGENT_CONFIG_MOUNT_PATH, dir));
+
+    const options = parseOptions(args, env);
+    const upstreamCount = [options.command.length > 0, !!options.upstream, !!options.upstreamFifo, !!options.upstreamAttach].filter(Boolean).length;
+    expect(upstreamCount).toBe(1);
+    if (spec.type === 'Remote') expect(options.upstream).toBe(spec.url);
+    else if ((spec.transport ?? 'stdio') === 'stdio') expect(options.upstreamFifo ?? options.upstreamAttach).toBeTruthy();
+    else expect(options.upstream).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/(mcp|sse)$/);
+    expect(options.host).toBe('0.0.0.0');
+    // The policy the reconciler resolved is the policy the agent binds.
+    for (const section of ['oidcConfig', 'authzConfig', 'toolsFilter'] as const) {
+      expect(options.policy[section]).toEqual((resolved.agentConfig as Record<string, unknown>)[section]);
+    }
+  });
+});
