@@ -67,6 +67,10 @@ export function errorResponse(id: JsonRpcId | null, code: number, message: strin
  * Classifies an already-parsed JSON value. Returns the message, or a reason string when it is
  * not a single JSON-RPC 2.0 message. Batches (arrays) are refused here, before any other stage:
  * a peer once let batched tool calls slip past its authorization, filters and audit.
+ *
+ * The message returned is what the agent forwards, so it must parse on strict peers (the v1
+ * SDK's schemas are `.strict()` and drop a message they cannot parse without answering): only
+ * the envelope members are kept, and what cannot be made to parse is refused here.
  */
 export function asJsonRpcMessage(value: unknown): JsonRpcMessage | string {
   if (Array.isArray(value)) return 'JSON-RPC batches are not supported';
@@ -80,10 +84,10 @@ export function asJsonRpcMessage(value: unknown): JsonRpcMessage | string {
   if ('method' in m) {
     if (typeof m.method !== 'string' || m.method.length === 0) return 'method must be a non-empty string';
     if (hasId && m.id === null) return 'a request id must not be null';
-    if (m.params !== undefined && (m.params === null || typeof m.params !== 'object' || Array.isArray(m.params))) {
-      return 'params must be an object';
-    }
-    return value as JsonRpcMessage;
+    if (m.params !== undefined && !isPlainObject(m.params)) return 'params must be an object';
+    const problem = metaProblem(m.params, 'params');
+    if (problem) return problem;
+    return envelope(m, REQUEST_MEMBERS);
   }
   if (!hasId) return 'a message needs a method or an id';
   const hasResult = 'result' in m;
@@ -94,8 +98,41 @@ export function asJsonRpcMessage(value: unknown): JsonRpcMessage | string {
     if (e === null || typeof e !== 'object' || typeof e.code !== 'number' || typeof e.message !== 'string') {
       return 'error must be an object with a numeric code and a message';
     }
-  } else if (m.result === null || typeof m.result !== 'object') {
-    return 'result must be an object';
+    if (!Number.isInteger(e.code)) return 'error.code must be an integer';
+  } else {
+    if (!isPlainObject(m.result)) return 'result must be an object';
+    const problem = metaProblem(m.result, 'result');
+    if (problem) return problem;
   }
-  return value as JsonRpcMessage;
+  return envelope(m, RESPONSE_MEMBERS);
+}
+
+const REQUEST_MEMBERS = new Set(['jsonrpc', 'id', 'method', 'params']);
+const RESPONSE_MEMBERS = new Set(['jsonrpc', 'id', 'result', 'error']);
+
+/** `m` itself when it has no other members (the common case, no copy), else a copy of just the envelope. */
+function envelope(m: Record<string, unknown>, members: Set<string>): JsonRpcMessage {
+  for (const key in m) {
+    if (members.has(key)) continue;
+    const copy: Record<string, unknown> = {};
+    for (const k of members) if (k in m) copy[k] = m[k];
+    return copy as unknown as JsonRpcMessage;
+  }
+  return m as unknown as JsonRpcMessage;
+}
+
+/** Every MCP params and result object may carry `_meta`; a malformed one fails the whole message. */
+function metaProblem(container: unknown, where: string): string | undefined {
+  const meta = (container as { _meta?: unknown } | undefined)?._meta;
+  if (meta === undefined) return undefined;
+  if (!isPlainObject(meta)) return `${where}._meta must be an object`;
+  const token = (meta as { progressToken?: unknown }).progressToken;
+  if (token !== undefined && typeof token !== 'string' && !Number.isInteger(token)) {
+    return `${where}._meta.progressToken must be a string or an integer`;
+  }
+  return undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

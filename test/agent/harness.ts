@@ -111,3 +111,49 @@ export async function parseBody(res: Response): Promise<any> {
   }
   return text ? JSON.parse(text) : undefined;
 }
+
+/** Raw WebSocket session (subprotocol `mcp`): frames in, parsed messages out, for hand-made frames. */
+export class RawSocket {
+  private readonly inbox: any[] = [];
+  private waiters: Array<() => void> = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.inbox.push(JSON.parse(String(data)));
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  static async open(agent: RunningAgent, capabilities: Record<string, unknown> = {}): Promise<RawSocket> {
+    const ws = new WebSocket(`${agent.url.replace(/^http/, 'ws').replace(/\/mcp$/, '/ws')}`, 'mcp');
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const s = new RawSocket(ws);
+    s.send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities, clientInfo: { name: 'raw-ws', version: '1' } } });
+    await s.next((m) => m.id === 'init');
+    s.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    return s;
+  }
+
+  send(message: unknown): void {
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** The first message (received or to come) that matches, removed from the inbox. */
+  async next(match: (m: any) => boolean, timeoutMs = 5000): Promise<any> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.inbox.findIndex(match);
+      if (i !== -1) return this.inbox.splice(i, 1)[0];
+      const left = until - Date.now();
+      if (left <= 0) throw new Error(`no matching message within ${timeoutMs} ms; inbox: ${JSON.stringify(this.inbox)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
