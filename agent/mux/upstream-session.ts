@@ -52,6 +52,8 @@ interface PendingCall {
   startedAt: number;
   /** Set while the request waits for the server to become ready. */
   frame: string | undefined;
+  /** A server→client request was routed to this call (routing evidence, see routeServerRequest). */
+  asked: boolean;
 }
 
 type InternalWaiter = (message: JsonRpcResponse) => void;
@@ -176,6 +178,7 @@ export class UpstreamSession {
       startedAt: performance.now(),
       deadline: Date.now() + this.options.requestTimeoutMs,
       frame: undefined,
+      asked: false,
     };
     this.pending.set(upstreamId, call);
     message.id = upstreamId;
@@ -382,6 +385,7 @@ export class UpstreamSession {
       this.sendRaw(errorResponse(message.id, ErrorCode.MethodNotFound, `no connected client can handle ${message.method}`));
       return;
     }
+    if (target.call) target.call.asked = true;
     this.serverRequests.set(message.id, target.session);
     target.session.openServerRequests.add(message.id);
     target.channel.related(JSON.stringify(message));
@@ -389,20 +393,27 @@ export class UpstreamSession {
 
   /**
    * A stdio server does not say which client a sampling/elicitation/roots request is for.
-   * The best evidence is the request it is working on: route to the session with the most
-   * recent in-flight request whose client declared the capability; else the most recently
-   * active capable session (its stream). In per-session mode there is only one candidate.
+   * The best evidence is the calls it is working on, which servers take up in the order they
+   * arrived: route to the oldest in-flight capable call that has not been asked anything yet,
+   * so N concurrent callers get the N requests in turn. Per call, not per session: a caller
+   * that already answered still has its call in flight until the server finishes it. Else (a
+   * call asking again) the most recent capable call, else the most recently active capable
+   * session (its stream). In per-session mode there is only one candidate.
    */
-  private routeServerRequest(method: string, related?: unknown): { session: ClientSession; channel: ResponseChannel } | undefined {
+  private routeServerRequest(method: string, related?: unknown): { session: ClientSession; channel: ResponseChannel; call?: PendingCall } | undefined {
     const capability = method === 'sampling/createMessage' ? 'sampling' : method === 'elicitation/create' ? 'elicitation' : method === 'roots/list' ? 'roots' : undefined;
     const capable = (s: ClientSession) => !s.closed && (capability === undefined || s.capabilities[capability] !== undefined);
     if (related !== undefined) {
       const call = this.pending.get(related as number);
-      return call && capable(call.session) ? { session: call.session, channel: call.channel } : undefined;
+      return call && capable(call.session) ? { session: call.session, channel: call.channel, call } : undefined;
     }
-    let chosen: PendingCall | undefined;
-    for (const call of this.pending.values()) if (capable(call.session)) chosen = call;
-    if (chosen) return { session: chosen.session, channel: chosen.channel };
+    let latest: PendingCall | undefined;
+    for (const call of this.pending.values()) {
+      if (!capable(call.session)) continue;
+      if (!call.asked) return { session: call.session, channel: call.channel, call };
+      latest = call;
+    }
+    if (latest) return { session: latest.session, channel: latest.channel, call: latest };
     let best: ClientSession | undefined;
     for (const s of this.sessions) {
       if (capable(s) && (s.streamChannel || s.sink) && (!best || s.lastActivity >= best.lastActivity)) best = s;
