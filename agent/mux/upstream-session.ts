@@ -568,6 +568,11 @@ export class UpstreamSession {
     const now = Date.now();
     for (const [upstreamId, call] of this.pending) {
       if (call.deadline > now) continue;
+      // The client sees -32002; the operator needs to know which server call hung, and for whom.
+      this.options.logger.warn(
+        { method: call.method, upstreamId, session: call.session.id, timeoutMs: this.options.requestTimeoutMs },
+        'MCP server did not answer in time; the client got a -32002 timeout error',
+      );
       this.withdraw(upstreamId, 'request timed out');
       this.finishWithError(call, ErrorCode.RequestTimeout, `MCP server did not answer ${call.method} within ${this.options.requestTimeoutMs} ms`);
       this.finish(call, 'timeout');
