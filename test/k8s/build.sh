@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds the real Kubernetes control plane used by the `k8s` test project:
-# kube-apiserver, kube-controller-manager and kube-scheduler from
-# k8s.io/kubernetes, etcd from go.etcd.io/etcd/server/v3 (all through the
-# module in test/k8s/go), and the kwok controller (sigs.k8s.io/kwok) with its
-# default "fast" stages, so Deployment pods become Running/Ready without a
-# kubelet.
+# Builds the real Kubernetes used by the `k8s` and `e2e` test projects:
+# kube-apiserver, kube-controller-manager, kube-scheduler, and for the real
+# node kubelet and kube-proxy, plus kubectl, all from k8s.io/kubernetes; etcd
+# from go.etcd.io/etcd/server/v3 (all through the module in test/k8s/go); and
+# the kwok controller (sigs.k8s.io/kwok) with its "fast" stages and a node
+# lease heartbeat, for the control-plane tests and the scale bench.
 #
 # Idempotent: binaries go to a cache directory keyed by the pinned versions
 #   ${OME_MCP_CACHE:-$HOME/.cache/ome-mcp}/k8s/<versions>/
@@ -50,7 +50,7 @@ cache_root="${OME_MCP_CACHE:-$HOME/.cache/ome-mcp}/k8s"
 out="$cache_root/$key"
 bin_link="$here/bin"
 
-binaries=(kube-apiserver kube-controller-manager kube-scheduler etcd)
+binaries=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl etcd)
 [ "$build_kwok" = "0" ] || binaries+=(kwok)
 
 # test/k8s/bin is a real directory of symlinks into the cache (a directory, so
@@ -112,13 +112,16 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 step_start=$SECONDS
-log "compiling kube-apiserver, kube-controller-manager, kube-scheduler, etcd (cold: about 20 minutes on 2 cores)"
+log "compiling the Kubernetes binaries and etcd (cold: 12-20 minutes on 2 cores)"
 (cd "$gomod_dir" && gobuild build -trimpath -buildvcs=false -ldflags="-s -w$version_ldflags" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler \
+  k8s.io/kubernetes/cmd/kubelet \
+  k8s.io/kubernetes/cmd/kube-proxy \
+  k8s.io/kubernetes/cmd/kubectl \
   ./etcd)
-log "compiled kube-apiserver, kube-controller-manager, kube-scheduler, etcd in $((SECONDS - step_start))s"
+log "compiled the Kubernetes binaries and etcd in $((SECONDS - step_start))s"
 
 if [ "$build_kwok" != "0" ]; then
   step_start=$SECONDS

@@ -10,7 +10,8 @@
 //   await cluster.stop();               // idempotent; also runs on process exit
 // @peculiar/x509 uses tsyringe, which needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { webcrypto } from 'node:crypto';
 import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -21,8 +22,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as x509 from '@peculiar/x509';
+import { builtImages, cleanupNodeLeftovers, createNetns, killNodeProcesses, POD_SUBNET as NODE_POD_CIDR, writeNodeConfig, type Netns } from './node.js';
+
+const execFileP = promisify(execFile);
 
 export const BUILD_HINT = 'run `bash test/k8s/build.sh` to build them (the first build takes a while; later runs reuse the cache)';
+
+/** Where `test/k8s/images.sh` lists the image archives it built. */
+export const IMAGES_LIST = fileURLToPath(new URL('./images/images.list', import.meta.url));
+export const PAUSE_IMAGE = 'localhost/ome-mcp/pause:e2e';
+export const NODE_NAME = 'node-0';
 
 /** Where `test/k8s/build.sh` puts the binaries (a symlink into the version-keyed cache). */
 export const DEFAULT_BIN_DIR = fileURLToPath(new URL('./bin/', import.meta.url));
@@ -47,6 +56,12 @@ export interface StartClusterOptions {
   kwok?: boolean;
   /** Names of the fake kwok nodes (default ['kwok-node-0']). */
   kwokNodes?: string[];
+  /**
+   * Run the whole cluster inside a new network namespace and add a real node: containerd + runc,
+   * the CNI bridge, kubelet and kube-proxy (test/k8s/node.ts). Needs root and `bash
+   * test/k8s/images.sh` for the sandbox image; every image it built is imported at start.
+   */
+  realNode?: boolean;
   /** Extra kube-apiserver flags, e.g. ['--feature-gates=...']. */
   apiServerArgs?: string[];
   /** Time allowed for everything to become ready (default 120 s). */
@@ -70,8 +85,10 @@ export interface Cluster {
   serviceAccountIssuer: string;
   /** Log file of each process, by name (etcd, kube-apiserver, ...). */
   logs: Record<string, string>;
-  /** Names of the kwok-managed nodes (empty without kwok). */
+  /** Names of the nodes: the real one, or the kwok-managed ones (empty without either). */
   nodes: string[];
+  /** The network namespace of a real-node cluster (its node IP is where the API server listens). */
+  netns?: Pick<Netns, 'name' | 'path' | 'nodeIP' | 'hostIP'>;
   /**
    * Stops kube-apiserver and starts it again on the same port with the same
    * etcd and flags; resolves when /readyz answers 200. `whileDown` runs while
@@ -121,12 +138,13 @@ function killGroup(p: Proc, signal: NodeJS.Signals): void {
   }
 }
 
-function startProc(name: string, bin: string, args: string[], logPath: string): Proc {
+function startProc(name: string, bin: string, args: string[], logPath: string, wrap: (argv: string[]) => string[] = (a) => a): Proc {
   const fd = openSync(logPath, 'a');
   let child: ChildProcess;
   try {
     writeFileSync(fd, `\n==== ${new Date().toISOString()} ${bin} ${args.join(' ')}\n`);
-    child = spawn(bin, args, {
+    const [exe, ...argv] = wrap([bin, ...args]);
+    child = spawn(exe!, argv, {
       stdio: ['ignore', fd, fd],
       detached: true, // own process group, so stop() also reaps anything it forks
       env: { ...process.env, KUBECONFIG: '' },
@@ -234,11 +252,14 @@ interface Pki {
   servingKey: string;
   adminCert: string;
   adminKey: string;
+  /** The kubelet's client certificate (system:node:<name> in system:nodes, for the Node authorizer). */
+  nodeCert: string;
+  nodeKey: string;
   saKey: string;
   saPub: string;
 }
 
-async function makePki(): Promise<Pki> {
+async function makePki(extraIPs: string[] = []): Promise<Pki> {
   const crypto = webcrypto as unknown as Crypto;
   const ec = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
   const gen = () => crypto.subtle.generateKey(ec, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
@@ -299,8 +320,10 @@ async function makePki(): Promise<Pki> {
     { type: 'dns', value: 'kubernetes.default.svc' },
     { type: 'dns', value: 'kubernetes.default.svc.cluster.local' },
     { type: 'ip', value: '10.96.0.1' },
+    ...extraIPs.map((value) => ({ type: 'ip' as const, value })),
   ]);
   const admin = await leaf('CN=ome-mcp-test-admin, O=system:masters', 'client');
+  const node = await leaf(`CN=system:node:${NODE_NAME}, O=system:nodes`, 'client');
 
   // Service-account tokens are signed with RS256, as on most real clusters.
   const sa = (await crypto.subtle.generateKey(
@@ -316,12 +339,14 @@ async function makePki(): Promise<Pki> {
     servingKey: serving.key,
     adminCert: admin.cert,
     adminKey: admin.key,
+    nodeCert: node.cert,
+    nodeKey: node.key,
     saKey: await exportKey(sa.privateKey),
     saPub: pem('PUBLIC KEY', await crypto.subtle.exportKey('spki', sa.publicKey)),
   };
 }
 
-function kubeconfig(server: string, pki: Pki): string {
+function kubeconfig(server: string, pki: Pki, cert = pki.adminCert, key = pki.adminKey): string {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   // JSON is valid YAML; every kubeconfig loader reads it.
   return JSON.stringify(
@@ -329,7 +354,7 @@ function kubeconfig(server: string, pki: Pki): string {
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: 'ome-mcp-test', cluster: { server, 'certificate-authority-data': b64(pki.caCert) } }],
-      users: [{ name: 'admin', user: { 'client-certificate-data': b64(pki.adminCert), 'client-key-data': b64(pki.adminKey) } }],
+      users: [{ name: 'admin', user: { 'client-certificate-data': b64(cert), 'client-key-data': b64(key) } }],
       contexts: [{ name: 'ome-mcp-test', context: { cluster: 'ome-mcp-test', user: 'admin', namespace: 'default' } }],
       'current-context': 'ome-mcp-test',
     },
@@ -339,6 +364,7 @@ function kubeconfig(server: string, pki: Pki): string {
 }
 
 interface Conn {
+  host: string;
   port: number;
   ca: string;
   cert: string;
@@ -351,7 +377,7 @@ function apiRequest(c: Conn, method: string, urlPath: string, body?: unknown, ti
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = https.request(
       {
-        host: '127.0.0.1',
+        host: c.host,
         port: c.port,
         method,
         path: urlPath,
@@ -452,9 +478,14 @@ async function startClusterOnce(opts: StartClusterOptions): Promise<Cluster> {
   const deadline = t0 + startTimeout;
 
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'ome-mcp-k8s-')));
+  // A real node: everything in a namespace of its own, listening on the node IP.
+  const netns = opts.realNode ? createNetns() : undefined;
+  const host = netns?.nodeIP ?? '127.0.0.1';
+  const wrap = netns?.wrap;
   const removeDir = !opts.dir && !keepDir;
   await mkdir(dir, { recursive: true });
   const f = (name: string) => path.join(dir, name);
+  const proc = (name: string, binary: string, args: string[]) => startProc(name, binary, args, f(`${name}.log`), wrap);
   const logs: Record<string, string> = {};
   const procs: Proc[] = [];
   const watchdog = startWatchdog(f('pgids'), removeDir ? dir : undefined);
@@ -472,16 +503,29 @@ async function startClusterOnce(opts: StartClusterOptions): Promise<Cluster> {
   };
 
   let stopping: Promise<void> | undefined;
+  /** Undo steps beyond the processes (netns, cgroups), run after they stopped. */
+  const cleanups: (() => void)[] = [];
+  if (netns) cleanups.push(() => netns.remove());
+  const runCleanups = () => {
+    for (const c of cleanups.reverse()) {
+      try {
+        c();
+      } catch {
+        /* best effort */
+      }
+    }
+  };
   const stopAll = () =>
     (stopping ??= (async () => {
       for (const p of [...procs].reverse()) await stopProc(p);
+      runCleanups();
       watchdog.kill('SIGKILL');
       if (removeDir) await rm(dir, { recursive: true, force: true }).catch(() => {});
     })());
 
   try {
     // --- PKI and kubeconfig
-    const pki = await makePki();
+    const pki = await makePki(netns ? [netns.nodeIP] : []);
     await Promise.all([
       writeFile(f('ca.crt'), pki.caCert),
       writeFile(f('ca.key'), pki.caKey, { mode: 0o600 }),
@@ -493,16 +537,16 @@ async function startClusterOnce(opts: StartClusterOptions): Promise<Cluster> {
       writeFile(f('sa.pub'), pki.saPub),
     ]);
     const [etcdClient, etcdPeer, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
-    const server = `https://127.0.0.1:${apiPort}`;
+    const server = `https://${host}:${apiPort}`;
     const kubeconfigPath = f('admin.kubeconfig');
     await writeFile(kubeconfigPath, kubeconfig(server, pki), { mode: 0o600 });
-    const conn: Conn = { port: apiPort, ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey };
+    const conn: Conn = { host, port: apiPort, ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey };
     log(`certs and kubeconfig in ${dir} (${Date.now() - t0} ms)`);
 
     // --- etcd
-    const etcdUrl = `http://127.0.0.1:${etcdClient}`;
+    const etcdUrl = `http://${host}:${etcdClient}`;
     const etcd = track(
-      startProc(
+      proc(
         'etcd',
         bin('etcd'),
         [
@@ -510,14 +554,13 @@ async function startClusterOnce(opts: StartClusterOptions): Promise<Cluster> {
           `--data-dir=${f('etcd-data')}`,
           `--listen-client-urls=${etcdUrl}`,
           `--advertise-client-urls=${etcdUrl}`,
-          `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
-          `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-          `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+          `--listen-peer-urls=http://${host}:${etcdPeer}`,
+          `--initial-advertise-peer-urls=http://${host}:${etcdPeer}`,
+          `--initial-cluster=default=http://${host}:${etcdPeer}`,
           '--initial-cluster-state=new',
           '--unsafe-no-fsync=true', // test data only; much faster on shared disks
           '--log-level=warn',
         ],
-        f('etcd.log'),
       ),
     );
     await waitFor('etcd /health', deadline, [etcd], async () => {
@@ -529,11 +572,14 @@ async function startClusterOnce(opts: StartClusterOptions): Promise<Cluster> {
     // --- kube-apiserver
     const apiArgs = [
       `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${host}`,
+      `--advertise-address=${host}`,
       // The lease reconciler refuses a loopback advertise address; as in
-      // envtest, the `kubernetes` Service simply gets no endpoints.
-      '--endpoint-reconciler-type=none',
+      // envtest, the `kubernetes` Service then simply gets no endpoints. On a
+      // real node pods reach the API server through it.
+      ...(netns
+        ? [`--kubelet-client-certificate=${f('admin.crt')}`, `--kubelet-client-key=${f('admin.key')}`, '--kubelet-preferred-address-types=InternalIP']
+        : ['--endpoint-reconciler-type=none']),
       `--secure-port=${apiPort}`,
       `--cert-dir=${f('apiserver-certs')}`,
       `--tls-cert-file=${f('apiserver.crt')}`,
@@ -550,7 +596,7 @@ async function startClusterOnce(opts: StartClusterOptions): Promise<Cluster> {
       '--profiling=false',
       ...(opts.apiServerArgs ?? []),
     ];
-    const startApiServer = () => track(startProc('kube-apiserver', bin('kube-apiserver'), apiArgs, f('kube-apiserver.log')));
+    const startApiServer = () => track(proc('kube-apiserver', bin('kube-apiserver'), apiArgs));
     const waitApiReady = (p: Proc, until: number) =>
       waitFor('kube-apiserver /readyz', until, [etcd, p], async () => (await apiRequest(conn, 'GET', '/readyz', undefined, 3_000)).status === 200);
     let apiserver = startApiServer();
@@ -561,7 +607,7 @@ async function startClusterOnce(opts: StartClusterOptions): Promise<Cluster> {
     const waitFirst: Promise<void>[] = [];
     if (useKcm) {
       const kcm = track(
-        startProc(
+        proc(
           'kube-controller-manager',
           bin('kube-controller-manager'),
           [
@@ -581,7 +627,6 @@ async function startClusterOnce(opts: StartClusterOptions): Promise<Cluster> {
             '--use-service-account-credentials=false',
             '--profiling=false',
           ],
-          f('kube-controller-manager.log'),
         ),
       );
       // The service-account controller creates `default` in every namespace;
@@ -593,29 +638,23 @@ async function startClusterOnce(opts: StartClusterOptions): Promise<Cluster> {
       );
     }
     if (useScheduler) {
-      track(
-        startProc(
-          'kube-scheduler',
-          bin('kube-scheduler'),
-          [`--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--secure-port=0', '--profiling=false'],
-          f('kube-scheduler.log'),
-        ),
-      );
+      track(proc('kube-scheduler', bin('kube-scheduler'), [`--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--secure-port=0', '--profiling=false']));
     }
-    const nodes = useKwok ? (opts.kwokNodes ?? ['kwok-node-0']) : [];
+    const nodes = useKwok ? [...(opts.kwokNodes ?? ['kwok-node-0'])] : [];
     if (useKwok) {
       const kwok = track(
-        startProc(
+        proc(
           'kwok',
           bin('kwok'),
           [
             `--kubeconfig=${kubeconfigPath}`,
             `--config=${bin('kwok-stages.yaml')}`,
             `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
-            '--node-ip=127.0.0.1',
+            `--node-ip=${host}`,
             `--cidr=${POD_CIDR}`,
+            // Without a lease the node controller marks the node NotReady after its grace period.
+            '--node-lease-duration-seconds=40',
           ],
-          f('kwok.log'),
         ),
       );
       for (const name of nodes) {
@@ -635,6 +674,10 @@ async function startClusterOnce(opts: StartClusterOptions): Promise<Cluster> {
       );
     }
     await Promise.all(waitFirst);
+    if (netns) {
+      const node = await startRealNode({ dir, f, pki, host, conn, deadline, log, bin, track, proc, watched: [etcd, apiserver], cleanup: cleanups });
+      nodes.push(node);
+    }
     log(`cluster ready in ${Date.now() - t0} ms (${procs.map((p) => p.name).join(', ')})`);
 
     const cluster: Cluster = {
@@ -645,6 +688,7 @@ async function startClusterOnce(opts: StartClusterOptions): Promise<Cluster> {
       serviceAccountIssuer: SA_ISSUER,
       logs,
       nodes,
+      ...(netns ? { netns: { name: netns.name, path: netns.path, nodeIP: netns.nodeIP, hostIP: netns.hostIP } } : {}),
       async restartApiServer(ropts = {}) {
         if (stopping) throw new Error('cluster is stopped');
         const t = Date.now();
@@ -667,11 +711,77 @@ async function startClusterOnce(opts: StartClusterOptions): Promise<Cluster> {
     // Stop what started, but keep the directory so the logs can be read.
     stopping ??= (async () => {
       for (const p of [...procs].reverse()) await stopProc(p);
+      runCleanups();
       watchdog.kill('SIGKILL');
     })();
     await stopping;
     throw new Error(msg, { cause: err });
   }
+}
+
+interface RealNodeContext {
+  dir: string;
+  f: (name: string) => string;
+  pki: Pki;
+  host: string;
+  conn: Conn;
+  deadline: number;
+  log: (msg: string) => void;
+  bin: (name: string) => string;
+  track: (p: Proc) => Proc;
+  proc: (name: string, binary: string, args: string[]) => Proc;
+  watched: Proc[];
+  cleanup: (() => void)[];
+}
+
+/** containerd (+ the built images), kubelet and kube-proxy inside the cluster's namespace; resolves when the node is Ready. */
+async function startRealNode(c: RealNodeContext): Promise<string> {
+  const t0 = Date.now();
+  const images = builtImages(IMAGES_LIST);
+  if (!images.some((i) => i.tag === PAUSE_IMAGE)) throw new StartError(`the sandbox image ${PAUSE_IMAGE} is not built: run \`bash test/k8s/images.sh\``);
+  const nodeKubeconfig = c.f('node.kubeconfig');
+  await writeFile(nodeKubeconfig, kubeconfig(`https://${c.host}:${c.conn.port}`, c.pki, c.pki.nodeCert, c.pki.nodeKey), { mode: 0o600 });
+  const files = await writeNodeConfig({
+    dir: path.join(c.dir, 'node'),
+    nodeIP: c.host,
+    nodeName: NODE_NAME,
+    caCertPath: c.f('ca.crt'),
+    kubeconfigPath: c.f('admin.kubeconfig'),
+    pauseImage: PAUSE_IMAGE,
+    podCIDR: NODE_POD_CIDR,
+    cgroupName: `ome-mcp-${path.basename(c.dir)}`,
+  });
+  c.cleanup.push(() => cleanupNodeLeftovers(files.cgroupRoot));
+  c.cleanup.push(() => killNodeProcesses(files.cgroupRoot, c.dir));
+
+  const containerd = c.track(c.proc('containerd', 'containerd', ['--config', files.containerdConfig]));
+  await waitFor('containerd socket', c.deadline, [containerd], async () => existsSync(files.containerdSocket));
+  // One import per archive: images cannot be pulled here (imagePullPolicy Never / IfNotPresent).
+  for (const image of images) {
+    await execFileP('ctr', ['--address', files.containerdSocket, '-n', 'k8s.io', 'images', 'import', image.archive], { maxBuffer: 16 << 20 });
+  }
+  c.log(`containerd ready, ${images.length} images imported (${Date.now() - t0} ms)`);
+
+  const kubelet = c.track(
+    c.proc('kubelet', c.bin('kubelet'), [
+      `--config=${files.kubeletConfig}`,
+      `--kubeconfig=${nodeKubeconfig}`,
+      `--root-dir=${path.join(c.dir, 'node', 'kubelet')}`,
+      `--cert-dir=${path.join(c.dir, 'node', 'kubelet-pki')}`,
+      `--node-ip=${c.host}`,
+      `--hostname-override=${NODE_NAME}`,
+      '--v=1',
+    ]),
+  );
+  const proxy = c.track(c.proc('kube-proxy', c.bin('kube-proxy'), [`--config=${files.kubeProxyConfig}`, '--v=1']));
+  await waitFor(`node ${NODE_NAME} Ready`, c.deadline, [...c.watched, containerd, kubelet, proxy], async () => {
+    const r = await apiRequest(c.conn, 'GET', `/api/v1/nodes/${NODE_NAME}`);
+    if (r.status !== 200) return false;
+    const node = JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string }[] } };
+    return !!node.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
+  });
+  c.log(`node ${NODE_NAME} Ready (${Date.now() - t0} ms)`);
+  return NODE_NAME;
 }
 
 function fakeNode(name: string): unknown {
