@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { AgentOptions } from './config/options.js';
 import type { DownstreamContext } from './downstream/context.js';
+import { answerClientErrors } from './downstream/client-errors.js';
 import { jsonRpcError } from './downstream/http-common.js';
 import { mountLegacySse } from './downstream/legacy-sse.js';
 import { createModernTransport } from './downstream/modern/handler.js';
@@ -155,6 +156,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host, websocket: { server: wss } }, () => resolve(s));
     s.once('error', reject);
   });
+  answerClientErrors(server);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   boundPort = port;
