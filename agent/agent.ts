@@ -19,6 +19,7 @@ import { PerSessionPool, SharedPool } from './mux/pools.js';
 import { UpstreamSession } from './mux/upstream-session.js';
 import { bindPolicy } from './agent-policy.js';
 import { AgentMetrics } from './ops/metrics.js';
+import { hostPolicy } from './ops/host.js';
 import { originPolicy } from './ops/origin.js';
 import { ErrorCode } from './protocol/jsonrpc.js';
 import { createUpstreamTransport } from './upstream/factory.js';
@@ -115,6 +116,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
     gateway,
     logger,
     authenticate: (h) => policy.authenticate(h),
+    hostAllowed: hostPolicy(options.host, options.allowedHosts),
     originAllowed: originPolicy(options.allowedOrigins),
     maxBodyBytes,
     eventBufferSize: options.eventBuffer,

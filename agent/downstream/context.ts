@@ -7,7 +7,9 @@ export interface DownstreamContext {
   logger: Logger;
   /** Verifies the Authorization header (sync when the token is cached). */
   authenticate(authorization: string | undefined): CallerIdentity | Denial | Promise<CallerIdentity | Denial>;
-  /** Origin allowlist; `host` is the request's Host header. */
+  /** Host header allowlist (DNS rebinding), checked before the Origin rule; undefined = no Host header. */
+  hostAllowed(host: string | undefined): boolean;
+  /** Origin allowlist; `host` is the request's Host header (already checked by `hostAllowed`). */
   originAllowed(origin: string, host: string | undefined): boolean;
   maxBodyBytes: number;
   /** Events kept per session for `Last-Event-ID` resumption. */

@@ -27,10 +27,19 @@ export function jsonResponse(frame: string, headers?: Record<string, string>): R
   return new Response(frame, { status: 200, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
 }
 
-/** Origin validation against DNS rebinding: present and not allowed → 403. */
-export function checkOrigin(c: Context, ctx: DownstreamContext): Response | undefined {
+/**
+ * DNS-rebinding protection, the first check on every MCP transport: the Host must be one of
+ * the agent's names (first, because the Origin rule trusts an Origin equal to the Host), then
+ * an Origin, when present, must be allowed. Refused → 403.
+ */
+export function checkHostAndOrigin(c: Context, ctx: DownstreamContext): Response | undefined {
+  const host = c.req.header('host');
+  if (!ctx.hostAllowed(host)) {
+    const what = host === undefined ? 'a request without a Host header' : `Host ${host}`;
+    return jsonRpcError(403, null, ErrorCode.InvalidRequest, `${what} is not allowed (DNS-rebinding protection; see --allowed-hosts)`);
+  }
   const origin = c.req.header('origin');
-  if (origin === undefined || ctx.originAllowed(origin, c.req.header('host'))) return undefined;
+  if (origin === undefined || ctx.originAllowed(origin, host)) return undefined;
   return jsonRpcError(403, null, ErrorCode.InvalidRequest, `origin ${origin} is not allowed`);
 }
 

@@ -5,7 +5,7 @@ import type { ClientSession } from '../mux/client-session.js';
 import { GatewayError } from '../mux/gateway.js';
 import { ErrorCode, isRequest } from '../protocol/jsonrpc.js';
 import type { DownstreamContext } from './context.js';
-import { accepts, authenticate, checkOrigin, denialResponse, jsonRpcError, readMessage } from './http-common.js';
+import { accepts, authenticate, checkHostAndOrigin, denialResponse, jsonRpcError, readMessage } from './http-common.js';
 import { SSE_HEADERS, sseBody, sseEvent, type SseWriter } from './sse.js';
 
 interface LegacyConnection {
@@ -24,7 +24,7 @@ export function mountLegacySse(app: Hono, ssePath: string, messagesPath: string,
   const connections = new Map<string, LegacyConnection>();
 
   app.get(ssePath, async (c) => {
-    const refused = checkOrigin(c, ctx);
+    const refused = checkHostAndOrigin(c, ctx);
     if (refused) return refused;
     if (!accepts(c.req.header('accept') ?? 'text/event-stream', 'text/event-stream')) {
       return jsonRpcError(406, null, ErrorCode.InvalidRequest, 'Accept must include text/event-stream');
@@ -45,7 +45,7 @@ export function mountLegacySse(app: Hono, ssePath: string, messagesPath: string,
   });
 
   app.post(messagesPath, async (c) => {
-    const refused = checkOrigin(c, ctx);
+    const refused = checkHostAndOrigin(c, ctx);
     if (refused) return refused;
     const caller = await authenticate(c, ctx);
     if (caller instanceof Response) return caller;

@@ -6,7 +6,7 @@ import { GatewayError } from '../mux/gateway.js';
 import { ErrorCode, isRequest, type JsonRpcMessage, type JsonRpcRequest } from '../protocol/jsonrpc.js';
 import { isSupportedSessionVersion, wantsSsePriming } from '../protocol/versions.js';
 import type { DownstreamContext } from './context.js';
-import { accepts, authenticate, checkOrigin, denialResponse, jsonResponse, jsonRpcError, readMessage } from './http-common.js';
+import { accepts, authenticate, checkHostAndOrigin, denialResponse, jsonResponse, jsonRpcError, readMessage } from './http-common.js';
 import { EventLog, ResumableStream, SSE_HEADERS, sseBody } from './sse.js';
 
 /** Per-session state of the streamable HTTP transport. */
@@ -77,7 +77,7 @@ export function mountStreamableHttp(app: Hono, path: string, ctx: DownstreamCont
   };
 
   app.post(path, async (c) => {
-    const refused = checkOrigin(c, ctx);
+    const refused = checkHostAndOrigin(c, ctx);
     if (refused) return refused;
     const accept = c.req.header('accept');
     if (!accepts(accept, 'application/json') || !accepts(accept, 'text/event-stream')) {
@@ -115,7 +115,7 @@ export function mountStreamableHttp(app: Hono, path: string, ctx: DownstreamCont
   });
 
   app.get(path, async (c) => {
-    const refused = checkOrigin(c, ctx);
+    const refused = checkHostAndOrigin(c, ctx);
     if (refused) return refused;
     if (!accepts(c.req.header('accept'), 'text/event-stream')) {
       return jsonRpcError(406, null, ErrorCode.InvalidRequest, 'Accept must include text/event-stream');
@@ -148,7 +148,7 @@ export function mountStreamableHttp(app: Hono, path: string, ctx: DownstreamCont
   });
 
   app.delete(path, async (c) => {
-    const refused = checkOrigin(c, ctx);
+    const refused = checkHostAndOrigin(c, ctx);
     if (refused) return refused;
     const caller = await authenticate(c, ctx);
     if (caller instanceof Response) return caller;

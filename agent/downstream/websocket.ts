@@ -5,7 +5,7 @@ import type { ClientSession } from '../mux/client-session.js';
 import { denialFrame, GatewayError, type CallerIdentity } from '../mux/gateway.js';
 import { asJsonRpcMessage, ErrorCode, errorResponse, isRequest } from '../protocol/jsonrpc.js';
 import type { DownstreamContext } from './context.js';
-import { authenticate, checkOrigin } from './http-common.js';
+import { authenticate, checkHostAndOrigin } from './http-common.js';
 
 /**
  * MCP over WebSocket: one connection is one session, each text frame one JSON-RPC message
@@ -15,7 +15,7 @@ export function mountWebSocket(app: Hono, path: string, ctx: DownstreamContext, 
   app.get(
     path,
     async (c, next) => {
-      const refused = checkOrigin(c, ctx);
+      const refused = checkHostAndOrigin(c, ctx);
       if (refused) return refused;
       const caller = await authenticate(c, ctx);
       if (caller instanceof Response) return caller;

@@ -2,7 +2,8 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 /**
  * Origin validation (DNS-rebinding protection, as the transport spec requires): allowed are
- * the configured origins (`*` = any), same-origin requests, and loopback pages.
+ * the configured origins (`*` = any), same-origin requests, and loopback pages. Same-origin
+ * means Origin equal to Host, so it is safe only because the Host was checked first (host.ts).
  */
 export function originPolicy(allowed: string[]): (origin: string, host: string | undefined) => boolean {
   const list = new Set(allowed.map((o) => o.replace(/\/$/, '')));
