@@ -26,8 +26,8 @@ interface Doc {
   data?: Record<string, string>;
 }
 
-const docs: (Doc & { file: string })[] = readdirSync(EXAMPLES)
-  .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+const docs: (Doc & { file: string })[] = (readdirSync(EXAMPLES, { recursive: true }) as string[])
+  .filter((f) => f.endsWith('.yaml') && !f.endsWith('kustomization.yaml'))
   .flatMap((file) =>
     parseAllDocuments(readFileSync(path.join(EXAMPLES, file), 'utf8'))
       .map((d) => d.toJS() as Doc | null)
@@ -52,7 +52,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const servers = docs.filter((d) => d.kind === 'MCPServer' || d.kind === 'ClusterMCPServer');
 
 describe('the agent starts from the ConfigMap the reconciler writes', () => {
-  it('covers every server example', () => expect(servers.length).toBeGreaterThanOrEqual(4));
+  it('covers every server example', () => expect(servers.length).toBeGreaterThanOrEqual(10));
 
   it.each(servers.map((s) => [`${s.file}: ${s.kind} ${s.metadata.name}`, s] as const))('%s', async (_, server) => {
     const kind = server.kind as 'MCPServer' | 'ClusterMCPServer';

@@ -2,7 +2,7 @@
 // kind, a work queue, N workers. Level-triggered: a reconcile reads the server and the caches,
 // applies the desired objects (server-side apply, skipped when the applied hash is unchanged),
 // prunes what is no longer desired, and writes status only when it changed.
-import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1ConfigMap, type V1Deployment, type V1Secret } from '@kubernetes/client-node';
+import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1ConfigMap, type V1Deployment, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import { Value } from 'typebox/value';
 import {
   FIELD_MANAGER,
@@ -88,6 +88,8 @@ export class Controller {
   private servers!: Cached<AnyMCPServer & Obj>;
   private clusterServers!: Cached<AnyMCPServer & Obj>;
   private configMaps!: Cached<V1ConfigMap & Obj>;
+  /** Pods of the servers' Deployments: status reports what their containers really do. */
+  private pods!: Cached<V1Pod & Obj>;
   private owned = new Map<OwnedKind, Cached<Obj>>();
   private informers: Array<Cached<Obj>> = [];
   /** Owner key → owned objects (kind/ns/name). */
@@ -181,13 +183,19 @@ export class Controller {
       inf.on('update', track(false));
       inf.on('delete', track(true));
     }
+    this.pods = this.informer<V1Pod & Obj>('Pod', undefined, MANAGED);
+    const onPod = (o: V1Pod & Obj) => {
+      const key = ownerKey(o);
+      if (key) this.queue.addAfter(key, OWNED_EVENT_DELAY_MS, 'low');
+    };
+    for (const verb of ['add', 'update', 'delete'] as const) this.pods.on(verb, onPod);
     const onConfigMap = (o: V1ConfigMap & Obj) => {
       for (const key of this.refIndex.get(objKey('ConfigMap', o.metadata.namespace, o.metadata.name!)) ?? []) this.queue.add(key, 'low');
     };
     for (const verb of ['add', 'update', 'delete'] as const) this.configMaps.on(verb, onConfigMap);
 
     // Owned kinds first so the first reconciles see what exists; servers last.
-    const ownedInformers = [...new Set(this.owned.values())];
+    const ownedInformers = [...new Set(this.owned.values()), this.pods as unknown as Cached<Obj>];
     await Promise.all(ownedInformers.map((i) => this.startInformer(i)));
     await Promise.all([this.startInformer(this.servers as unknown as Cached<Obj>), this.startInformer(this.clusterServers as unknown as Cached<Obj>)]);
     if (this.stopped) return;
@@ -395,6 +403,7 @@ export class Controller {
       problems,
       problemReason: reason,
       deployment,
+      pods: deployment ? this.podsOf(deployment) : [],
       desiredReplicas: spec.replicas ?? 1,
       url,
       previous: this.previousStatus(key, server),
@@ -501,6 +510,14 @@ export class Controller {
   private previousStatus(key: string, server: AnyMCPServer & Obj): MCPServerStatus | undefined {
     const w = this.written.get(key);
     return w && w.uid === server.metadata.uid ? w.status : server.status;
+  }
+
+  /** The Deployment's pods, by its selector, from the cache. */
+  private podsOf(d: V1Deployment): V1Pod[] {
+    const match = d.spec?.selector?.matchLabels ?? {};
+    return this.pods
+      .list(d.metadata?.namespace)
+      .filter((p) => Object.entries(match).every(([k, v]) => p.metadata.labels?.[k] === v));
   }
 
   private async writeStatus(server: AnyMCPServer & Obj, status: MCPServerStatus, key?: string): Promise<void> {

@@ -201,10 +201,11 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
   };
   const template = spec.podTemplateSpec ? (deepMerge(generated, spec.podTemplateSpec) as V1PodTemplateSpec) : generated;
   // The selector labels and the injection contract are not the user's to change.
+  // The owner annotation lets the reconciler map a pod back to its server (status from pod state).
   template.metadata = {
     ...template.metadata,
     labels: { ...(template.metadata?.labels ?? {}), ...selectorLabels(ref) },
-    annotations: { ...(template.metadata?.annotations ?? {}), ...annotations },
+    annotations: { ...(template.metadata?.annotations ?? {}), ...annotations, [ANNOTATION_OWNER]: ref.name },
   };
   // The same mutation the webhook applies to pods: the Deployment shows the agent, and the webhook
   // leaves the pods alone (they carry the injected marker).

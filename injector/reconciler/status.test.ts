@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { deriveStatus, statusEqual, viewDeployment } from './status.js';
+import { deriveStatus, podProblem, statusEqual, viewDeployment } from './status.js';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const later = new Date('2026-01-01T00:05:00Z');
@@ -71,5 +71,42 @@ describe('deriveStatus', () => {
     expect(t(running, 'ConfigValid')).toBe(t(starting, 'ConfigValid'));
     expect(t(running, 'Ready')).toBe('2026-01-01T00:05:00Z');
     expect(running.lastUpdateTime).toBe('2026-01-01T00:05:00Z');
+  });
+});
+
+describe('status from pod state', () => {
+  const now = new Date('2026-12-01T00:00:00Z');
+  const deployment = { metadata: { generation: 1 }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 0, availableReplicas: 0 } };
+  const crashing = {
+    metadata: { name: 'mcp-x-abc' },
+    status: {
+      initContainerStatuses: [{ name: 'mcp-agent', ready: true, restartCount: 0, image: 'a', imageID: '', state: { running: {} } }],
+      containerStatuses: [
+        {
+          name: 'mcp',
+          ready: false,
+          restartCount: 4,
+          image: 's',
+          imageID: '',
+          state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container' } },
+          lastState: { terminated: { exitCode: 3, reason: 'Error', message: 'boom' } },
+        },
+      ],
+    },
+  };
+
+  it('names the container, its waiting reason, restarts and last exit when pods are not ready', () => {
+    const s = deriveStatus({ generation: 1, deleting: false, problems: [], deployment, pods: [crashing], desiredReplicas: 1, url: 'u', now });
+    expect(s.phase).toBe('Failed');
+    expect(s.message).toBe('pod mcp-x-abc, container mcp: CrashLoopBackOff (back-off 40s restarting failed container), 4 restarts; last exit code 3 (Error): boom');
+    const ready = s.conditions!.find((c) => c.type === 'Ready')!;
+    expect(ready).toMatchObject({ status: 'False', reason: 'ContainerFailing' });
+  });
+
+  it('keeps Starting while containers are only being created', () => {
+    const creating = { metadata: { name: 'p' }, status: { containerStatuses: [{ name: 'mcp', ready: false, restartCount: 0, image: 's', imageID: '', state: { waiting: { reason: 'ContainerCreating' } } }] } };
+    const s = deriveStatus({ generation: 1, deleting: false, problems: [], deployment, pods: [creating], desiredReplicas: 1, url: 'u', now });
+    expect(s.phase).toBe('Starting');
+    expect(podProblem([creating])).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 // Status derivation: a pure function of the server, the config verdict and the Deployment's real
 // status. Transition times are kept when a condition's status does not change, so re-running it
 // writes nothing new (status writes are skipped when equal).
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { Condition } from '../../api/v1beta1/core.js';
 import type { MCPServerPhase, MCPServerStatus } from '../../api/v1beta1/mcpserver.js';
 
@@ -17,6 +17,8 @@ export interface StatusInput {
   /** Reason for ConfigValid=False (InvalidConfig, ApplyRejected, …). */
   problemReason?: string;
   deployment?: V1Deployment;
+  /** The Deployment's pods: why they are not ready is what the user needs to read. */
+  pods?: V1Pod[];
   desiredReplicas: number;
   url: string;
   previous?: MCPServerStatus;
@@ -76,6 +78,48 @@ export function viewDeployment(d: V1Deployment | undefined, desired: number, pre
   return { ...base, phase: 'Starting', message: `${ready}/${desired} replicas ready` };
 }
 
+/** Waiting reasons that do not go away by waiting: the server is Failed until something changes. */
+const FATAL_WAITING = new Set(['CrashLoopBackOff', 'ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
+
+export interface PodProblem {
+  /** Condition reason: ContainerFailing (fatal), ContainerWaiting, ContainerNotReady, PodUnschedulable. */
+  reason: string;
+  fatal: boolean;
+  message: string;
+}
+
+/**
+ * The first thing keeping a server's pods from being ready, named by pod and container with the
+ * kubelet's own words: waiting reason, restart count, the last termination's exit code and message.
+ */
+export function podProblem(pods: V1Pod[]): PodProblem | undefined {
+  const found: PodProblem[] = [];
+  for (const pod of pods) {
+    if (pod.metadata?.deletionTimestamp) continue;
+    const name = pod.metadata?.name ?? 'pod';
+    const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+    if (unschedulable) found.push({ reason: 'PodUnschedulable', fatal: false, message: `pod ${name}: ${unschedulable.message ?? 'not scheduled'}` });
+    const statuses: V1ContainerStatus[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+    for (const cs of statuses) {
+      const waiting = cs.state?.waiting;
+      const last = cs.lastState?.terminated ?? cs.state?.terminated;
+      const lastText = last ? `; last exit code ${last.exitCode}${last.reason ? ` (${last.reason})` : ''}${last.message ? `: ${last.message.trim().slice(0, 512)}` : ''}` : '';
+      const restarts = cs.restartCount ? `, ${cs.restartCount} restarts` : '';
+      if (waiting?.reason && waiting.reason !== 'ContainerCreating' && waiting.reason !== 'PodInitializing') {
+        const fatal = FATAL_WAITING.has(waiting.reason);
+        found.push({
+          reason: fatal ? 'ContainerFailing' : 'ContainerWaiting',
+          fatal,
+          message: `pod ${name}, container ${cs.name}: ${waiting.reason}${waiting.message ? ` (${waiting.message.slice(0, 256)})` : ''}${restarts}${lastText}`,
+        });
+      } else if (cs.state?.running && cs.ready === false && cs.started !== false && (cs.restartCount ?? 0) > 0) {
+        found.push({ reason: 'ContainerNotReady', fatal: false, message: `pod ${name}, container ${cs.name}: running but not ready${restarts}${lastText}` });
+      }
+    }
+  }
+  return found.find((p) => p.fatal) ?? found[0];
+}
+
 export function deriveStatus(input: StatusInput): MCPServerStatus {
   const prevConds = input.previous?.conditions;
   const g = input.generation;
@@ -93,12 +137,18 @@ export function deriveStatus(input: StatusInput): MCPServerStatus {
     phase = dv.phase;
     message = dv.message;
   }
+  // Counts say that pods are not ready; the pods say why.
+  const problem = !input.deleting && !invalid && phase !== 'Running' ? podProblem(input.pods ?? []) : undefined;
+  if (problem) {
+    if (problem.fatal) phase = 'Failed';
+    message = problem.message;
+  }
   const conditions: Condition[] = [
     cond(
       prevConds,
       CONDITION_READY,
       !input.deleting && !invalid && phase === 'Running' ? 'True' : 'False',
-      input.deleting ? 'Terminating' : invalid ? (input.problemReason ?? 'InvalidConfig') : phase === 'Running' ? 'Running' : phase,
+      input.deleting ? 'Terminating' : invalid ? (input.problemReason ?? 'InvalidConfig') : phase === 'Running' ? 'Running' : (problem?.reason ?? phase),
       message,
       g,
       input.now,

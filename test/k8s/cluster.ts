@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as x509 from '@peculiar/x509';
-import { builtImages, cleanupNodeLeftovers, createNetns, killNodeProcesses, POD_SUBNET as NODE_POD_CIDR, writeNodeConfig, type Netns } from './node.js';
+import { builtImages, cleanupNodeLeftovers, CLUSTER_DNS_DOMAIN, createNetns, killNodeProcesses, POD_SUBNET as NODE_POD_CIDR, writeNodeConfig, type Netns } from './node.js';
 
 const execFileP = promisify(execFile);
 
@@ -32,6 +32,7 @@ export const BUILD_HINT = 'run `bash test/k8s/build.sh` to build them (the first
 export const IMAGES_LIST = fileURLToPath(new URL('./images/images.list', import.meta.url));
 export const PAUSE_IMAGE = 'localhost/ome-mcp/pause:e2e';
 export const NODE_NAME = 'node-0';
+const DNS_SCRIPT = fileURLToPath(new URL('./dns.ts', import.meta.url));
 
 /** Where `test/k8s/build.sh` puts the binaries (a symlink into the version-keyed cache). */
 export const DEFAULT_BIN_DIR = fileURLToPath(new URL('./bin/', import.meta.url));
@@ -750,10 +751,12 @@ async function startRealNode(c: RealNodeContext): Promise<string> {
     pauseImage: PAUSE_IMAGE,
     podCIDR: NODE_POD_CIDR,
     cgroupName: `ome-mcp-${path.basename(c.dir)}`,
+    clusterDNS: c.host,
   });
   c.cleanup.push(() => cleanupNodeLeftovers(files.cgroupRoot));
   c.cleanup.push(() => killNodeProcesses(files.cgroupRoot, c.dir));
 
+  const dns = c.track(c.proc('dns', process.execPath, ['--import', 'tsx', DNS_SCRIPT, c.host, c.f('admin.kubeconfig'), CLUSTER_DNS_DOMAIN]));
   const containerd = c.track(c.proc('containerd', 'containerd', ['--config', files.containerdConfig]));
   await waitFor('containerd socket', c.deadline, [containerd], async () => existsSync(files.containerdSocket));
   // One import per archive: images cannot be pulled here (imagePullPolicy Never / IfNotPresent).
@@ -774,7 +777,7 @@ async function startRealNode(c: RealNodeContext): Promise<string> {
     ]),
   );
   const proxy = c.track(c.proc('kube-proxy', c.bin('kube-proxy'), [`--config=${files.kubeProxyConfig}`, '--v=1']));
-  await waitFor(`node ${NODE_NAME} Ready`, c.deadline, [...c.watched, containerd, kubelet, proxy], async () => {
+  await waitFor(`node ${NODE_NAME} Ready`, c.deadline, [...c.watched, dns, containerd, kubelet, proxy], async () => {
     const r = await apiRequest(c.conn, 'GET', `/api/v1/nodes/${NODE_NAME}`);
     if (r.status !== 200) return false;
     const node = JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string }[] } };

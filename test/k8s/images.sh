@@ -114,23 +114,28 @@ build injector localhost/ome-mcp/injector:e2e "$(hash_of "$root/Dockerfile.injec
 # Test MCP servers (Node): versions pinned to the repo's lockfile.
 srv_ctx="$cache/ctx-servers"; rm -rf "$srv_ctx"; mkdir -p "$srv_ctx"
 ver() { node -p "require('$root/node_modules/$1/package.json').version"; }
-cp "$root/agent/upstream/testdata/echo-server.mjs" "$root/test/fixtures/probe-server.mjs" "$srv_ctx/"
+cp "$root/agent/upstream/testdata/echo-server.mjs" "$root/test/fixtures/probe-server.mjs" "$root/test/e2e/fixtures/mcp-call.mjs" "$srv_ctx/"
 cat >"$srv_ctx/package.json" <<EOF
 { "name": "ome-mcp-test-servers", "private": true, "type": "module",
   "dependencies": { "@modelcontextprotocol/sdk": "$(ver @modelcontextprotocol/sdk)", "zod": "$(ver zod)",
     "@modelcontextprotocol/server-everything": "$(ver @modelcontextprotocol/server-everything)",
     "@modelcontextprotocol/server-memory": "$(ver @modelcontextprotocol/server-memory)" } }
 EOF
+# Laid out like the public images the examples name (mcp/everything: /app, entrypoint
+# `node dist/index.js`; server-memory under /usr/local/lib/node_modules), so the examples run as written.
 cat >"$srv_ctx/Containerfile" <<'EOF'
 FROM localhost/ome-mcp/node:24
 WORKDIR /srv
 COPY package.json ./
-RUN npm install --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+RUN npm install --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force \
+ && ln -s /srv/node_modules/@modelcontextprotocol/server-everything /app \
+ && mkdir -p /usr/local/lib/node_modules/@modelcontextprotocol \
+ && ln -s /srv/node_modules/@modelcontextprotocol/server-memory /usr/local/lib/node_modules/@modelcontextprotocol/server-memory
 COPY *.mjs ./
 ENV PATH=/srv/node_modules/.bin:$PATH
+WORKDIR /app
 USER 65532:65532
-ENTRYPOINT ["mcp-server-everything"]
-CMD ["stdio"]
+ENTRYPOINT ["node", "dist/index.js"]
 EOF
 build servers localhost/ome-mcp-test/servers:e2e "$(hash_of "$srv_ctx"/* <(echo "$base_key"))" "$srv_ctx" -f "$srv_ctx/Containerfile"
 

@@ -117,6 +117,8 @@ export async function writeNodeConfig(o: {
   kubeconfigPath: string;
   pauseImage: string;
   podCIDR: string;
+  /** Address of the cluster DNS (test/k8s/dns.ts). */
+  clusterDNS: string;
   /** Name of the cgroup under which the kubelet puts every pod (unique per cluster). */
   cgroupName: string;
 }): Promise<NodeFiles> {
@@ -181,8 +183,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
       2,
     ),
   );
-  // No cluster DNS: pods get an empty resolver list (names do not resolve; tests use Service env
-  // vars and addresses). A file of our own keeps the host's resolv.conf out of the pods.
+  // Pods resolve through the cluster DNS only; a file of our own keeps the host's resolvers out.
   writeFileSync(d('resolv.conf'), '');
   const cgroupRoot = `/${o.cgroupName}`;
   createCgroupRoot(cgroupRoot);
@@ -202,6 +203,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     healthzBindAddress: '127.0.0.1',
     healthzPort: 10248,
     clusterDomain: CLUSTER_DNS_DOMAIN,
+    clusterDNS: [o.clusterDNS],
     authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: o.caCertPath } },
     authorization: { mode: 'Webhook' },
     // Test machines have small or full disks: never evict for disk, never garbage-collect the
