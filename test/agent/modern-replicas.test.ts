@@ -6,19 +6,6 @@ import type { RunningAgent } from '../../agent/agent.js';
 import { PROBE, startTestAgent } from './harness.js';
 import { modernPost, modernRequest } from './modern-harness.js';
 
-async function withEnv<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
-
 const answer = { role: 'assistant', model: 'm', content: { type: 'text', text: 'from-the-other-replica' } };
 
 describe('replicas', () => {
@@ -26,8 +13,9 @@ describe('replicas', () => {
   let b: RunningAgent;
   let lone: RunningAgent;
   beforeAll(async () => {
-    [a, b] = await withEnv({ OME_MCP_POD_IP: '127.0.0.1', OME_MCP_STATE_KEY: 'shared-secret' }, async () => [await startTestAgent(['--', ...PROBE]), await startTestAgent(['--', ...PROBE])]);
-    lone = await withEnv({ OME_MCP_POD_IP: undefined, OME_MCP_STATE_KEY: undefined }, () => startTestAgent(['--', ...PROBE]));
+    const replica = { OME_MCP_POD_IP: '127.0.0.1', OME_MCP_STATE_KEY: 'shared-secret' };
+    [a, b] = [await startTestAgent(['--', ...PROBE], undefined, replica), await startTestAgent(['--', ...PROBE], undefined, replica)];
+    lone = await startTestAgent(['--', ...PROBE]);
   });
   afterAll(async () => {
     await Promise.all([a?.stop(500), b?.stop(500), lone?.stop(500)]);
