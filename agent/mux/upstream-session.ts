@@ -54,6 +54,8 @@ interface PendingCall {
   frame: string | undefined;
   /** A server→client request was routed to this call (routing evidence, see routeServerRequest). */
   asked: boolean;
+  /** Method and name (`tools/call ask`): the unit the agent learns "this one asks the client" for. */
+  operation: string;
 }
 
 type InternalWaiter = (message: JsonRpcResponse) => void;
@@ -89,6 +91,8 @@ export class UpstreamSession {
   private readonly internal = new Map<number, InternalWaiter>();
   /** Server→client requests awaiting a client's reply: upstream id → session. */
   private readonly serverRequests = new Map<JsonRpcId, ClientSession>();
+  /** Operations seen sending a server→client request while alone in flight (see routeServerRequest). */
+  private readonly askingOperations = new Set<string>();
   private readonly subscriptionCounts = new Map<string, number>();
   private waiting: number[] = [];
   private readyWaiters: Array<() => void> = [];
@@ -179,6 +183,7 @@ export class UpstreamSession {
       deadline: Date.now() + this.options.requestTimeoutMs,
       frame: undefined,
       asked: false,
+      operation: `${message.method} ${String(params?.name ?? '')}`,
     };
     this.pending.set(upstreamId, call);
     message.id = upstreamId;
@@ -385,7 +390,6 @@ export class UpstreamSession {
       this.sendRaw(errorResponse(message.id, ErrorCode.MethodNotFound, `no connected client can handle ${message.method}`));
       return;
     }
-    if (target.call) target.call.asked = true;
     this.serverRequests.set(message.id, target.session);
     target.session.openServerRequests.add(message.id);
     target.channel.related(JSON.stringify(message));
@@ -394,26 +398,38 @@ export class UpstreamSession {
   /**
    * A stdio server does not say which client a sampling/elicitation/roots request is for.
    * The best evidence is the calls it is working on, which servers take up in the order they
-   * arrived: route to the oldest in-flight capable call that has not been asked anything yet,
-   * so N concurrent callers get the N requests in turn. Per call, not per session: a caller
-   * that already answered still has its call in flight until the server finishes it. Else (a
-   * call asking again) the most recent capable call, else the most recently active capable
-   * session (its stream). In per-session mode there is only one candidate.
+   * arrived: route to the oldest in-flight capable call not asked anything yet, so N concurrent
+   * callers get the N requests in turn (per call, not per session: a caller that answered still
+   * has its call in flight until the server finishes it). Calls of an operation known to ask go
+   * first, so an older slow call that never asks does not take the request; an operation is
+   * known once it asked while alone in flight, when the routing was certain. Else (a call asking
+   * again) the most recent capable call, else the most recently active capable session (its
+   * stream). In per-session mode there is only one candidate.
    */
-  private routeServerRequest(method: string, related?: unknown): { session: ClientSession; channel: ResponseChannel; call?: PendingCall } | undefined {
+  private routeServerRequest(method: string, related?: unknown): { session: ClientSession; channel: ResponseChannel } | undefined {
     const capability = method === 'sampling/createMessage' ? 'sampling' : method === 'elicitation/create' ? 'elicitation' : method === 'roots/list' ? 'roots' : undefined;
     const capable = (s: ClientSession) => !s.closed && (capability === undefined || s.capabilities[capability] !== undefined);
     if (related !== undefined) {
       const call = this.pending.get(related as number);
-      return call && capable(call.session) ? { session: call.session, channel: call.channel, call } : undefined;
+      return call && capable(call.session) ? this.askOf(call) : undefined;
     }
+    let known: PendingCall | undefined;
+    let oldest: PendingCall | undefined;
     let latest: PendingCall | undefined;
+    let candidates = 0;
     for (const call of this.pending.values()) {
       if (!capable(call.session)) continue;
-      if (!call.asked) return { session: call.session, channel: call.channel, call };
+      candidates++;
       latest = call;
+      if (call.asked) continue;
+      oldest ??= call;
+      if (known === undefined && this.askingOperations.has(call.operation)) known = call;
     }
-    if (latest) return { session: latest.session, channel: latest.channel, call: latest };
+    const chosen = known ?? oldest ?? latest;
+    if (chosen) {
+      if (candidates === 1) this.askingOperations.add(chosen.operation);
+      return this.askOf(chosen);
+    }
     let best: ClientSession | undefined;
     for (const s of this.sessions) {
       if (capable(s) && (s.streamChannel || s.sink) && (!best || s.lastActivity >= best.lastActivity)) best = s;
@@ -422,6 +438,12 @@ export class UpstreamSession {
     const session = best;
     const channel = session.streamChannel ?? sinkChannel(session);
     return { session, channel };
+  }
+
+  /** The server's request goes to this call's session, on the call's own channel. */
+  private askOf(call: PendingCall): { session: ClientSession; channel: ResponseChannel } {
+    call.asked = true;
+    return { session: call.session, channel: call.channel };
   }
 
   private onServerNotification(message: JsonRpcNotification): void {

@@ -28,4 +28,21 @@ describe('shared mode: concurrent server→client requests reach their own calle
     }
     await Promise.all(clients.map(({ client }) => client.close()));
   });
+
+  it('an older slow call of another capable session does not take a sampling request meant for a later call', async () => {
+    const [slow, asker] = await Promise.all(
+      ['slow', 'asker'].map(async (name) => {
+        const client = await connectClient(agent, 'streamable-http', { sampling: {} });
+        client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: 'assistant', model: 'm', content: { type: 'text', text: name } }));
+        return client;
+      }),
+    );
+    // Alone in flight, a call's sampling request is unambiguous: the agent learns that `ask` asks.
+    expect(textOf(await asker!.callTool({ name: 'ask', arguments: { prompt: 'first' } }))).toBe('asker');
+    const sleeping = slow!.callTool({ name: 'sleep', arguments: { ms: 1500 } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(textOf(await asker!.callTool({ name: 'ask', arguments: { prompt: 'second' } }))).toBe('asker');
+    expect(textOf(await sleeping)).toBe('slept 1500');
+    await Promise.all([slow!.close(), asker!.close()]);
+  });
 });
