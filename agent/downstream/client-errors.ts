@@ -23,7 +23,7 @@ export function answerClientErrors(server: ServerType): void {
       socket.destroy();
       return;
     }
-    const status = (err.code && STATUS_LINES[err.code]) ?? '400 Bad Request';
+    const status = STATUS_LINES[err.code ?? ''] ?? '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.resume();
     setTimeout(() => socket.destroy(), DRAIN_MS).unref();

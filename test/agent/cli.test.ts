@@ -34,7 +34,7 @@ describe('ome-mcp-agent CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-cli-'));
     const config = join(dir, 'agent.yaml');
     const [filePort, envPort, flagPort] = [0, 1, 2].map(() => 20000 + Math.floor(Math.random() * 20000));
-    writeFileSync(config, `port: ${filePort}\ncommand: [${PROBE.map((s) => JSON.stringify(s)).join(', ')}]\nlogLevel: warn\n`);
+    writeFileSync(config, `port: ${filePort}\nupstream:\n  command: [${PROBE.map((s) => JSON.stringify(s)).join(', ')}]\nlogLevel: warn\n`);
     const listensOn = async (args: string[], env: Record<string, string>, port: number) => {
       const child = spawn('node', [AGENT, '--config', config, ...args], { env: { ...process.env, ...env }, stdio: 'ignore' });
       try {
