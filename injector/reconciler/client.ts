@@ -36,6 +36,7 @@ export const KINDS: Record<string, KindInfo> = {
   Secret: { group: '', version: 'v1', plural: 'secrets', namespaced: true },
   Service: { group: '', version: 'v1', plural: 'services', namespaced: true },
   Event: { group: '', version: 'v1', plural: 'events', namespaced: true },
+  Pod: { group: '', version: 'v1', plural: 'pods', namespaced: true },
   Deployment: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
   NetworkPolicy: { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', namespaced: true },
   Role: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', namespaced: true },
