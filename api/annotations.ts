@@ -53,8 +53,10 @@ export const CEDAR_MOUNT_PATH = '/etc/ome-mcp-cedar';
 export const BRIDGE_DIR = '/ome-mcp';
 
 /**
- * Environment variables the injector sets on the agent container. Each is also an agent option
- * (`OME_MCP_<FLAG>`): the agent reads them through its option table, nowhere else.
+ * Environment variables the injector sets on the agent container. The agent reads the option ones
+ * (`OME_MCP_<FLAG>`: oidc-config-file, cedar-policies, pod-ip, state-key) through its option table;
+ * the pod name and namespace are expanded into its `--upstream-attach` argument by the kubelet;
+ * the client secret is read by the policy layer when it resolves oidcConfig.inline.clientSecretRef.
  */
 export const AGENT_ENV = {
   oidcConfigFile: 'OME_MCP_OIDC_CONFIG_FILE',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { AGENT_RUNTIME_KEYS, parseAgentConfig, ValidationError, type AgentConfigInput } from '../../api/agent-config.js';
+import { AGENT_RUNTIME_KEYS, LOG_LEVELS, parseAgentConfig, SESSION_MODES, ValidationError, type AgentConfigInput } from '../../api/agent-config.js';
 import { optionHelpLines, resolveOptions, UsageError, type OptionTable, type RawValue } from '../../api/cli.js';
 
 export { UsageError } from '../../api/cli.js';
@@ -125,7 +125,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     upstreamTransport: oneOf('upstream-transport', ['auto', 'streamable-http', 'sse'] as const),
     upstreamFifo: str('upstream-fifo'),
     upstreamAttach: str('upstream-attach'),
-    sessionMode: oneOf('session-mode', ['shared', 'per-session'] as const),
+    sessionMode: oneOf('session-mode', SESSION_MODES),
     maxSessions: num('max-sessions', 1),
     maxProcesses: num('max-processes', 1),
     sessionIdleTimeout: num('session-idle-timeout', 1),
@@ -136,7 +136,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     allowedHosts: (str('allowed-hosts') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     eventBuffer: num('event-buffer', 0),
     shutdownTimeout: num('shutdown-timeout', 0),
-    logLevel: oneOf('log-level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
+    logLevel: oneOf('log-level', LOG_LEVELS),
     tty: raw('tty') === true,
     podIp: str('pod-ip'),
     stateKey: str('state-key'),

@@ -11,7 +11,7 @@ import { Value } from 'typebox/value';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseOptions } from '../../agent/config/options.js';
-import { AGENT_CONFIG_MOUNT_PATH, AGENT_CONTAINER_NAME } from '../../api/annotations.js';
+import { AGENT_CONFIG_MOUNT_PATH, AGENT_CONTAINER_NAME, AGENT_ENV } from '../../api/annotations.js';
 import { MCPServerSpec, type MCPServerSpec as Spec } from '../../api/v1beta1/mcpserver.js';
 import { buildAll } from './desired.js';
 import { resolve, type Lookup } from './resolve.js';
@@ -69,7 +69,7 @@ describe('the agent starts from the ConfigMap the reconciler writes', () => {
     // The ConfigMap mounted where the pod mounts it, the args expanded as the kubelet does.
     const dir = mkdtempSync(path.join(tmp, 'cm-'));
     for (const [k, v] of Object.entries(cm.data ?? {})) writeFileSync(path.join(dir, k), v);
-    const env: Record<string, string> = { OME_MCP_POD_NAMESPACE: ref.namespace, OME_MCP_POD_NAME: 'pod-0' };
+    const env: Record<string, string> = { [AGENT_ENV.podNamespace]: ref.namespace, [AGENT_ENV.podName]: 'pod-0' };
     for (const e of agent.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
     const args = (agent.args ?? []).map((a) => expand(a, env).replace(AGENT_CONFIG_MOUNT_PATH, dir));
 

@@ -4,12 +4,12 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
+import { textOf } from '../agent/harness.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EXAMPLES_DIR, eventually, getJSON, kubectl, mcpClient, portForward, waitReady, type PortForward } from './kubectl.js';
 
 const forwards: PortForward[] = [];
 afterAll(() => forwards.forEach((f) => f.close()));
-const text = (r: unknown) => ((r as { content?: { text?: string }[] }).content ?? []).map((c) => c.text ?? '').join('');
 
 beforeAll(async () => {
   await kubectl(['apply', '--server-side', '-k', EXAMPLES_DIR]);
@@ -26,7 +26,7 @@ describe('webhook injection', () => {
     forwards.push(f);
     const client = await mcpClient(`http://127.0.0.1:${f.port}/mcp`);
     expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['echo', 'get-sum']);
-    expect(text(await client.callTool({ name: 'get-sum', arguments: { a: 20, b: 22 } }))).toContain('42');
+    expect(textOf(await client.callTool({ name: 'get-sum', arguments: { a: 20, b: 22 } }))).toContain('42');
     await client.close();
 
     const before = await getJSON(['-n', 'mcp-tools', 'get', 'deployment', 'everything']);
@@ -59,7 +59,7 @@ describe('the server container crashes under a running agent', () => {
     expect(sessionId).toBeTruthy();
     const modern = new ClientV2({ name: 'e2e-modern', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
     await modern.connect(new TransportV2(new URL(url)));
-    expect(text(await modern.callTool({ name: 'echo', arguments: { message: 'before' } }))).toContain('before');
+    expect(textOf(await modern.callTool({ name: 'echo', arguments: { message: 'before' } }))).toContain('before');
 
     const pod = (await getJSON(['-n', 'mcp-demo', 'get', 'pods', '-l', 'mcp.ome.io/mcpserver=everything-fifo'])).items[0];
     const server = pod.status.containerStatuses.find((c: { name: string }) => c.name === 'mcp');
@@ -70,10 +70,10 @@ describe('the server container crashes under a running agent', () => {
       return p.status.containerStatuses.find((c: { name: string }) => c.name === 'mcp').restartCount > restarts;
     });
     // The first call may race the restart (-32001: retry); the session itself must survive.
-    const answer = await eventually('echo through the same 2025 session', async () => text(await legacy.callTool({ name: 'echo', arguments: { message: 'after' } })) || undefined, 90_000, 1000);
+    const answer = await eventually('echo through the same 2025 session', async () => textOf(await legacy.callTool({ name: 'echo', arguments: { message: 'after' } })) || undefined, 90_000, 1000);
     expect(answer).toContain('after');
     expect((legacy.transport as { sessionId?: string }).sessionId).toBe(sessionId);
-    const modernAnswer = await eventually('a 2026-07-28 call', async () => text(await modern.callTool({ name: 'echo', arguments: { message: 'modern after' } })) || undefined, 60_000);
+    const modernAnswer = await eventually('a 2026-07-28 call', async () => textOf(await modern.callTool({ name: 'echo', arguments: { message: 'modern after' } })) || undefined, 60_000);
     expect(modernAnswer).toContain('modern after');
     await legacy.close();
     await modern.close();

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { textOf } from '../agent/harness.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLES_DIR, eventually, getJSON, kubectl, mcpClient, portForward, waitReady, type PortForward } from './kubectl.js';
 
@@ -19,7 +20,6 @@ async function endpoint(service: string, namespace = NS): Promise<string> {
   return `http://127.0.0.1:${f.port}/mcp`;
 }
 
-const text = (r: unknown) => ((r as { content?: { type: string; text?: string }[] }).content ?? []).map((c) => c.text ?? '').join('');
 
 beforeAll(async () => {
   await kubectl(['apply', '--server-side', '-k', EXAMPLES_DIR]);
@@ -31,7 +31,7 @@ describe('hosted stdio servers', () => {
     const client = await mcpClient(await endpoint('mcp-everything-fifo'));
     const tools = (await client.listTools()).tools.map((t) => t.name);
     expect(tools).toContain('echo');
-    expect(text(await client.callTool({ name: 'echo', arguments: { message: 'through the FIFO' } }))).toContain('through the FIFO');
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'through the FIFO' } }))).toContain('through the FIFO');
     await client.close();
   });
 
@@ -51,7 +51,7 @@ describe('hosted stdio servers', () => {
     const agent = deployment.spec.template.spec.initContainers.find((c: { name: string }) => c.name === 'mcp-agent');
     expect(agent.args.join(' ')).toContain('--upstream-attach');
     const client = await mcpClient(await endpoint('mcp-everything-attach'));
-    expect(text(await client.callTool({ name: 'echo', arguments: { message: 'attached' } }))).toContain('attached');
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'attached' } }))).toContain('attached');
     await client.close();
   });
 });
@@ -62,14 +62,14 @@ describe('HTTP servers', () => {
     const client = await mcpClient(await endpoint('mcp-everything-http'));
     const tools = (await client.listTools()).tools.map((t) => t.name);
     expect(tools).toContain('get-env');
-    expect(text(await client.callTool({ name: 'get-env', arguments: {} }))).toContain('not-a-real-token');
+    expect(textOf(await client.callTool({ name: 'get-env', arguments: {} }))).toContain('not-a-real-token');
     await client.close();
   });
 
   it('Remote MCPServer in front of an HTTP MCP server in the cluster (by its Service DNS name)', async () => {
     await waitReady('mcpserver', 'upstream-remote', NS);
     const client = await mcpClient(await endpoint('mcp-upstream-remote'));
-    expect(text(await client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }))).toContain('5');
+    expect(textOf(await client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }))).toContain('5');
     await client.close();
   });
 });
@@ -94,7 +94,7 @@ describe('Kubernetes service-account tokens and Cedar', () => {
   it('with the projected token: lists only what Cedar permits, calls echo, gets 403 for another tool', async () => {
     const client = await mcpClient(url, token);
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
-    expect(text(await client.callTool({ name: 'echo', arguments: { message: 'permitted' } }))).toContain('permitted');
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'permitted' } }))).toContain('permitted');
     await client.close();
     const init = await fetch(url, {
       method: 'POST',
@@ -120,7 +120,7 @@ describe('a ClusterMCPServer used from two namespaces', () => {
       });
       const out = JSON.parse(line.split('\n').pop()!);
       expect(out.error).toBeUndefined();
-      expect(text(out.result)).toContain(`hello from ${ns}`);
+      expect(textOf(out.result)).toContain(`hello from ${ns}`);
     }
   });
 });
