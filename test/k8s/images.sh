@@ -54,11 +54,13 @@ build() {
     nice -n 10 podman --storage-driver overlay --root "$store/root" --runroot "$store/run" \
       build --network host --layers "${ca_mount[@]}" -t "$tag" "$@" "$context" >"$cache/$name.build.log" 2>&1 \
       || { tail -40 "$cache/$name.build.log" >&2; die "building $tag failed (log: $cache/$name.build.log)"; }
-    rm -f "$cache/$name-"*.tar
+    # Other checkouts may use other keys at the same time: only archives unused for a week go.
+    find "$cache" -maxdepth 1 -name "$name-*.tar" -mtime +7 -delete
     pm save --format oci-archive -o "$archive.tmp" "$tag" >/dev/null
     mv "$archive.tmp" "$archive"
     log "built $tag in $((SECONDS - t))s"
   else
+    touch "$archive"
     log "cached: $tag ($key)"
   fi
   [ "$name" = node ] || list+=("$tag $archive")   # the base is a build input, not a pod image
