@@ -96,10 +96,19 @@ describe('Kubernetes service-account tokens and Cedar', () => {
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
     expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'permitted' } }))).toContain('permitted');
     await client.close();
+    // A stateless 2026-07-28 request (docs/modern-protocol.md) shows the HTTP status of a refusal.
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'e2e', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
     const init = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}`, 'mcp-protocol-version': '2025-11-25' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get-sum', arguments: { a: 1, b: 2 } } }),
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${token}`,
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'get-sum',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get-sum', arguments: { a: 1, b: 2 }, _meta: meta } }),
     });
     expect(init.status).toBe(403);
   });
