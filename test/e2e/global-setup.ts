@@ -1,6 +1,7 @@
 // vitest globalSetup of the `e2e` project: the real-node cluster (its own network namespace,
 // kubelet + containerd, images from test/k8s/images.sh), then the control plane installed the way
 // users install it: `kubectl apply -k` (test/e2e/install: manifests/ with the test images).
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { BUILD_HINT, IMAGES_LIST, missingBinaries, startCluster } from '../k8s/cluster.js';
 import { builtImages } from '../k8s/node.js';
@@ -24,8 +25,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const cluster = await startCluster({ realNode: true, kwok: false, log, startTimeoutMs: 300_000 });
   try {
     process.env.KUBECONFIG = cluster.kubeconfigPath;
+    // kubectl's discovery cache belongs to this cluster (another one may have had its address).
+    process.env.KUBECACHEDIR = path.join(cluster.dir, 'kubectl-cache');
     const t1 = Date.now();
     await kubectl(['apply', '--server-side', '--force-conflicts', '-k', INSTALL_DIR]);
+    // The examples' kinds must be served before the tests apply them (slow on a loaded machine).
+    await kubectl(['wait', '--for=condition=Established', '--timeout=120s', 'crd/mcpservers.ome.io', 'crd/clustermcpservers.ome.io'], { timeoutMs: 130_000 });
     await kubectl(['-n', 'ome-mcp-system', 'rollout', 'status', 'deployment/ome-mcp-injector', '--timeout=240s'], { timeoutMs: 250_000 });
     log(`cluster up in ${((t1 - t0) / 1000).toFixed(1)} s, control plane installed in ${((Date.now() - t1) / 1000).toFixed(1)} s; logs in ${cluster.dir}`);
     project.provide('e2eKubeconfig', cluster.kubeconfigPath);

@@ -9,7 +9,7 @@ import { DEFAULT_BIN_DIR } from '../k8s/cluster.js';
 
 export const KUBECTL = path.join(process.env.OME_MCP_K8S_BIN || DEFAULT_BIN_DIR, 'kubectl');
 export const INSTALL_DIR = fileURLToPath(new URL('./install/', import.meta.url));
-export const EXAMPLES_DIR = fileURLToPath(new URL('./examples/', import.meta.url));
+const EXAMPLES_DIR = fileURLToPath(new URL('./examples/', import.meta.url));
 
 /** Runs kubectl; resolves stdout, rejects with stderr in the message. */
 export function kubectl(args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<string> {
@@ -91,4 +91,9 @@ export async function waitReady(kind: 'mcpserver' | 'clustermcpserver', name: st
     const pods = await kubectl(['get', 'pods', '-A', '-o', 'wide']).catch(() => '');
     throw new Error(`${(err as Error).message}\nstatus: ${status}\n${pods}`);
   }
+}
+
+/** `kubectl apply --server-side -k test/e2e/examples`, retried while the API server's discovery catches up with new CRDs. */
+export async function applyExamples(): Promise<void> {
+  await eventually('the examples applied', async () => (await kubectl(['apply', '--server-side', '-k', EXAMPLES_DIR]), true), 60_000, 2000);
 }

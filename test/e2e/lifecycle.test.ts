@@ -6,14 +6,12 @@ import { promisify } from 'node:util';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { textOf } from '../agent/harness.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EXAMPLES_DIR, eventually, getJSON, kubectl, mcpClient, portForward, waitReady, type PortForward } from './kubectl.js';
+import { applyExamples, eventually, getJSON, kubectl, mcpClient, portForward, waitReady, type PortForward } from './kubectl.js';
 
 const forwards: PortForward[] = [];
 afterAll(() => forwards.forEach((f) => f.close()));
 
-beforeAll(async () => {
-  await kubectl(['apply', '--server-side', '-k', EXAMPLES_DIR]);
-});
+beforeAll(applyExamples);
 
 describe('webhook injection', () => {
   it('an annotated Deployment gets the agent; its policy ConfigMap filters the tools; re-applying is a no-op', async () => {
@@ -30,7 +28,7 @@ describe('webhook injection', () => {
     await client.close();
 
     const before = await getJSON(['-n', 'mcp-tools', 'get', 'deployment', 'everything']);
-    await kubectl(['apply', '--server-side', '-k', EXAMPLES_DIR]);
+    await applyExamples();
     await new Promise((r) => setTimeout(r, 3000));
     const after = await getJSON(['-n', 'mcp-tools', 'get', 'deployment', 'everything']);
     expect(after.metadata.generation).toBe(before.metadata.generation);

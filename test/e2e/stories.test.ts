@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { textOf } from '../agent/harness.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLES_DIR, eventually, getJSON, kubectl, mcpClient, portForward, waitReady, type PortForward } from './kubectl.js';
+import { applyExamples, eventually, getJSON, kubectl, mcpClient, portForward, waitReady, type PortForward } from './kubectl.js';
 
 const NS = 'mcp-demo';
 const forwards: PortForward[] = [];
@@ -21,9 +21,7 @@ async function endpoint(service: string, namespace = NS): Promise<string> {
 }
 
 
-beforeAll(async () => {
-  await kubectl(['apply', '--server-side', '-k', EXAMPLES_DIR]);
-});
+beforeAll(applyExamples);
 
 describe('hosted stdio servers', () => {
   it('FIFO bridge (a command is given): the TS client lists and calls tools', async () => {

@@ -36,6 +36,7 @@ const PLURALS: Record<string, string> = {
   Namespace: 'namespaces',
   ServiceAccount: 'serviceaccounts',
   ConfigMap: 'configmaps',
+  Secret: 'secrets',
   Service: 'services',
   Pod: 'pods',
   Deployment: 'deployments',
