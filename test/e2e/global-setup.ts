@@ -1,11 +1,10 @@
 // vitest globalSetup of the `e2e` project: the real-node cluster (its own network namespace,
 // kubelet + containerd, images from test/k8s/images.sh), then the control plane installed the way
 // users install it: `kubectl apply -k` (test/e2e/install: manifests/ with the test images).
-import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { BUILD_HINT, IMAGES_LIST, missingBinaries, startCluster } from '../k8s/cluster.js';
 import { builtImages } from '../k8s/node.js';
-import { kubectl, INSTALL_DIR } from './kubectl.js';
+import { kubectl, INSTALL_DIR, useCluster } from './kubectl.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,9 +23,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const t0 = Date.now();
   const cluster = await startCluster({ realNode: true, kwok: false, log, startTimeoutMs: 300_000 });
   try {
-    process.env.KUBECONFIG = cluster.kubeconfigPath;
-    // kubectl's discovery cache belongs to this cluster (another one may have had its address).
-    process.env.KUBECACHEDIR = path.join(cluster.dir, 'kubectl-cache');
+    useCluster(cluster.kubeconfigPath, cluster.dir);
     const t1 = Date.now();
     await kubectl(['apply', '--server-side', '--force-conflicts', '-k', INSTALL_DIR]);
     // The examples' kinds must be served before the tests apply them (slow on a loaded machine).

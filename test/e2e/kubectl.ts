@@ -11,10 +11,25 @@ export const KUBECTL = path.join(process.env.OME_MCP_K8S_BIN || DEFAULT_BIN_DIR,
 export const INSTALL_DIR = fileURLToPath(new URL('./install/', import.meta.url));
 const EXAMPLES_DIR = fileURLToPath(new URL('./examples/', import.meta.url));
 
+/**
+ * The cluster kubectl talks to. Set explicitly (global setup, and each test file from
+ * `inject('e2eKubeconfig')`): the other test projects' setups set KUBECONFIG in the same process.
+ */
+let target: { kubeconfig: string; cacheDir: string } | undefined;
+export function useCluster(kubeconfig: string, clusterDir: string): void {
+  target = { kubeconfig, cacheDir: path.join(clusterDir, 'kubectl-cache') };
+}
+
+/** kubectl's env: this cluster's kubeconfig and a discovery cache of its own (another cluster may have had its address). */
+function kubectlEnv(): NodeJS.ProcessEnv {
+  if (!target) throw new Error('useCluster() first');
+  return { ...process.env, KUBECONFIG: target.kubeconfig, KUBECACHEDIR: target.cacheDir };
+}
+
 /** Runs kubectl; resolves stdout, rejects with stderr in the message. */
 export function kubectl(args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(KUBECTL, args, { timeout: o.timeoutMs ?? 120_000, maxBuffer: 64 << 20, env: process.env }, (err, stdout, stderr) => {
+    const child = execFile(KUBECTL, args, { timeout: o.timeoutMs ?? 120_000, maxBuffer: 64 << 20, env: kubectlEnv() }, (err, stdout, stderr) => {
       if (err) reject(new Error(`kubectl ${args.join(' ')}: ${stderr.trim() || err.message}`));
       else resolve(stdout);
     });
@@ -50,7 +65,7 @@ export interface PortForward {
 /** `kubectl port-forward <target> :<remotePort>` on 127.0.0.1; resolves with the local port. */
 export function portForward(namespace: string, target: string, remotePort: number): Promise<PortForward> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(KUBECTL, ['-n', namespace, 'port-forward', '--address', '127.0.0.1', target, `:${remotePort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(KUBECTL, ['-n', namespace, 'port-forward', '--address', '127.0.0.1', target, `:${remotePort}`], { stdio: ['ignore', 'pipe', 'pipe'], env: kubectlEnv() });
     let out = '';
     const timer = setTimeout(() => {
       child.kill();

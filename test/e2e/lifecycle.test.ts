@@ -6,11 +6,12 @@ import { promisify } from 'node:util';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { textOf } from '../agent/harness.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { applyExamples, eventually, getJSON, kubectl, mcpClient, portForward, waitReady, type PortForward } from './kubectl.js';
+import { applyExamples, eventually, getJSON, kubectl, mcpClient, portForward, useCluster, waitReady, type PortForward } from './kubectl.js';
 
 const forwards: PortForward[] = [];
 afterAll(() => forwards.forEach((f) => f.close()));
 
+useCluster(inject('e2eKubeconfig'), inject('e2eClusterDir'));
 beforeAll(applyExamples);
 
 describe('webhook injection', () => {

@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { textOf } from '../agent/harness.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyExamples, eventually, getJSON, kubectl, mcpClient, portForward, waitReady, type PortForward } from './kubectl.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { applyExamples, eventually, getJSON, kubectl, mcpClient, portForward, useCluster, waitReady, type PortForward } from './kubectl.js';
 
 const NS = 'mcp-demo';
 const forwards: PortForward[] = [];
@@ -21,6 +21,7 @@ async function endpoint(service: string, namespace = NS): Promise<string> {
 }
 
 
+useCluster(inject('e2eKubeconfig'), inject('e2eClusterDir'));
 beforeAll(applyExamples);
 
 describe('hosted stdio servers', () => {

@@ -3,7 +3,7 @@
 // examples, each object sent as a server-side apply with
 // dryRun=All (schema, CEL rules of the CRDs, RBAC and webhook configuration validation). The
 // namespaces they use are created for real first (a dry-run object cannot live in a dry-run
-// namespace), and the CRDs are installed (custom resources need their CRD served).
+// namespace), so are ServiceAccounts (a dry-run Pod needs its ServiceAccount), and the CRDs are installed (custom resources need their CRD served).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -59,9 +59,14 @@ function collection(o: Obj): string {
   return CLUSTER_SCOPED.has(o.kind) ? `${base}/${plural}` : `${base}/namespaces/${o.metadata.namespace ?? 'default'}/${plural}`;
 }
 
+/**
+ * Server-side apply with dryRun=All. ServiceAccounts are applied for real, like the namespaces:
+ * a dry-run Pod is admitted only when the ServiceAccount it names exists (they go with their
+ * namespaces in afterAll).
+ */
 async function dryRunApply(o: Obj): Promise<void> {
   await client.request('PATCH', `${collection(o)}/${o.metadata.name}`, {
-    query: { dryRun: 'All', fieldManager: 'ome-mcp-manifest-test', force: true },
+    query: { ...(o.kind === 'ServiceAccount' ? {} : { dryRun: 'All' }), fieldManager: 'ome-mcp-manifest-test', force: true },
     body: o,
     contentType: 'application/apply-patch+yaml',
   });
@@ -145,7 +150,9 @@ describe('manifests', () => {
 
   it('every example passes a server-side dry-run', async () => {
     expect(examples.filter((o) => o.kind === 'MCPServer' || o.kind === 'ClusterMCPServer').length).toBeGreaterThanOrEqual(10);
-    for (const o of examples) await expect(dryRunApply(o).then(() => 'ok'), `${o.kind}/${o.metadata.name}`).resolves.toBe('ok');
+    // ServiceAccounts first: the Pods that name them are admitted only once they exist.
+    const ordered = [...examples.filter((o) => o.kind === 'ServiceAccount'), ...examples.filter((o) => o.kind !== 'ServiceAccount')];
+    for (const o of ordered) await expect(dryRunApply(o).then(() => 'ok'), `${o.kind}/${o.metadata.name}`).resolves.toBe('ok');
   });
 
   it('the API server rejects what the CRD forbids (the dry-run has teeth)', async () => {
