@@ -2,10 +2,19 @@ import type { Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { durationToMs, parseAgentConfig } from '../api/agent-config.js';
-import type { AgentPolicy } from './agent.js';
 import type { ClientSession } from './mux/client-session.js';
-import type { Denial } from './mux/gateway.js';
+import type { CallerIdentity, Denial, GatewayPolicy } from './mux/gateway.js';
 import { createPolicyMetrics, createPolicyPipeline, isRejection, type Principal, type Rejection } from './policy/index.js';
+
+/** The policy pipeline as the agent's HTTP layer sees it (authentication happens per HTTP request). */
+export interface AgentPolicy extends GatewayPolicy {
+  authenticate(authorization: string | undefined): CallerIdentity | Denial | Promise<CallerIdentity | Denial>;
+  /** The server's tools with their annotations (readOnlyHint, …), for policies that use them. */
+  observeToolsList?(result: { tools: unknown[] }): void;
+  /** Extra routes: RFC 9728 metadata and the like. */
+  mount?(app: Hono): void;
+  close(): Promise<void>;
+}
 
 /** The policy pipeline plus what it decided about the agent's own limits. */
 export interface BoundPolicy {

@@ -10,14 +10,14 @@ import { jsonRpcError } from './downstream/http-common.js';
 import { mountLegacySse } from './downstream/legacy-sse.js';
 import { createModernTransport } from './downstream/modern/handler.js';
 import { RequestStateSigner } from './protocol/modern/request-state.js';
-import { VersionBridgeTransport } from './protocol/modern/upstream-bridge.js';
+import { VersionBridgeTransport } from './upstream/version-bridge.js';
 import { mountStreamableHttp } from './downstream/streamable-http.js';
 import { mountWebSocket } from './downstream/websocket.js';
 import type { ClientCapabilities, ClientSession } from './mux/client-session.js';
-import { Gateway, type CallerIdentity, type Denial, type GatewayPolicy } from './mux/gateway.js';
+import { Gateway } from './mux/gateway.js';
 import { PerSessionPool, SharedPool } from './mux/pools.js';
 import { UpstreamSession } from './mux/upstream-session.js';
-import { bindPolicy } from './agent-policy.js';
+import { bindPolicy, type AgentPolicy } from './agent-policy.js';
 import { AgentMetrics } from './ops/metrics.js';
 import { hostPolicy } from './ops/host.js';
 import { originPolicy } from './ops/origin.js';
@@ -29,15 +29,7 @@ export const AGENT_VERSION = '0.1.0';
 /** What the agent declares to a shared server: everything it can route to some client. */
 const SHARED_CAPABILITIES: ClientCapabilities = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
 
-/** The policy pipeline as the agent's HTTP layer sees it (authentication happens per HTTP request). */
-export interface AgentPolicy extends GatewayPolicy {
-  authenticate(authorization: string | undefined): CallerIdentity | Denial | Promise<CallerIdentity | Denial>;
-  /** The server's tools with their annotations (readOnlyHint, …), for policies that use them. */
-  observeToolsList?(result: { tools: unknown[] }): void;
-  /** Extra routes: RFC 9728 metadata and the like. */
-  mount?(app: Hono): void;
-  close(): Promise<void>;
-}
+export type { AgentPolicy } from './agent-policy.js';
 
 export interface RunningAgent {
   url: string;

@@ -10,7 +10,7 @@ import {
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.js';
 import { LATEST_SESSION_PROTOCOL_VERSION } from '../protocol/versions.js';
-import type { UpstreamTransport } from '../upstream/transport.js';
+import { RELATED_REQUEST, type UpstreamTransport } from '../upstream/transport.js';
 import type { ResponseChannel } from './channels.js';
 import { logLevelRank, LOG_LEVELS, type ClientCapabilities, type ClientSession } from './client-session.js';
 
@@ -60,12 +60,7 @@ interface PendingCall {
 
 type InternalWaiter = (message: JsonRpcResponse) => void;
 
-/**
- * A transport that knows which client call a server→client request belongs to (the 2026-07-28
- * bridge turning an input-required result into requests) tags the message with the call's
- * upstream id under this symbol; it never reaches the wire.
- */
-export const RELATED_REQUEST = Symbol('relatedRequest');
+export { RELATED_REQUEST } from '../upstream/transport.js';
 
 const ADDRESSED_METHODS = new Set(['ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
 

@@ -1,6 +1,13 @@
 import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
 
 /**
+ * A transport that knows which client call a server→client request belongs to (the 2026-07-28
+ * bridge turning an input-required result into requests) tags the message with the call's
+ * upstream id under this symbol; it never reaches the wire.
+ */
+export const RELATED_REQUEST = Symbol('relatedRequest');
+
+/**
  * The one seam between the multiplexer and whatever carries bytes to an MCP server:
  * a child's stdio, a FIFO pair in a shared emptyDir, a Kubernetes attach stream, or HTTP.
  * Modelled on the MCP SDK's Transport (start/send/close/onmessage/onclose/onerror), trimmed

@@ -16,9 +16,8 @@
  *   subscriptions — removed in 2026-07-28 — are the bridge's own.
  */
 import type { Logger } from 'pino';
-import { ErrorCode, type JsonRpcId, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../jsonrpc.js';
-import type { UpstreamTransport } from '../../upstream/transport.js';
-import { RELATED_REQUEST } from '../../mux/upstream-session.js';
+import { ErrorCode, type JsonRpcId, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
+import { RELATED_REQUEST, type UpstreamTransport } from './transport.js';
 import {
   LATEST_MODERN_PROTOCOL_VERSION,
   META_CLIENT_CAPABILITIES,
@@ -27,7 +26,7 @@ import {
   META_PROTOCOL_VERSION,
   META_SERVER_INFO,
   META_SUBSCRIPTION_ID,
-} from './meta.js';
+} from '../protocol/modern/meta.js';
 
 export type UpstreamEra = 'probing' | 'legacy' | 'modern';
 
