@@ -221,3 +221,41 @@ describe('OIDC introspection secret', () => {
     expect(container(t, AGENT_CONTAINER_NAME)?.env).toContainEqual({ name: 'OME_MCP_CLIENT_SECRET', valueFrom: { secretKeyRef: { name: 'idp', key: 'secret' } } });
   });
 });
+
+describe('files the agent reads from the spec volumes', () => {
+  const oidc = parseAgentConfig({
+    name: 'fs',
+    oidcConfig: { type: 'inline', inline: { issuer: 'https://idp.example.com', thvCABundlePath: '/etc/idp-ca/ca.crt', jwksAuthTokenPath: '/var/run/idp/token' } },
+  });
+  const volumes = [
+    { name: 'idp-ca', configMap: { name: 'idp-ca' } },
+    { name: 'idp-token', secret: { secretName: 'idp-token' } },
+    { name: 'data', emptyDir: {} },
+  ];
+  const volumeMounts = [
+    { name: 'idp-ca', mountPath: '/etc/idp-ca' },
+    { name: 'idp-token', mountPath: '/var/run/idp/' },
+    { name: 'data', mountPath: '/data' },
+  ];
+
+  it('mounts the CA bundle and the JWKS token read-only into the agent, and nothing else', () => {
+    const t = pod(input({ volumes, volumeMounts }, { agentConfig: oidc }));
+    const mounts = container(t, AGENT_CONTAINER_NAME)!.volumeMounts!.filter((m) => m.name.startsWith('idp') || m.name === 'data');
+    expect(mounts).toEqual([
+      { name: 'idp-ca', mountPath: '/etc/idp-ca', readOnly: true },
+      { name: 'idp-token', mountPath: '/var/run/idp/', readOnly: true },
+    ]);
+    expect(container(t, MCP_CONTAINER_NAME)!.volumeMounts!.map((m) => m.name)).toEqual(['idp-ca', 'idp-token', 'data']);
+  });
+
+  it('keeps those volumes for a Remote server (which has no server container)', () => {
+    const t = pod(input({ type: 'Remote', url: 'https://mcp.example.com/mcp', volumes, volumeMounts }, { agentConfig: oidc }));
+    expect(t.spec!.volumes!.map((v) => v.name).filter((n) => !n.startsWith('ome-mcp-'))).toEqual(['idp-ca', 'idp-token']);
+    expect(container(t, AGENT_CONTAINER_NAME)!.volumeMounts!.some((m) => m.name === 'idp-ca')).toBe(true);
+  });
+
+  it('adds nothing when the paths are not under a spec volume (e.g. in the agent image)', () => {
+    const t = pod(input({ volumes, volumeMounts: [volumeMounts[2]!] }, { agentConfig: oidc }));
+    expect(container(t, AGENT_CONTAINER_NAME)!.volumeMounts?.some((m) => m.name.startsWith('idp')) ?? false).toBe(false);
+  });
+});

@@ -175,8 +175,10 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
   if (remote) annotations[ANNOTATION_UPSTREAM_URL] = spec.url ?? '';
   else if (transport !== 'stdio') annotations[ANNOTATION_UPSTREAM_URL] = `http://127.0.0.1:${spec.targetPort ?? 8080}${UPSTREAM_PATH[transport]}`;
 
+  const agentMounts = agentFileMounts(spec, input.agentConfig);
   const volumes: V1Volume[] = [
-    ...(remote ? [] : (spec.volumes ?? []).map((v) => structuredClone(v))),
+    // A Remote server has no server container: only the volumes the agent reads are kept.
+    ...(spec.volumes ?? []).filter((v) => !remote || agentMounts.some((m) => m.name === v.name)).map((v) => structuredClone(v)),
     ...(remote ? [] : (input.permissions?.write ?? []).map((p) => ({ name: writeVolumeName(p), emptyDir: {} }))),
   ];
   const generated: V1PodTemplateSpec = {
@@ -212,15 +214,44 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
   const r = mutatePod({ object: template, optIn: 'force', settings: input.injector });
   if (!r.allowed) throw new InjectionDenied(r.reason);
   withClientSecret(r.object, input.agentConfig);
+  withAgentMounts(r.object, agentMounts);
   return r.object;
+}
+
+/**
+ * The files the agent itself reads from the spec's volumes (the issuer's CA bundle, the JWKS
+ * token): each path's covering `volumeMounts` entry, read-only, for the agent container too.
+ */
+export function agentFileMounts(spec: MCPServerSpec, config: AgentConfig): V1VolumeMount[] {
+  const inline = config.oidcConfig?.inline;
+  const paths = [inline?.thvCABundlePath, inline?.jwksAuthTokenPath].filter((p): p is string => !!p);
+  const mounts = new Map<string, V1VolumeMount>();
+  for (const path of paths) {
+    const covering = (spec.volumeMounts ?? [])
+      .filter((m) => path === m.mountPath || path.startsWith(m.mountPath.replace(/\/?$/, '/')))
+      .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+    if (covering) mounts.set(covering.mountPath, { ...(structuredClone(covering) as V1VolumeMount), readOnly: true });
+  }
+  return [...mounts.values()];
+}
+
+function agentContainer(template: V1PodTemplateSpec): V1Container | undefined {
+  const spec = template.spec!;
+  return [...(spec.initContainers ?? []), ...spec.containers].find((c) => c.name === AGENT_CONTAINER_NAME);
+}
+
+function withAgentMounts(template: V1PodTemplateSpec, mounts: V1VolumeMount[]): void {
+  const agent = agentContainer(template);
+  if (!agent || !mounts.length) return;
+  const taken = new Set((agent.volumeMounts ?? []).map((m) => m.mountPath));
+  agent.volumeMounts = [...(agent.volumeMounts ?? []), ...mounts.filter((m) => !taken.has(m.mountPath))];
 }
 
 /** The agent reads the introspection client secret from env; the Secret itself never enters the ConfigMap. */
 function withClientSecret(template: V1PodTemplateSpec, config: AgentConfig): void {
   const ref = config.oidcConfig?.inline?.clientSecretRef;
   if (!ref) return;
-  const spec = template.spec!;
-  const agent = [...(spec.initContainers ?? []), ...spec.containers].find((c) => c.name === AGENT_CONTAINER_NAME);
+  const agent = agentContainer(template);
   if (!agent) return;
   agent.env = [...(agent.env ?? []).filter((e) => e.name !== AGENT_ENV.clientSecret), { name: AGENT_ENV.clientSecret, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }];
 }
