@@ -1,0 +1,189 @@
+// What MCPServer and ClusterMCPServer reconcile alike: resolve the spec, build the desired objects,
+// apply them, prune the rest, and write a status derived from the Deployment and its pods.
+// mcpserver.ts and clustermcpserver.ts are the per-kind reconcilers built on it.
+import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod, V1Secret } from '@kubernetes/client-node';
+import { Value } from 'typebox/value';
+import { LABEL_CLUSTER_MCPSERVER, LABEL_MANAGED_BY, LABEL_MANAGED_BY_VALUE, LABEL_MCPSERVER } from '../../api/annotations.js';
+import {
+  API_VERSION,
+  CLUSTER_MCPSERVER_KIND,
+  MCPSERVER_KIND,
+  MCPServerSpec,
+  type AnyMCPServer,
+  type MCPServerSpec as Spec,
+  type MCPServerStatus,
+} from '../../api/v1beta1/mcpserver.js';
+import type { InjectorSettings } from '../mutation/index.js';
+import { isPermanent, type KubeClient } from './client.js';
+import { ANNOTATION_OWNER, buildAll, InjectionDenied, type DesiredObject, type Owner } from './desired.js';
+import type { EventRecorder } from './kit/events.js';
+import type { OwnedObjects } from './kit/owned.js';
+import type { References } from './kit/refs.js';
+import type { StatusWriter } from './kit/status-writer.js';
+import { objKey, type Cached, type Logger, type Obj, type Reconciler, type Result } from './kit/types.js';
+import { keyOf, serviceURL, type ServerKind, type ServerRef } from './names.js';
+import { resolve as resolveSpec, type Lookup } from './resolve.js';
+import { deriveStatus } from './status.js';
+
+export type Server = AnyMCPServer & Obj;
+
+/** What the server reconcilers share: the kit's parts and the caches they read. */
+export interface ServerDeps {
+  client: KubeClient;
+  owned: OwnedObjects;
+  refs: References;
+  status: StatusWriter<MCPServerStatus>;
+  events: EventRecorder;
+  configMaps: Cached<V1ConfigMap & Obj>;
+  pods: Cached<V1Pod & Obj>;
+  injector: InjectorSettings;
+  clusterDomain: string;
+  log: Logger;
+}
+
+export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${LABEL_MANAGED_BY_VALUE}`;
+
+/** The key of the server that owns `o` (one of our generated objects or their pods), if any. */
+export function ownerKeyOf(o: KubernetesObject): string | undefined {
+  const labels = o.metadata?.labels ?? {};
+  const owner = o.metadata?.annotations?.[ANNOTATION_OWNER];
+  if (!owner || labels[LABEL_MANAGED_BY] !== LABEL_MANAGED_BY_VALUE) return undefined;
+  if (labels[LABEL_MCPSERVER] !== undefined) return keyOf(MCPSERVER_KIND, owner, o.metadata?.namespace);
+  if (labels[LABEL_CLUSTER_MCPSERVER] !== undefined) return keyOf(CLUSTER_MCPSERVER_KIND, owner);
+  return undefined;
+}
+
+/** The base of both server reconcilers: keys from the cache, forced re-applies on resync. */
+export abstract class ServerReconciler implements Reconciler {
+  /** Keys whose next reconcile applies every object even when its hash is unchanged (drift repair). */
+  private readonly forced = new Set<string>();
+
+  constructor(
+    readonly kind: ServerKind,
+    protected readonly cache: Cached<Server>,
+    protected readonly d: ServerDeps,
+  ) {}
+
+  keys(): string[] {
+    return this.cache.list().map((s) => keyOf(this.kind, s.metadata.name!, s.metadata.namespace));
+  }
+
+  /** SSA of an unchanged object is a no-op on the server, and it puts back fields someone else changed. */
+  resync(): void {
+    for (const k of this.keys()) this.forced.add(k);
+  }
+
+  abstract reconcile(key: string): Promise<Result>;
+
+  /** The server is gone: forget what the kit remembers of it. */
+  protected forget(key: string): void {
+    this.d.refs.set(key, []);
+    this.d.status.forget(key);
+    this.d.events.forget(key);
+  }
+
+  /** Writes status through the kit (events and status need the kind, which cached items may lack). */
+  protected writeStatus(key: string, server: Server, status: MCPServerStatus): Promise<void> {
+    return this.d.status.write(key, this.kind, server, status);
+  }
+
+  /** Resolve, build, apply, prune, status, events: one pass for a server that exists. */
+  protected async reconcileServer(key: string, server: Server, ref: ServerRef, owner?: Owner): Promise<Result> {
+    const d = this.d;
+    const spec = Value.Default(MCPServerSpec, structuredClone(server.spec ?? {})) as Spec;
+    const url = serviceURL(ref, spec.port ?? 8080, d.clusterDomain);
+    const generation = server.metadata.generation ?? 0;
+    const now = new Date();
+
+    if (server.metadata.deletionTimestamp) {
+      const status = deriveStatus({ generation, deleting: true, problems: [], desiredReplicas: 0, url, previous: d.status.current(key, server), now });
+      await this.writeStatus(key, server, status);
+      return {};
+    }
+
+    const resolved = await resolveSpec(ref, spec, lookup(d), { clusterDomain: d.clusterDomain });
+    d.refs.set(key, resolved.references.filter((r) => r.kind === 'ConfigMap').map((r) => objKey(r.kind, r.namespace, r.name)));
+    let problems = resolved.problems;
+    let reason = 'InvalidConfig';
+    let desired: DesiredObject[] = [];
+    if (!problems.length && resolved.agentConfig) {
+      try {
+        desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, owner, injector: d.injector });
+      } catch (e) {
+        if (!(e instanceof InjectionDenied)) throw e;
+        problems = [e.message];
+        reason = 'InjectionDenied';
+      }
+    }
+
+    let deployment: V1Deployment | undefined;
+    if (!problems.length) {
+      const force = this.forced.delete(key);
+      const rejected: string[] = [];
+      const results = await Promise.all(
+        desired.map(async (obj) => {
+          try {
+            return await d.owned.apply(obj, force);
+          } catch (e) {
+            if (!isPermanent(e)) throw e;
+            rejected.push(`${obj.kind} ${obj.metadata!.name}: ${(e as Error).message}`);
+            return undefined;
+          }
+        }),
+      );
+      deployment = results[desired.findIndex((o) => o.kind === 'Deployment')] as V1Deployment | undefined;
+      if (rejected.length) {
+        problems = rejected;
+        reason = 'ApplyRejected';
+      } else {
+        await d.owned.prune(key, desired);
+      }
+    }
+    // Invalid config: report the Deployment that is still there (left running with its last good config).
+    deployment ??= currentDeployment(d, key);
+
+    const status = deriveStatus({
+      generation,
+      deleting: false,
+      problems,
+      problemReason: reason,
+      deployment,
+      pods: deployment ? podsOf(d, deployment) : [],
+      desiredReplicas: spec.replicas ?? 1,
+      url,
+      previous: d.status.current(key, server),
+      now,
+    });
+    await this.writeStatus(key, server, status);
+
+    const target = { ...server, apiVersion: API_VERSION, kind: this.kind };
+    if (problems.length) {
+      const msg = problems.join('; ');
+      if (await d.events.warnOnce(key, target, reason, msg)) d.log.warn({ key, problems }, 'configuration problem');
+      return { requeue: true };
+    }
+    await d.events.resolved(key, target, 'ConfigValid', 'configuration is valid again; objects applied');
+    return {};
+  }
+}
+
+function lookup(d: ServerDeps): Lookup {
+  return {
+    configMap: (ns, name) => d.configMaps.get(name, ns),
+    // Secrets are not cached (no cluster-wide Secret watch); a missing one is retried with backoff.
+    secret: (ns, name) => d.client.getOrUndefined<V1Secret & Obj>('Secret', name, ns),
+  };
+}
+
+function currentDeployment(d: ServerDeps, key: string): V1Deployment | undefined {
+  const existing = d.owned.of(key).find((k) => k.startsWith('Deployment/'));
+  if (!existing) return undefined;
+  const [, ns, name] = existing.split('/');
+  return d.owned.get<V1Deployment>('Deployment', name!, ns);
+}
+
+/** The Deployment's pods, by its selector, from the cache. */
+function podsOf(d: ServerDeps, deployment: V1Deployment): V1Pod[] {
+  const match = deployment.spec?.selector?.matchLabels ?? {};
+  return d.pods.list(deployment.metadata?.namespace).filter((p) => Object.entries(match).every(([k, v]) => p.metadata.labels?.[k] === v));
+}
