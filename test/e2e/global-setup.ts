@@ -10,6 +10,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     e2eKubeconfig: string;
     e2eClusterDir: string;
+    /** The host's end of the node namespace's veth: pods reach fixtures the tests serve there. */
+    e2eHostIP: string;
   }
 }
 
@@ -32,6 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     log(`cluster up in ${((t1 - t0) / 1000).toFixed(1)} s, control plane installed in ${((Date.now() - t1) / 1000).toFixed(1)} s; logs in ${cluster.dir}`);
     project.provide('e2eKubeconfig', cluster.kubeconfigPath);
     project.provide('e2eClusterDir', cluster.dir);
+    project.provide('e2eHostIP', cluster.netns!.hostIP);
   } catch (err) {
     await cluster.stop();
     throw err;

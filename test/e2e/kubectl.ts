@@ -9,7 +9,7 @@ import { DEFAULT_BIN_DIR } from '../k8s/cluster.js';
 
 export const KUBECTL = path.join(process.env.OME_MCP_K8S_BIN || DEFAULT_BIN_DIR, 'kubectl');
 export const INSTALL_DIR = fileURLToPath(new URL('./install/', import.meta.url));
-const EXAMPLES_DIR = fileURLToPath(new URL('./examples/', import.meta.url));
+export const EXAMPLES_DIR = fileURLToPath(new URL('./examples/', import.meta.url));
 
 /**
  * The cluster kubectl talks to. Set explicitly (global setup, and each test file from

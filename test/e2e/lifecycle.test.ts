@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { textOf } from '../agent/harness.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { applyExamples, eventually, getJSON, kubectl, mcpClient, portForward, useCluster, waitReady, type PortForward } from './kubectl.js';
+import { parseAllDocuments } from 'yaml';
+import { applyExamples, EXAMPLES_DIR, eventually, getJSON, kubectl, mcpClient, portForward, useCluster, waitReady, type PortForward } from './kubectl.js';
 
 const forwards: PortForward[] = [];
 afterAll(() => forwards.forEach((f) => f.close()));
@@ -44,6 +45,15 @@ describe('webhook injection', () => {
     const client = await mcpClient(`http://127.0.0.1:${f.port}/mcp`);
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('read_graph');
     await client.close();
+
+    // EXPLORE: what re-applying the bare Pod does (docs/injector.md).
+    const manifest = parseAllDocuments(await kubectl(['kustomize', EXAMPLES_DIR])).map((d) => d.toJSON()).find((d) => d?.kind === 'Pod' && d.metadata.name === 'memory');
+    const before = await getJSON(['-n', 'team-tools', 'get', 'pod', 'memory']);
+    for (const args of [['apply', '-f', '-'], ['apply', '--server-side', '-f', '-'], ['replace', '-f', '-']]) {
+      const r = await kubectl(args, { input: JSON.stringify(manifest) }).then((o) => `ok: ${o}`, (e: Error) => `err: ${e.message}`);
+      const now = await getJSON(['-n', 'team-tools', 'get', 'pod', 'memory']);
+      console.log('[reapply]', args.join(' '), '→', r, '| uid same:', now.metadata.uid === before.metadata.uid, 'command:', JSON.stringify(now.spec.containers[0].command)?.slice(0, 60));
+    }
   });
 });
 

@@ -3,8 +3,10 @@
 // that really run under the kubelet, and MCP clients that list and call tools through the Service
 // (kubectl port-forward from the host side, or a client pod inside the cluster).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { startTestIdP, type TestIdP } from '../../agent/policy/testing/oidc.js';
+import { generateTls } from '../../injector/webhook/tls.js';
 import { textOf } from '../agent/harness.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyExamples, eventually, getJSON, kubectl, mcpClient, portForward, useCluster, waitReady, type PortForward } from './kubectl.js';
@@ -110,6 +112,53 @@ describe('Kubernetes service-account tokens and Cedar', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get-sum', arguments: { a: 1, b: 2 }, _meta: meta } }),
     });
     expect(init.status).toBe(403);
+  });
+});
+
+describe('an inline OIDC issuer (a real OpenID provider, TLS with its own CA) and Cedar on its claims', () => {
+  let idp: TestIdP;
+  let url: string;
+  beforeAll(async () => {
+    // The provider listens on the host's end of the veth, which pods reach: as an issuer outside
+    // the cluster would be. Its certificate is for that IP, signed by a CA only the agent trusts.
+    const hostIP = inject('e2eHostIP');
+    const tls = await generateTls({ dnsNames: [], ipAddresses: [hostIP] });
+    idp = await startTestIdP({ host: hostIP, tls });
+    const example = readFileSync(fileURLToPath(new URL('../../manifests/examples/14-oidc-inline.yaml', import.meta.url)), 'utf8')
+      .replace('https://idp.example.com', idp.issuer)
+      .replace("    # the PEM of your issuer's CA\n", tls.ca.trim().split('\n').map((l) => `    ${l}\n`).join(''))
+      .replaceAll('mcp/everything:latest', 'localhost/ome-mcp-test/servers:e2e');
+    await kubectl(['apply', '--server-side', '-f', '-'], { input: example });
+    await waitReady('mcpserver', 'everything-oidc', NS);
+    url = await endpoint('mcp-everything-oidc');
+  });
+  afterAll(() => idp?.close());
+
+  const metadata = async () => (await (await fetch(new URL('/.well-known/oauth-protected-resource/mcp', url))).json()) as { resource: string; authorization_servers: string[] };
+  const resource = async () => (await metadata()).resource;
+
+  it('a client discovers the issuer, gets a token for the server, lists what Cedar permits and calls echo', async () => {
+    const prm = await metadata();
+    expect(prm.authorization_servers).toEqual([idp.issuer]);
+    const token = await idp.clientCredentialsToken({ resource: prm.resource });
+    const client = await mcpClient(url, token);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'inline issuer' } }))).toContain('inline issuer');
+    await client.close();
+  });
+
+  it('refuses a token of the same issuer for another audience, and one signed by another key', async () => {
+    const post = (token: string) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` }, body: '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"e2e","version":"1"}}}' });
+    const other = await idp.clientCredentialsToken({ resource: 'https://other.example.com/mcp' });
+    const r1 = await post(other);
+    expect(r1.status).toBe(401);
+    expect(r1.headers.get('www-authenticate')).toMatch(/invalid_token/);
+    // Right issuer and audience, wrong key (the same kid as the real one).
+    const rogue = await startTestIdP();
+    const forged = await rogue.sign({ iss: idp.issuer, aud: await resource() });
+    await rogue.close();
+    expect((await post(forged)).status).toBe(401);
   });
 });
 

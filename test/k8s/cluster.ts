@@ -753,7 +753,7 @@ async function startRealNode(c: RealNodeContext): Promise<string> {
     cgroupName: `ome-mcp-${path.basename(c.dir)}`,
     clusterDNS: c.host,
   });
-  c.cleanup.push(() => cleanupNodeLeftovers(files.cgroupRoot));
+  c.cleanup.push(() => cleanupNodeLeftovers(files.cgroupRoot, files.cniNetwork));
   c.cleanup.push(() => killNodeProcesses(files.cgroupRoot, c.dir));
 
   const dns = c.track(c.proc('dns', process.execPath, ['--import', 'tsx', DNS_SCRIPT, c.host, c.f('admin.kubeconfig'), CLUSTER_DNS_DOMAIN]));

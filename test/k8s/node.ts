@@ -5,7 +5,7 @@
 // Network: the namespace gets a veth pair to the host (a /30 out of 10.239.0.0/16); its end is the
 // node IP, where the API server and etcd listen too. Pod (10.244.0.0/24 on cni0) and Service
 // (10.96.0.0/16) addresses exist only inside; the host reaches the API server at the node IP and
-// pods only through `kubectl port-forward`.
+// pods only through `kubectl port-forward`; pods reach the host's end, masqueraded as the node IP.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -69,6 +69,9 @@ export function createNetns(): Netns {
     // Pods reach Services through the node: routing, and bridged traffic through iptables.
     inNs(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
     inNs(['sysctl', '-q', '-w', 'net.bridge.bridge-nf-call-iptables=1']);
+    // Pods may reach the host's end (tests serve pod-facing fixtures there, e.g. an OIDC issuer),
+    // as the node IP: the host has no route to the pod subnet.
+    inNs(['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-s', POD_SUBNET, '-o', nsIf, '-j', 'MASQUERADE']);
   } catch (err) {
     removeNetns(name, hostIf);
     throw err;
@@ -103,6 +106,8 @@ export interface NodeFiles {
   kubeletConfig: string;
   kubeProxyConfig: string;
   cgroupRoot: string;
+  /** The CNI network's name: its results under /var/lib/cni/results start with it. */
+  cniNetwork: string;
 }
 
 /**
@@ -119,7 +124,7 @@ export async function writeNodeConfig(o: {
   podCIDR: string;
   /** Address of the cluster DNS (test/k8s/dns.ts). */
   clusterDNS: string;
-  /** Name of the cgroup under which the kubelet puts every pod (unique per cluster). */
+  /** Name of the cgroup under which the kubelet puts every pod, and of the CNI network (unique per cluster). */
   cgroupName: string;
 }): Promise<NodeFiles> {
   const d = (...p: string[]) => path.join(o.dir, ...p);
@@ -166,7 +171,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     JSON.stringify(
       {
         cniVersion: '0.4.0',
-        name: 'ome-mcp',
+        name: o.cgroupName,
         plugins: [
           {
             type: 'bridge',
@@ -234,7 +239,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
   };
   writeFileSync(d('kube-proxy.yaml'), JSON.stringify(proxy, null, 2));
-  return { containerdConfig: d('containerd', 'config.toml'), containerdSocket: socket, kubeletConfig: d('kubelet.yaml'), kubeProxyConfig: d('kube-proxy.yaml'), cgroupRoot };
+  return { containerdConfig: d('containerd', 'config.toml'), containerdSocket: socket, kubeletConfig: d('kubelet.yaml'), kubeProxyConfig: d('kube-proxy.yaml'), cgroupRoot, cniNetwork: o.cgroupName };
 }
 
 /**
@@ -269,13 +274,14 @@ export function builtImages(listFile: string): { tag: string; archive: string }[
  * What the daemons leave outside their scratch directory (REAL-NODE.md): the kubelet's cgroups,
  * containerd's shim sockets, CNI's result cache. Safe to call when nothing is there.
  */
-export function cleanupNodeLeftovers(cgroupRoot: string): void {
+export function cleanupNodeLeftovers(cgroupRoot: string, cniNetwork: string): void {
   for (const ctrl of readdirSafe('/sys/fs/cgroup')) {
     const top = path.join('/sys/fs/cgroup', ctrl, cgroupRoot);
     if (existsSync(top)) removeCgroupTree(top);
   }
   for (const f of readdirSafe('/var/lib/cni/results')) {
-    if (f.startsWith('ome-mcp-')) rmSync(path.join('/var/lib/cni/results', f), { force: true });
+    // Only this cluster's: another checkout's cluster may be running beside it.
+    if (f.startsWith(`${cniNetwork}-`)) rmSync(path.join('/var/lib/cni/results', f), { force: true });
   }
 }
 

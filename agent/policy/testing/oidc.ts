@@ -2,9 +2,11 @@
 // tokens (client_credentials with resource indicators) and opaque ones (introspection), plus the
 // private key so tests can forge the tokens an attacker would send. Test-only.
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import Provider from 'oidc-provider';
+import { idpFetch } from '../authn/net.js';
 
 export const RESOURCE = 'http://127.0.0.1:1/mcp';
 export const OTHER_RESOURCE = 'http://127.0.0.1:2/other';
@@ -29,17 +31,25 @@ export interface TestIdP {
   close(): Promise<void>;
 }
 
-export async function startTestIdP(): Promise<TestIdP> {
+export interface TestIdPOptions {
+  /** Listen address (default 127.0.0.1). */
+  host?: string;
+  /** Serve HTTPS with this certificate (the issuer URL is then https). */
+  tls?: { key: string; cert: string; ca: string };
+}
+
+export async function startTestIdP(opts: TestIdPOptions = {}): Promise<TestIdP> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const privateJwk = { ...(await exportJWK(privateKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
   const publicJwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
 
   let fetches = 0;
   let lastAuth: string | undefined;
-  const server: Server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const host = opts.host ?? '127.0.0.1';
+  const server: Server = opts.tls ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }) : createServer();
+  await new Promise<void>((r) => server.listen(0, host, r));
   const port = (server.address() as AddressInfo).port;
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${opts.tls ? 'https' : 'http'}://${host}:${port}`;
 
   const provider = new Provider(issuer, {
     clients: [
@@ -89,14 +99,16 @@ export async function startTestIdP(): Promise<TestIdP> {
     lastJwksAuthorization: () => lastAuth,
     privateKey,
     publicJwk,
-    async clientCredentialsToken(opts = {}) {
-      const body = new URLSearchParams({ grant_type: 'client_credentials', resource: opts.resource ?? RESOURCE, scope: opts.scope ?? 'tools:call tools:read' });
-      const res = await fetch(`${issuer}/token`, {
+    async clientCredentialsToken(o = {}) {
+      const body = new URLSearchParams({ grant_type: 'client_credentials', resource: o.resource ?? RESOURCE, scope: o.scope ?? 'tools:call tools:read' });
+      const res = await idpFetch(`${issuer}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}` },
-        body,
+        body: body.toString(),
+        allowPrivate: true,
+        ...(opts.tls ? { ca: opts.tls.ca } : {}),
       });
-      const json = (await res.json()) as { access_token?: string; error?: string; error_description?: string };
+      const json = JSON.parse(res.body) as { access_token?: string; error?: string; error_description?: string };
       if (!json.access_token) throw new Error(`token endpoint: ${json.error} ${json.error_description}`);
       return json.access_token;
     },
