@@ -33,6 +33,8 @@ export interface LoadSpec {
   url?: string;
   /** http: '2025' (initialize + Mcp-Session-Id) or 'modern' (stateless 2026-07-28 POSTs). */
   protocol?: '2025' | 'modern';
+  /** http: the echo tool's name as the server lists it (default `echo`). */
+  tool?: string;
   /** http: extra request headers (e.g. Authorization). */
   headers?: Record<string, string>;
   /** stdio: the server command. */
@@ -162,6 +164,7 @@ async function openHttpSession(spec: LoadSpec): Promise<Session> {
   const url = new URL(spec.url!);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const extra = spec.headers ?? {};
+  const tool = spec.tool ?? 'echo';
   let nextId = 1;
 
   if (spec.protocol === 'modern') {
@@ -171,7 +174,7 @@ async function openHttpSession(spec: LoadSpec): Promise<Session> {
       accept: 'application/json, text/event-stream',
       'mcp-protocol-version': PROTOCOL_MODERN,
       'mcp-method': 'tools/call',
-      'mcp-name': 'echo',
+      'mcp-name': tool,
     };
     let first = true;
     return {
@@ -182,7 +185,7 @@ async function openHttpSession(spec: LoadSpec): Promise<Session> {
           id,
           method: 'tools/call',
           params: {
-            name: 'echo',
+            name: tool,
             arguments: { text },
             _meta: {
               'io.modelcontextprotocol/protocolVersion': PROTOCOL_MODERN,
@@ -219,7 +222,7 @@ async function openHttpSession(spec: LoadSpec): Promise<Session> {
   return {
     async call(text) {
       const id = nextId++;
-      const body = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text } } });
+      const body = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: { text } } });
       const r = await post(agent, url, headers, body);
       if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.body.slice(0, 200)}`);
       checkEcho(findResponse(r, id), text);
