@@ -24,6 +24,9 @@ export const ANNOTATION_TRANSPORT = 'mcp.ome.io/transport';
 /** Pod annotation written by the webhook: marks a pod as already injected (idempotence). */
 export const ANNOTATION_INJECTED = 'mcp.ome.io/injected';
 
+/** Where a container finds its service-account credentials (the kubelet's automount path). */
+export const SERVICE_ACCOUNT_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
 export const BRIDGE_MODES = ['fifo', 'attach'] as const;
 export type BridgeMode = (typeof BRIDGE_MODES)[number];
 

@@ -143,7 +143,11 @@ describe('mutatePod: attach bridge', () => {
     expect(agent.args).toContain('$(OME_MCP_POD_NAMESPACE)/$(OME_MCP_POD_NAME)/mcp');
     expect(agent.env).toContainEqual({ name: 'OME_MCP_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
     expect(r.object.spec!.initContainers!.map((c) => c.name)).toEqual([AGENT_CONTAINER_NAME]);
-    expect(r.object.spec!.volumes).toBeUndefined();
+    // The agent's own API credentials (for the attach), mounted into the agent only.
+    expect(r.object.spec!.volumes!.map((v) => v.name)).toEqual(['ome-mcp-agent-token']);
+    const agentMounts = r.object.spec!.initContainers!.find((c) => c.name === 'mcp-agent')!.volumeMounts;
+    expect(agentMounts).toEqual([{ name: 'ome-mcp-agent-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }]);
+    expect(r.object.spec!.containers[0]!.volumeMounts).toBeUndefined();
     expect(r.warnings.join()).toMatch(/pods\/attach/);
     expect(applyPatch(p, r.patch)).toEqual(r.object);
   });

@@ -38,6 +38,7 @@ import {
   DEFAULT_AGENT_PORT,
   MCP_CONTAINER_NAME,
   OIDC_MOUNT_PATH,
+  SERVICE_ACCOUNT_MOUNT_PATH,
   type BridgeMode,
 } from '../../api/annotations.js';
 import { diff, type JsonPatchOp } from './json-patch.js';
@@ -51,6 +52,7 @@ export const BRIDGE_VOLUME = 'ome-mcp-bridge';
 export const CONFIG_VOLUME = 'ome-mcp-config';
 export const OIDC_VOLUME = 'ome-mcp-oidc';
 export const CEDAR_VOLUME = 'ome-mcp-cedar';
+export const AGENT_TOKEN_VOLUME = 'ome-mcp-agent-token';
 /** Name of the agent's container port. */
 export const AGENT_PORT_NAME = 'mcp-agent';
 /** Default key of the OIDC ConfigMap when the annotation names no key. */
@@ -108,6 +110,8 @@ export interface MutateInput<T extends PodLike> {
   object: T;
   optIn: OptIn;
   settings: InjectorSettings;
+  /** The agent calls the API server for more than attach (cluster tokens): give it credentials. */
+  agentNeedsApi?: boolean;
 }
 
 export type Upstream =
@@ -138,7 +142,7 @@ function skip<T>(object: T, reason: string, warnings: string[]): MutateResult<T>
   return { outcome: 'skipped', allowed: true, object, patch: [], reason, warnings };
 }
 
-function mutate<T extends PodLike>({ object, optIn, settings }: MutateInput<T>, warnings: string[]): MutateResult<T> {
+function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: MutateInput<T>, warnings: string[]): MutateResult<T> {
   if (!isRecord(object)) throw new Denial('ome-mcp injector: the object is not a pod');
   const spec = object.spec;
   if (!isRecord(spec) || !Array.isArray(spec.containers)) throw new Denial('ome-mcp injector: the pod has no spec.containers');
@@ -227,16 +231,13 @@ function mutate<T extends PodLike>({ object, optIn, settings }: MutateInput<T>, 
             `(needs RBAC for pods/attach); set ${ANNOTATION_COMMAND} to use the in-pod FIFO bridge instead`,
         );
       }
-      if (spec.automountServiceAccountToken === false) {
-        warnings.push('ome-mcp: the attach bridge needs the pod service account token, but automountServiceAccountToken is false');
-      }
       upstream = { kind: 'attach', container: server.name };
     }
   }
 
   // ---- conflicts ----------------------------------------------------------------------------
   const volumes = Array.isArray(spec.volumes) ? spec.volumes : [];
-  for (const v of [BRIDGE_VOLUME, CONFIG_VOLUME, OIDC_VOLUME, CEDAR_VOLUME]) {
+  for (const v of [BRIDGE_VOLUME, CONFIG_VOLUME, OIDC_VOLUME, CEDAR_VOLUME, AGENT_TOKEN_VOLUME]) {
     if (volumes.some((x) => x?.name === v)) throw new Denial(`the pod already has a volume named ${v}, which the ome-mcp injector reserves`);
   }
   if (initContainers.some((c) => c?.name === BRIDGE_INIT_CONTAINER_NAME) || containers.some((c) => c?.name === BRIDGE_INIT_CONTAINER_NAME)) {
@@ -294,6 +295,14 @@ function mutate<T extends PodLike>({ object, optIn, settings }: MutateInput<T>, 
     if (upstream.transport !== 'auto') agentArgs.push('--upstream-transport', upstream.transport);
   }
 
+  if (upstream.kind === 'attach' || agentNeedsApi) {
+    // The agent's own API credentials. The kubelet's automount would put the token in every
+    // container, the server's too; this projection is mounted into the agent only (a pod with
+    // automount on still gives its own containers theirs). What the token may do is limited by
+    // RBAC and, for attach, by the ome-mcp-attach-own-pod admission policy (docs/injector.md).
+    addVolumes.push(agentTokenVolume());
+    agentMounts.push({ name: AGENT_TOKEN_VOLUME, mountPath: SERVICE_ACCOUNT_MOUNT_PATH, readOnly: true });
+  }
   if (configMap) {
     addVolumes.push({ name: CONFIG_VOLUME, configMap: { name: configMap.name } });
     agentMounts.push({ name: CONFIG_VOLUME, mountPath: AGENT_CONFIG_MOUNT_PATH, readOnly: true });
@@ -449,4 +458,18 @@ function effectivePort(url: URL): number {
 
 function truncate(s: string): string {
   return s.length > 120 ? `${s.slice(0, 120)}…` : s;
+}
+
+/** What the kubelet's service-account automount projects (token, cluster CA, namespace), as one volume. */
+function agentTokenVolume(): V1Volume {
+  return {
+    name: AGENT_TOKEN_VOLUME,
+    projected: {
+      sources: [
+        { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+      ],
+    },
+  };
 }

@@ -259,3 +259,32 @@ describe('files the agent reads from the spec volumes', () => {
     expect(container(t, AGENT_CONTAINER_NAME)!.volumeMounts?.some((m) => m.name.startsWith('idp')) ?? false).toBe(false);
   });
 });
+
+describe('config hash', () => {
+  const hash = (i: BuildInput) => pod(i).metadata!.annotations!['mcp.ome.io/config-hash'];
+  it('changes with the agent config (a Cedar policy edit rolls the pods), not otherwise', () => {
+    const a = input({}, { agentConfig: parseAgentConfig({ name: 'fs', authzConfig: { type: 'inline', inline: { policies: ['permit(principal, action, resource);'] } } }) });
+    const b = input({}, { agentConfig: parseAgentConfig({ name: 'fs', authzConfig: { type: 'inline', inline: { policies: ['forbid(principal, action, resource);'] } } }) });
+    expect(hash(a)).toMatch(/^[0-9a-f]{16}$/);
+    expect(hash(a)).toBe(hash(structuredClone(a)));
+    expect(hash(a)).not.toBe(hash(b));
+  });
+});
+
+describe('API credentials', () => {
+  const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+  const mounts = (t: V1PodTemplateSpec, name: string) => (container(t, name)?.volumeMounts ?? []).map((m) => m.mountPath);
+  it('attach bridge: the agent gets a projected token, the server container none', () => {
+    const t = pod(input({}));
+    expect(t.spec!.automountServiceAccountToken).toBe(false);
+    expect(mounts(t, AGENT_CONTAINER_NAME)).toContain(TOKEN_DIR);
+    expect(mounts(t, MCP_CONTAINER_NAME)).not.toContain(TOKEN_DIR);
+  });
+  it('FIFO bridge without cluster tokens: nobody gets one; with Kubernetes OIDC: the agent only', () => {
+    const fifo = { podTemplateSpec: { spec: { containers: [{ name: 'mcp', command: ['/server'] }] } } } as Partial<Spec>;
+    expect(mounts(pod(input(fifo)), AGENT_CONTAINER_NAME)).not.toContain(TOKEN_DIR);
+    const k8s = pod(input(fifo, { agentConfig: parseAgentConfig({ name: 'fs', oidcConfig: { type: 'kubernetes', kubernetes: { audience: 'a' } } }) }));
+    expect(mounts(k8s, AGENT_CONTAINER_NAME)).toContain(TOKEN_DIR);
+    expect(mounts(k8s, MCP_CONTAINER_NAME)).not.toContain(TOKEN_DIR);
+  });
+});

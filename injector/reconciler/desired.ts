@@ -40,6 +40,13 @@ export const ANNOTATION_APPLIED_HASH = 'mcp.ome.io/applied-hash';
 /** Annotation on every generated object: name of the owning server (labels may be truncated). */
 export const ANNOTATION_OWNER = 'mcp.ome.io/owner';
 
+/**
+ * Pod template annotation: hash of the agent config. The agent reads its config at start, so a
+ * changed config (policy, filters, OIDC, upstream) rolls the Deployment instead of leaving pods
+ * on the old one while status says Running.
+ */
+export const ANNOTATION_CONFIG_HASH = 'mcp.ome.io/config-hash';
+
 /** The webhook's pod mutation refused the generated template (a spec problem the user must fix). */
 export class InjectionDenied extends Error {}
 
@@ -185,7 +192,8 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
     metadata: { labels: { ...commonLabels(ref) }, annotations },
     spec: {
       serviceAccountName: spec.serviceAccount ?? serviceAccountName(ref),
-      automountServiceAccountToken: agentNeedsApi(input),
+      // No API credentials for the server container; the agent gets its own (see mutatePod).
+      automountServiceAccountToken: false,
       enableServiceLinks: false,
       securityContext: {
         runAsNonRoot: true,
@@ -207,11 +215,16 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
   template.metadata = {
     ...template.metadata,
     labels: { ...(template.metadata?.labels ?? {}), ...selectorLabels(ref) },
-    annotations: { ...(template.metadata?.annotations ?? {}), ...annotations, [ANNOTATION_OWNER]: ref.name },
+    annotations: {
+      ...(template.metadata?.annotations ?? {}),
+      ...annotations,
+      [ANNOTATION_OWNER]: ref.name,
+      [ANNOTATION_CONFIG_HASH]: shortHash(JSON.stringify(input.agentConfig), 16),
+    },
   };
   // The same mutation the webhook applies to pods: the Deployment shows the agent, and the webhook
   // leaves the pods alone (they carry the injected marker).
-  const r = mutatePod({ object: template, optIn: 'force', settings: input.injector });
+  const r = mutatePod({ object: template, optIn: 'force', settings: input.injector, agentNeedsApi: agentNeedsApi(input) });
   if (!r.allowed) throw new InjectionDenied(r.reason);
   withClientSecret(r.object, input.agentConfig);
   withAgentMounts(r.object, agentMounts);

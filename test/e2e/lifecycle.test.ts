@@ -38,7 +38,7 @@ describe('webhook injection', () => {
     expect(podsAfter.items.map((p: { metadata: { uid: string } }) => p.metadata.uid)).toEqual([pod.metadata.uid]);
   });
 
-  it('a plain Pod in a namespace labelled for injection gets the agent (command from the annotation)', async () => {
+  it('a plain Pod in a namespace labelled for injection gets the agent (command from the annotation); re-applying it changes nothing, replace is refused', async () => {
     await kubectl(['-n', 'team-tools', 'wait', '--for=condition=Ready', 'pod/memory', '--timeout=180s'], { timeoutMs: 190_000 });
     const f = await portForward('team-tools', 'pod/memory', 9000);
     forwards.push(f);
@@ -46,14 +46,18 @@ describe('webhook injection', () => {
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('read_graph');
     await client.close();
 
-    // EXPLORE: what re-applying the bare Pod does (docs/injector.md).
-    const manifest = parseAllDocuments(await kubectl(['kustomize', EXAMPLES_DIR])).map((d) => d.toJSON()).find((d) => d?.kind === 'Pod' && d.metadata.name === 'memory');
+    // Re-applying the bare Pod (docs/injector.md): apply, client- or server-side, changes only
+    // what the manifest sets, so the injected pod stays as it is; replace sends the whole pod
+    // without the agent and is refused (pods cannot add or remove containers).
+    const manifest = JSON.stringify(parseAllDocuments(await kubectl(['kustomize', EXAMPLES_DIR])).map((d) => d.toJSON()).find((d) => d?.kind === 'Pod' && d.metadata.name === 'memory'));
     const before = await getJSON(['-n', 'team-tools', 'get', 'pod', 'memory']);
-    for (const args of [['apply', '-f', '-'], ['apply', '--server-side', '-f', '-'], ['replace', '-f', '-']]) {
-      const r = await kubectl(args, { input: JSON.stringify(manifest) }).then((o) => `ok: ${o}`, (e: Error) => `err: ${e.message}`);
-      const now = await getJSON(['-n', 'team-tools', 'get', 'pod', 'memory']);
-      console.log('[reapply]', args.join(' '), '→', r, '| uid same:', now.metadata.uid === before.metadata.uid, 'command:', JSON.stringify(now.spec.containers[0].command)?.slice(0, 60));
-    }
+    await kubectl(['apply', '-f', '-'], { input: manifest });
+    await kubectl(['apply', '--server-side', '-f', '-'], { input: manifest });
+    await expect(kubectl(['replace', '-f', '-'], { input: manifest })).rejects.toThrow(/may not add or remove containers/);
+    const after = await getJSON(['-n', 'team-tools', 'get', 'pod', 'memory']);
+    expect(after.metadata.uid).toBe(before.metadata.uid);
+    expect(after.spec.containers[0].command).toEqual(before.spec.containers[0].command);
+    expect(after.spec.initContainers.map((c: { name: string }) => c.name)).toContain('mcp-agent');
   });
 });
 
