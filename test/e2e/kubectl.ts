@@ -5,9 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { DEFAULT_BIN_DIR } from '../k8s/cluster.js';
+import { KUBECTL_PATH } from '../k8s/cluster.js';
 
-export const KUBECTL = path.join(process.env.OME_MCP_K8S_BIN || DEFAULT_BIN_DIR, 'kubectl');
+export const KUBECTL = KUBECTL_PATH;
 export const INSTALL_DIR = fileURLToPath(new URL('./install/', import.meta.url));
 export const EXAMPLES_DIR = fileURLToPath(new URL('./examples/', import.meta.url));
 

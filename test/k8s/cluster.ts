@@ -36,6 +36,8 @@ const DNS_SCRIPT = fileURLToPath(new URL('./dns.ts', import.meta.url));
 
 /** Where `test/k8s/build.sh` puts the binaries (a symlink into the version-keyed cache). */
 export const DEFAULT_BIN_DIR = fileURLToPath(new URL('./bin/', import.meta.url));
+/** kubectl built from the pinned module (test/k8s/build.sh). */
+export const KUBECTL_PATH = path.join(process.env.OME_MCP_K8S_BIN || DEFAULT_BIN_DIR, 'kubectl');
 
 /** Annotation the kwok controller is told to manage nodes by. */
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';

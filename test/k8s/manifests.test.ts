@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isConflict, KubeClient } from '../../injector/reconciler/client.js';
-import { DEFAULT_BIN_DIR } from './cluster.js';
+import { KUBECTL_PATH as KUBECTL } from './cluster.js';
 import { installCRDs, kubeConfigFrom } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../manifests/', import.meta.url));
@@ -29,9 +29,8 @@ interface Kustomization {
   resources?: string[];
 }
 
-const KUBECTL = path.join(process.env.OME_MCP_K8S_BIN || DEFAULT_BIN_DIR, 'kubectl');
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'MutatingWebhookConfiguration', 'CustomResourceDefinition', 'ClusterMCPServer']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'MutatingWebhookConfiguration', 'CustomResourceDefinition', 'ClusterMCPServer', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
 const PLURALS: Record<string, string> = {
   Namespace: 'namespaces',
   ServiceAccount: 'serviceaccounts',
@@ -46,6 +45,8 @@ const PLURALS: Record<string, string> = {
   Role: 'roles',
   RoleBinding: 'rolebindings',
   MutatingWebhookConfiguration: 'mutatingwebhookconfigurations',
+  ValidatingAdmissionPolicy: 'validatingadmissionpolicies',
+  ValidatingAdmissionPolicyBinding: 'validatingadmissionpolicybindings',
   CustomResourceDefinition: 'customresourcedefinitions',
   MCPServer: 'mcpservers',
   ClusterMCPServer: 'clustermcpservers',
@@ -136,6 +137,8 @@ describe('manifests', () => {
       'Service/ome-mcp-injector',
       'PodDisruptionBudget/ome-mcp-injector',
       'MutatingWebhookConfiguration/ome-mcp-injector',
+      'ValidatingAdmissionPolicy/ome-mcp-attach-own-pod',
+      'ValidatingAdmissionPolicy/ome-mcp-server-pod-security',
     ]) {
       expect(kinds).toContain(k);
     }
