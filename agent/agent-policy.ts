@@ -1,18 +1,18 @@
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
+import type { AgentApp } from './downstream/exchange.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { durationToMs, parseAgentConfig } from '../api/agent-config.js';
-import type { ClientSession } from './mux/client-session.js';
-import type { CallerIdentity, Denial, GatewayPolicy } from './mux/gateway.js';
-import { createPolicyMetrics, createPolicyPipeline, isRejection, type Principal, type Rejection } from './policy/index.js';
+import type { GatewayPolicy } from './mux/gateway.js';
+import { createPolicyMetrics, createPolicyPipeline, type Principal, type Refusal } from './policy/index.js';
 
 /** The policy pipeline as the agent's HTTP layer sees it (authentication happens per HTTP request). */
 export interface AgentPolicy extends GatewayPolicy {
-  authenticate(authorization: string | undefined): CallerIdentity | Denial | Promise<CallerIdentity | Denial>;
+  authenticate(authorization: string | undefined): Principal | Refusal | Promise<Principal | Refusal>;
   /** The server's tools with their annotations (readOnlyHint, …), for policies that use them. */
   observeToolsList?(result: { tools: unknown[] }): void;
   /** Extra routes: RFC 9728 metadata and the like. */
-  mount?(app: Hono): void;
+  mount?(app: AgentApp): void;
   close(): Promise<void>;
 }
 
@@ -24,8 +24,6 @@ export interface BoundPolicy {
   /** `limits.maxBodyBytes` from the config file, when set. */
   maxBodyBytes: number | undefined;
 }
-
-const toDenial = (r: Rejection): Denial => ({ httpStatus: r.status, code: r.code, message: r.message, headers: r.headers as Record<string, string> });
 
 /**
  * Validates the policy sections of the agent config (errors name the field) and binds the
@@ -40,24 +38,13 @@ export async function bindPolicy(sections: Record<string, unknown>, logger: Logg
   const auditSet = (sections.audit as { enabled?: unknown } | undefined)?.enabled !== undefined;
   if (unpoliced && !auditSet && config.audit) config.audit = { ...config.audit, enabled: false };
   const pipeline = await createPolicyPipeline(config, { logger, metrics: createPolicyMetrics(registry) });
-  const principalOf = (session: ClientSession) => session.caller as Principal;
   const policy: AgentPolicy = {
-    authenticate(header) {
-      const r = pipeline.authenticate(header);
-      if (r instanceof Promise) return r.then((x) => (isRejection(x) ? toDenial(x) : x));
-      return isRejection(r) ? toDenial(r) : r;
-    },
-    checkMessage(session, message) {
-      const r = pipeline.checkRequest(principalOf(session), message, session.id);
-      return r === null ? null : toDenial(r);
-    },
-    admit(session) {
-      const r = pipeline.admit(principalOf(session));
-      return typeof r === 'function' ? r : toDenial(r);
-    },
-    transformResult: (session, method, result) => pipeline.filterResult(principalOf(session), method, result),
+    authenticate: (header) => pipeline.authenticate(header),
+    checkMessage: (session, message) => pipeline.checkRequest(session.caller, message, session.id),
+    admit: (session) => pipeline.admit(session.caller),
+    transformResult: (session, method, result) => pipeline.filterResult(session.caller, method, result),
     observeToolsList: (result) => pipeline.observeToolsList(result),
-    mount(app: Hono) {
+    mount(app: AgentApp) {
       // RFC 9728 §3.1: the metadata of resource https://host/mcp lives at
       // /.well-known/oauth-protected-resource/mcp; the bare path serves it too for clients that look there.
       const serve = (c: Context) => {

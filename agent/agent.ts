@@ -1,11 +1,13 @@
 import { serve, upgradeWebSocket, type ServerType } from '@hono/node-server';
 import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { AgentOptions } from './config/options.js';
 import type { DownstreamContext } from './downstream/context.js';
 import { answerClientErrors } from './downstream/client-errors.js';
+import { isPath, nodeExchange, writeReply, type AgentApp, type Exchange, type Reply } from './downstream/exchange.js';
 import { jsonRpcError } from './downstream/http-common.js';
 import { mountLegacySse } from './downstream/legacy-sse.js';
 import { createModernTransport } from './downstream/modern/handler.js';
@@ -115,7 +117,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
     sseRetryMs: 1000,
   };
 
-  const app = new Hono();
+  const app: AgentApp = new Hono();
   app.onError((err, c) => {
     logger.error({ err: err.message, stack: err.stack, path: c.req.path }, 'unhandled error');
     return jsonRpcError(500, null, ErrorCode.InternalError, 'internal error');
@@ -140,14 +142,27 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
     node: podIp ? () => `http://${podIp.includes(':') ? `[${podIp}]` : podIp}:${boundPort}` : undefined,
   });
   modernTools = (result) => modern.observeToolsList(result);
-  mountStreamableHttp(app, '/mcp', ctx, modern);
+  const mcpPost = mountStreamableHttp(app, '/mcp', ctx, modern);
   mountLegacySse(app, '/sse', '/messages', ctx);
   mountWebSocket(app, '/ws', ctx, upgradeWebSocket);
   app.notFound((c) => jsonRpcError(404, null, ErrorCode.InvalidRequest, `no route for ${c.req.method} ${c.req.path}`));
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host, websocket: { server: wss } }, () => resolve(s));
+    // `POST /mcp`, the hot path, is served by bare node:http (no web Request/Response per call);
+    // Hono serves every other route. OME_MCP_AGENT_HTTP=hono sends /mcp through Hono too (the
+    // bench compares the two: docs/benchmarks.md).
+    const front = process.env.OME_MCP_AGENT_HTTP === 'hono' ? undefined : mcpFrontEnd(mcpPost, logger);
+    const s = serve(
+      {
+        fetch: app.fetch,
+        port: options.port,
+        hostname: options.host,
+        websocket: { server: wss },
+        createServer: ((opts: object, listener: RequestListener) => createServer(opts, front ? (req, res) => front(req, res) || listener(req, res) : listener)) as typeof createServer,
+      },
+      () => resolve(s),
+    );
     s.once('error', reject);
   });
   answerClientErrors(server);
@@ -171,6 +186,22 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       wss.close();
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     },
+  };
+}
+
+/** The node:http front end for `POST /mcp`: true when it took the request. */
+function mcpFrontEnd(post: (c: Exchange) => Promise<Reply>, logger: Logger): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    if (req.method !== 'POST' || !isPath(req.url, '/mcp')) return false;
+    post(nodeExchange(req, res)).then(
+      (reply) => writeReply(res, reply),
+      (err: Error) => {
+        logger.error({ err: err.message, stack: err.stack, path: '/mcp' }, 'unhandled error');
+        if (!res.headersSent) writeReply(res, jsonRpcError(500, null, ErrorCode.InternalError, 'internal error'));
+        else res.destroy();
+      },
+    );
+    return true;
   };
 }
 

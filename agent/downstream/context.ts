@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
-import type { CallerIdentity, Denial, Gateway } from '../mux/gateway.js';
+import type { Principal } from '../core/principal.js';
+import type { Gateway } from '../mux/gateway.js';
+import type { Refusal } from '../protocol/refusal.js';
 
 /** What every downstream transport needs from the agent. */
 export interface DownstreamContext {
   gateway: Gateway;
   logger: Logger;
   /** Verifies the Authorization header (sync when the token is cached). */
-  authenticate(authorization: string | undefined): CallerIdentity | Denial | Promise<CallerIdentity | Denial>;
+  authenticate(authorization: string | undefined): Principal | Refusal | Promise<Principal | Refusal>;
   /** Host header allowlist (DNS rebinding), checked before the Origin rule; undefined = no Host header. */
   hostAllowed(host: string | undefined): boolean;
   /** Origin allowlist; `host` is the request's Host header (already checked by `hostAllowed`). */
@@ -16,8 +18,4 @@ export interface DownstreamContext {
   eventBufferSize: number;
   /** Suggested reconnection delay sent in SSE `retry:` fields. */
   sseRetryMs: number;
-}
-
-export function isDenial(value: CallerIdentity | Denial): value is Denial {
-  return (value as Denial).httpStatus !== undefined;
 }

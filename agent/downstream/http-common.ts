@@ -1,9 +1,9 @@
-import type { HttpBindings } from '@hono/node-server';
-import type { Context } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode, asJsonRpcMessage, type JsonRpcId, type JsonRpcMessage } from '../protocol/jsonrpc.js';
-import type { CallerIdentity, Denial } from '../mux/gateway.js';
-import { isDenial, type DownstreamContext } from './context.js';
+import type { Principal } from '../core/principal.js';
+import { isRefusal, type Refusal } from '../protocol/refusal.js';
+import type { DownstreamContext } from './context.js';
+import type { Exchange } from './exchange.js';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
@@ -19,8 +19,15 @@ export function jsonRpcError(
   return new Response(body, { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
 }
 
-export function denialResponse(id: JsonRpcId | null, denial: Denial): Response {
-  return jsonRpcError(denial.httpStatus, id, denial.code, denial.message, denial.headers);
+/** A refusal as HTTP: its status, its headers, its JSON-RPC error for request `id` as the body. */
+export function refusalResponse(id: JsonRpcId | null, refusal: Refusal): Response {
+  const headers = refusal.headers;
+  let hasHeaders = false;
+  for (const _ in headers) {
+    hasHeaders = true;
+    break;
+  }
+  return new Response(refusal.frame(id), { status: refusal.status, headers: hasHeaders ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
 }
 
 export function jsonResponse(frame: string, headers?: Record<string, string>): Response {
@@ -32,7 +39,7 @@ export function jsonResponse(frame: string, headers?: Record<string, string>): R
  * the agent's names (first, because the Origin rule trusts an Origin equal to the Host), then
  * an Origin, when present, must be allowed. Refused → 403.
  */
-export function checkHostAndOrigin(c: Context, ctx: DownstreamContext): Response | undefined {
+export function checkHostAndOrigin(c: Exchange, ctx: DownstreamContext): Response | undefined {
   const host = c.req.header('host');
   if (!ctx.hostAllowed(host)) {
     const what = host === undefined ? 'a request without a Host header' : `Host ${host}`;
@@ -43,13 +50,13 @@ export function checkHostAndOrigin(c: Context, ctx: DownstreamContext): Response
   return jsonRpcError(403, null, ErrorCode.InvalidRequest, `origin ${origin} is not allowed`);
 }
 
-export async function authenticate(c: Context, ctx: DownstreamContext): Promise<CallerIdentity | Response> {
+export async function authenticate(c: Exchange, ctx: DownstreamContext): Promise<Principal | Response> {
   const result = await ctx.authenticate(c.req.header('authorization'));
-  return isDenial(result) ? denialResponse(null, result) : result;
+  return isRefusal(result) ? refusalResponse(null, result) : result;
 }
 
 /** Reads and classifies a POST body: one JSON-RPC message, or the HTTP error to answer with. */
-export async function readMessage(c: Context, ctx: DownstreamContext): Promise<JsonRpcMessage | Response> {
+export async function readMessage(c: Exchange, ctx: DownstreamContext): Promise<JsonRpcMessage | Response> {
   const type = c.req.header('content-type');
   if (type === undefined || !type.toLowerCase().startsWith('application/json')) {
     return jsonRpcError(415, null, ErrorCode.InvalidRequest, 'Content-Type must be application/json');
@@ -58,7 +65,7 @@ export async function readMessage(c: Context, ctx: DownstreamContext): Promise<J
   if (length !== undefined && Number(length) > ctx.maxBodyBytes) return tooLarge(ctx);
   let text: string | undefined;
   try {
-    text = await readBody((c.env as HttpBindings).incoming, ctx.maxBodyBytes);
+    text = await readBody(c.env.incoming, ctx.maxBodyBytes);
   } catch {
     return jsonRpcError(400, null, ErrorCode.ParseError, 'request body could not be read');
   }

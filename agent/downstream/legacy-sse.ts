@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Hono } from 'hono';
 import type { ResponseChannel } from '../mux/channels.js';
 import type { ClientSession } from '../mux/client-session.js';
-import { GatewayError } from '../mux/gateway.js';
+import { Refusal } from '../protocol/refusal.js';
 import { ErrorCode, isRequest } from '../protocol/jsonrpc.js';
 import type { DownstreamContext } from './context.js';
-import { accepts, authenticate, checkHostAndOrigin, denialResponse, jsonRpcError, readMessage } from './http-common.js';
+import type { AgentApp } from './exchange.js';
+import { accepts, authenticate, checkHostAndOrigin, jsonRpcError, readMessage, refusalResponse } from './http-common.js';
 import { SSE_HEADERS, sseBody, sseEvent, type SseWriter } from './sse.js';
 
 interface LegacyConnection {
@@ -20,7 +20,7 @@ interface LegacyConnection {
  * POST endpoint; every answer travels as an `event: message` on that stream. The stream is the
  * session: when it closes, the session ends.
  */
-export function mountLegacySse(app: Hono, ssePath: string, messagesPath: string, ctx: DownstreamContext): void {
+export function mountLegacySse(app: AgentApp, ssePath: string, messagesPath: string, ctx: DownstreamContext): void {
   const connections = new Map<string, LegacyConnection>();
 
   app.get(ssePath, async (c) => {
@@ -60,22 +60,18 @@ export function mountLegacySse(app: Hono, ssePath: string, messagesPath: string,
       if (!isRequest(message) || message.method !== 'initialize') {
         return jsonRpcError(400, null, ErrorCode.InvalidRequest, 'the first message must be initialize');
       }
-      try {
-        const { session, frame } = await ctx.gateway.initialize(caller, message, conn.channel);
-        conn.session = session;
-        ctx.gateway.onSessionEnd(session, () => {
-          conn.writer.close();
-          connections.delete(c.req.query('sessionId') ?? '');
-        });
-        conn.channel.respond(frame);
-      } catch (err) {
-        if (err instanceof GatewayError) return jsonRpcError(err.httpStatus, message.id, err.code, err.message, err.headers);
-        throw err;
-      }
+      const opened = await ctx.gateway.initialize(caller, message, conn.channel);
+      if (opened instanceof Refusal) return refusalResponse(message.id, opened);
+      conn.session = opened.session;
+      ctx.gateway.onSessionEnd(opened.session, () => {
+        conn.writer.close();
+        connections.delete(c.req.query('sessionId') ?? '');
+      });
+      conn.channel.respond(opened.frame);
       return new Response('Accepted', { status: 202 });
     }
-    const denial = ctx.gateway.dispatch(conn.session, message, conn.channel);
-    if (denial) return denialResponse(isRequest(message) ? message.id : null, denial);
+    const refusal = ctx.gateway.dispatch(conn.session, message, conn.channel);
+    if (refusal) return refusalResponse(isRequest(message) ? message.id : null, refusal);
     return new Response('Accepted', { status: 202 });
   });
 }

@@ -1,12 +1,12 @@
-import type { Context, Hono } from 'hono';
 import type { ResponseChannel } from '../mux/channels.js';
 import type { ClientSession } from '../mux/client-session.js';
-import type { CallerIdentity } from '../mux/gateway.js';
-import { GatewayError } from '../mux/gateway.js';
+import type { Principal } from '../core/principal.js';
+import { Refusal } from '../protocol/refusal.js';
 import { ErrorCode, isRequest, type JsonRpcMessage, type JsonRpcRequest } from '../protocol/jsonrpc.js';
 import { isSupportedSessionVersion, wantsSsePriming } from '../protocol/versions.js';
 import type { DownstreamContext } from './context.js';
-import { accepts, authenticate, checkHostAndOrigin, denialResponse, jsonResponse, jsonRpcError, readMessage } from './http-common.js';
+import { JsonReply, toResponse, type AgentApp, type Exchange, type Reply } from './exchange.js';
+import { accepts, authenticate, checkHostAndOrigin, jsonRpcError, readMessage, refusalResponse } from './http-common.js';
 import { EventLog, ResumableStream, SSE_HEADERS, sseBody } from './sse.js';
 
 /** Per-session state of the streamable HTTP transport. */
@@ -26,19 +26,21 @@ const KEEPALIVE_MS = 15_000;
  * A handler for a protocol revision that is not session based (2026-07-28). The session
  * transport hands such requests over untouched.
  */
-export type RevisionHandler = (c: Context, caller: CallerIdentity, message?: JsonRpcMessage) => Promise<Response>;
+export type RevisionHandler = (c: Exchange, caller: Principal, message?: JsonRpcMessage) => Promise<Reply>;
 
 /**
  * Streamable HTTP (2025-03-26 … 2025-11-25) at one path: POST for client messages, answered
  * with JSON unless something has to be said before the response (then the response turns into
  * an SSE stream on the fly); GET for the session's server→client stream; DELETE to end it.
+ * Returns the POST handler, which the node:http front end calls for `POST path` (the hot path)
+ * while Hono serves the rest.
  */
-export function mountStreamableHttp(app: Hono, path: string, ctx: DownstreamContext, modern?: {
-    isModern(c: Context): boolean;
+export function mountStreamableHttp(app: AgentApp, path: string, ctx: DownstreamContext, modern?: {
+    isModern(c: Exchange): boolean;
     /** A session-less message whose body claims a modern revision (its headers are then checked and found missing). */
-    claims?(message: JsonRpcMessage, c: Context): boolean;
+    claims?(message: JsonRpcMessage, c: Exchange): boolean;
     handle: RevisionHandler;
-  }): void {
+  }): (c: Exchange) => Promise<Reply> {
   const states = new Map<string, HttpSessionState>();
   const keepalive = setInterval(() => {
     for (const state of states.values()) {
@@ -64,7 +66,7 @@ export function mountStreamableHttp(app: Hono, path: string, ctx: DownstreamCont
   };
 
   /** Resolves the session for a non-initialize request, or the HTTP error for its absence. */
-  const sessionFor = (c: Context, caller: CallerIdentity): ClientSession | Response => {
+  const sessionFor = (c: Exchange, caller: Principal): ClientSession | Response => {
     const id = c.req.header(SESSION_HEADER);
     if (id === undefined) return jsonRpcError(400, null, ErrorCode.InvalidRequest, `missing ${SESSION_HEADER} header`);
     const session = ctx.gateway.lookup(id, caller);
@@ -76,7 +78,7 @@ export function mountStreamableHttp(app: Hono, path: string, ctx: DownstreamCont
     return session;
   };
 
-  app.post(path, async (c) => {
+  const post = async (c: Exchange): Promise<Reply> => {
     const refused = checkHostAndOrigin(c, ctx);
     if (refused) return refused;
     const accept = c.req.header('accept');
@@ -91,28 +93,25 @@ export function mountStreamableHttp(app: Hono, path: string, ctx: DownstreamCont
     if (modern?.claims?.(message, c)) return modern.handle(c, caller, message);
 
     if ((message as JsonRpcRequest).method === 'initialize' && isRequest(message)) {
-      try {
-        const { session, frame } = await ctx.gateway.initialize(caller, message);
-        stateOf(session);
-        return jsonResponse(frame, { [SESSION_HEADER]: session.id });
-      } catch (err) {
-        if (err instanceof GatewayError) return jsonRpcError(err.httpStatus, message.id, err.code, err.message, err.headers);
-        throw err;
-      }
+      const opened = await ctx.gateway.initialize(caller, message);
+      if (opened instanceof Refusal) return refusalResponse(message.id, opened);
+      stateOf(opened.session);
+      return new JsonReply(opened.frame, { [SESSION_HEADER]: opened.session.id });
     }
     const session = sessionFor(c, caller);
     if (session instanceof Response) return session;
     if (!isRequest(message)) {
-      const denial = ctx.gateway.dispatch(session, message, undefined);
-      return denial ? denialResponse(null, denial) : new Response(null, { status: 202 });
+      const refusal = ctx.gateway.dispatch(session, message, undefined);
+      return refusal ? refusalResponse(null, refusal) : new Response(null, { status: 202 });
     }
     const state = stateOf(session);
-    return new Promise<Response>((resolve) => {
+    return new Promise<Reply>((resolve) => {
       const channel = new PostChannel(resolve, session, state, ctx.sseRetryMs);
-      const denial = ctx.gateway.dispatch(session, message, channel);
-      if (denial) resolve(denialResponse(message.id, denial));
+      const refusal = ctx.gateway.dispatch(session, message, channel);
+      if (refusal) resolve(refusalResponse(message.id, refusal));
     });
-  });
+  };
+  app.post(path, async (c) => toResponse(await post(c)));
 
   app.get(path, async (c) => {
     const refused = checkHostAndOrigin(c, ctx);
@@ -157,6 +156,7 @@ export function mountStreamableHttp(app: Hono, path: string, ctx: DownstreamCont
     ctx.gateway.end(session);
     return new Response(null, { status: 204 });
   });
+  return post;
 }
 
 /**
@@ -169,7 +169,7 @@ class PostChannel implements ResponseChannel {
   private settled = false;
 
   constructor(
-    private readonly resolve: (r: Response) => void,
+    private readonly resolve: (r: Reply) => void,
     private readonly session: ClientSession,
     private readonly state: HttpSessionState,
     private readonly retryMs: number,
@@ -184,7 +184,7 @@ class PostChannel implements ResponseChannel {
     }
     if (this.settled) return;
     this.settled = true;
-    this.resolve(jsonResponse(frame));
+    this.resolve(new JsonReply(frame));
   }
 
   related(frame: string): void {

@@ -1,17 +1,18 @@
-import type { Hono } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import type { ResponseChannel } from '../mux/channels.js';
 import type { ClientSession } from '../mux/client-session.js';
-import { denialFrame, GatewayError, type CallerIdentity } from '../mux/gateway.js';
+import type { Principal } from '../core/principal.js';
+import { Refusal } from '../protocol/refusal.js';
 import { asJsonRpcMessage, ErrorCode, errorResponse, isRequest } from '../protocol/jsonrpc.js';
 import type { DownstreamContext } from './context.js';
+import type { AgentApp } from './exchange.js';
 import { authenticate, checkHostAndOrigin } from './http-common.js';
 
 /**
  * MCP over WebSocket: one connection is one session, each text frame one JSON-RPC message
  * (subprotocol `mcp`). Authentication happens on the upgrade request, before any frame.
  */
-export function mountWebSocket(app: Hono, path: string, ctx: DownstreamContext, upgradeWebSocket: UpgradeWebSocket): void {
+export function mountWebSocket(app: AgentApp, path: string, ctx: DownstreamContext, upgradeWebSocket: UpgradeWebSocket): void {
   app.get(
     path,
     async (c, next) => {
@@ -23,7 +24,7 @@ export function mountWebSocket(app: Hono, path: string, ctx: DownstreamContext, 
       await next();
     },
     upgradeWebSocket((c) => {
-      const caller = c.get('caller' as never) as CallerIdentity;
+      const caller = c.get('caller' as never) as Principal;
       let session: ClientSession | undefined;
       let initializing = false;
       let socket: WSContext | undefined;
@@ -61,20 +62,24 @@ export function mountWebSocket(app: Hono, path: string, ctx: DownstreamContext, 
             initializing = true;
             ctx.gateway.initialize(caller, message, channel).then(
               (created) => {
+                if (created instanceof Refusal) {
+                  initializing = false;
+                  send(created.frame(message.id));
+                  return;
+                }
                 session = created.session;
                 ctx.gateway.onSessionEnd(created.session, () => ws.close(1000, 'session ended'));
                 send(created.frame);
               },
               (err: unknown) => {
                 initializing = false;
-                const code = err instanceof GatewayError ? err.code : ErrorCode.InternalError;
-                send(JSON.stringify(errorResponse(message.id, code, (err as Error).message)));
+                send(JSON.stringify(errorResponse(message.id, ErrorCode.InternalError, (err as Error).message)));
               },
             );
             return;
           }
-          const denial = ctx.gateway.dispatch(session, message, channel);
-          if (denial && isRequest(message)) send(denialFrame(message.id, denial));
+          const refusal = ctx.gateway.dispatch(session, message, channel);
+          if (refusal && isRequest(message)) send(refusal.frame(message.id));
         },
         onClose() {
           if (session) ctx.gateway.end(session);

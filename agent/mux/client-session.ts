@@ -1,3 +1,4 @@
+import type { Principal } from '../core/principal.js';
 import type { ResponseChannel, SessionSink } from './channels.js';
 
 /** MCP logging levels in increasing severity (RFC 5424 names, as the spec uses them). */
@@ -13,11 +14,6 @@ export interface ClientCapabilities {
   elicitation?: unknown;
   roots?: { listChanged?: boolean };
   [key: string]: unknown;
-}
-
-/** Who is calling, as far as the data path cares: a stable key binds sessions to their creator. */
-export interface CallerIdentity {
-  key: string;
 }
 
 /** One downstream MCP session, whatever transport carries it. */
@@ -38,7 +34,7 @@ export class ClientSession {
   constructor(
     readonly id: string,
     /** The verified identity of the latest request on this session (same key, possibly fresher claims). */
-    public caller: CallerIdentity,
+    public caller: Principal,
     readonly protocolVersion: string,
     readonly capabilities: ClientCapabilities,
     readonly clientInfo: unknown,

@@ -1,42 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  ErrorCode,
-  errorResponse,
   isRequest,
-  type JsonRpcId,
   type JsonRpcMessage,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.js';
+import type { Principal } from '../core/principal.js';
+import { Refusal, Refusals } from '../protocol/refusal.js';
 import { negotiateVersion } from '../protocol/versions.js';
 import type { ResponseChannel } from './channels.js';
-import { ClientSession, type CallerIdentity, type ClientCapabilities } from './client-session.js';
+import { ClientSession, type ClientCapabilities } from './client-session.js';
 import type { UpstreamSession } from './upstream-session.js';
-
-export type { CallerIdentity } from './client-session.js';
-
-/** A refusal from the policy pipeline, in both HTTP and JSON-RPC terms. */
-export interface Denial {
-  httpStatus: number;
-  code: number;
-  message: string;
-  headers?: Record<string, string>;
-}
 
 /** What the policy pipeline contributes to the data path (all optional stages are no-ops without config). */
 export interface GatewayPolicy {
   /** null = allowed. Runs on every client request and notification before it can reach the server. */
-  checkMessage(session: ClientSession, message: JsonRpcRequest | JsonRpcNotification): Denial | null;
-  /** Concurrency and rate limits: a release function, or a denial. */
-  admit(session: ClientSession): (() => void) | Denial;
+  checkMessage(session: ClientSession, message: JsonRpcRequest | JsonRpcNotification): Refusal | null;
+  /** Concurrency and rate limits: a release function, or the refusal. */
+  admit(session: ClientSession): (() => void) | Refusal;
   transformResult(session: ClientSession, method: string, result: Record<string, unknown>): Record<string, unknown>;
 }
 
 export interface UpstreamPool {
   /** The upstream session a new client session uses (shared: always the same one). */
-  acquire(session: ClientSession): Promise<UpstreamSession>;
+  acquire(session: ClientSession): Promise<UpstreamSession | Refusal>;
   release(session: ClientSession, upstream: UpstreamSession): void;
   readonly ready: boolean;
   readonly detail: string;
@@ -58,17 +47,6 @@ interface SessionEntry {
   session: ClientSession;
   upstream: UpstreamSession;
   onEnd: Array<() => void>;
-}
-
-export class GatewayError extends Error {
-  constructor(
-    readonly httpStatus: number,
-    message: string,
-    readonly code: number = ErrorCode.InvalidRequest,
-    readonly headers?: Record<string, string>,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -94,16 +72,14 @@ export class Gateway {
     return !this.draining && this.options.pool.ready;
   }
 
-  /** Handles `initialize`: returns the new session and the serialized response. */
+  /** Handles `initialize`: the new session and the serialized response, or the refusal. */
   async initialize(
-    caller: CallerIdentity,
+    caller: Principal,
     request: JsonRpcRequest,
     streamChannel?: ResponseChannel,
-  ): Promise<{ session: ClientSession; frame: string }> {
-    if (this.draining) throw new GatewayError(503, 'agent is shutting down', ErrorCode.Overloaded);
-    if (this.entries.size >= this.options.maxSessions) {
-      throw new GatewayError(503, `too many sessions (limit ${this.options.maxSessions})`, ErrorCode.Overloaded, { 'Retry-After': '5' });
-    }
+  ): Promise<{ session: ClientSession; frame: string } | Refusal> {
+    if (this.draining) return Refusals.overloaded('agent is shutting down');
+    if (this.entries.size >= this.options.maxSessions) return Refusals.overloaded(`too many sessions (limit ${this.options.maxSessions})`, 5);
     const params = request.params ?? {};
     const version = negotiateVersion(params.protocolVersion);
     const session = new ClientSession(
@@ -114,9 +90,10 @@ export class Gateway {
       params.clientInfo,
       streamChannel,
     );
-    const denial = this.options.policy?.checkMessage(session, request);
-    if (denial) throw new GatewayError(denial.httpStatus, denial.message, denial.code, denial.headers);
+    const refusal = this.options.policy?.checkMessage(session, request);
+    if (refusal) return refusal;
     const upstream = await this.adopt(session);
+    if (upstream instanceof Refusal) return upstream;
     this.options.onSessionCountChange?.(this.entries.size);
     let result: Record<string, unknown> = { ...upstream.initializeResult!, protocolVersion: version };
     if (this.options.policy) result = this.options.policy.transformResult(session, 'initialize', result);
@@ -128,14 +105,17 @@ export class Gateway {
    * modern transport builds a short-lived session from the request's `_meta` envelope and ends
    * it (`end`) when the request is done. Everything in between is the path every session takes.
    */
-  async adopt(session: ClientSession): Promise<UpstreamSession> {
-    if (this.draining) throw new GatewayError(503, 'agent is shutting down', ErrorCode.Overloaded);
+  async adopt(session: ClientSession): Promise<UpstreamSession | Refusal> {
+    if (this.draining) return Refusals.overloaded('agent is shutting down');
     const upstream = await this.options.pool.acquire(session);
-    try {
-      await upstream.whenReady(this.options.readyTimeoutMs);
-    } catch (err) {
-      this.options.pool.release(session, upstream);
-      throw new GatewayError(503, (err as Error).message, ErrorCode.Overloaded, { 'Retry-After': '1' });
+    if (upstream instanceof Refusal) return upstream;
+    if (upstream.state !== 'ready') {
+      try {
+        await upstream.whenReady(this.options.readyTimeoutMs);
+      } catch (err) {
+        this.options.pool.release(session, upstream);
+        return Refusals.overloaded((err as Error).message, 1);
+      }
     }
     upstream.attach(session);
     this.entries.set(session.id, { session, upstream, onEnd: [] });
@@ -143,7 +123,7 @@ export class Gateway {
   }
 
   /** Runs the policy's message check alone (for requests the transport answers itself, e.g. `subscriptions/listen`). */
-  check(session: ClientSession, message: JsonRpcRequest | JsonRpcNotification): Denial | null {
+  check(session: ClientSession, message: JsonRpcRequest | JsonRpcNotification): Refusal | null {
     return this.options.policy?.checkMessage(session, message) ?? null;
   }
 
@@ -163,7 +143,7 @@ export class Gateway {
    * The session with this id, if it exists and belongs to this caller (else undefined → 404:
    * another principal's session id is indistinguishable from an unknown one).
    */
-  lookup(id: string, caller: CallerIdentity): ClientSession | undefined {
+  lookup(id: string, caller: Principal): ClientSession | undefined {
     const entry = this.entries.get(id);
     if (entry === undefined || entry.session.principalKey !== caller.key) return undefined;
     entry.session.caller = caller;
@@ -176,24 +156,24 @@ export class Gateway {
   }
 
   /**
-   * Any message after initialize. Requests are answered on `channel`; returns a denial to
-   * send instead (the caller picks the HTTP status), or null when the message was accepted.
+   * Any message after initialize. Requests are answered on `channel`; returns the refusal to
+   * send instead, or null when the message was accepted.
    */
-  dispatch(session: ClientSession, message: JsonRpcMessage, channel: ResponseChannel | undefined): Denial | null {
+  dispatch(session: ClientSession, message: JsonRpcMessage, channel: ResponseChannel | undefined): Refusal | null {
     const entry = this.entries.get(session.id);
-    if (entry === undefined) return { httpStatus: 404, code: ErrorCode.InvalidRequest, message: 'session not found' };
+    if (entry === undefined) return SESSION_NOT_FOUND;
     const m = message as JsonRpcRequest & JsonRpcResponse;
     if (m.method === undefined) {
       entry.upstream.reply(session, m);
       return null;
     }
     if (m.method === 'initialize') {
-      return { httpStatus: 400, code: ErrorCode.InvalidRequest, message: 'session is already initialized' };
+      return ALREADY_INITIALIZED;
     }
     const policy = this.options.policy;
     if (policy) {
-      const denial = policy.checkMessage(session, m);
-      if (denial) return denial;
+      const refusal = policy.checkMessage(session, m);
+      if (refusal) return refusal;
     }
     if (!isRequest(m)) {
       entry.upstream.notify(session, m as JsonRpcNotification);
@@ -202,7 +182,7 @@ export class Gateway {
     if (channel === undefined) throw new Error('a request needs a response channel');
     if (policy) {
       const admitted = policy.admit(session);
-      if (typeof admitted !== 'function') return admitted;
+      if (admitted instanceof Refusal) return admitted;
       channel = releasing(channel, admitted);
     }
     entry.upstream.request(session, m, channel);
@@ -255,9 +235,8 @@ export class Gateway {
   }
 }
 
-export function denialFrame(id: JsonRpcId | null, denial: Denial): string {
-  return JSON.stringify(errorResponse(id, denial.code, denial.message));
-}
+const SESSION_NOT_FOUND = Refusals.invalidRequest(404, 'session not found');
+const ALREADY_INITIALIZED = Refusals.invalidRequest(400, 'session is already initialized');
 
 function releasing(channel: ResponseChannel, release: () => void): ResponseChannel {
   return {

@@ -1,6 +1,6 @@
 import type { ClientSession } from './client-session.js';
-import { GatewayError, type UpstreamPool } from './gateway.js';
-import { ErrorCode } from '../protocol/jsonrpc.js';
+import type { UpstreamPool } from './gateway.js';
+import { Refusals, type Refusal } from '../protocol/refusal.js';
 import type { UpstreamSession } from './upstream-session.js';
 
 /** Default mode: one server, initialized once, every client session multiplexed onto it. */
@@ -36,10 +36,8 @@ export class PerSessionPool implements UpstreamPool {
     private readonly maxProcesses: number,
   ) {}
 
-  async acquire(session: ClientSession): Promise<UpstreamSession> {
-    if (this.live.size + this.starting >= this.maxProcesses) {
-      throw new GatewayError(503, `all ${this.maxProcesses} server processes are in use`, ErrorCode.Overloaded, { 'Retry-After': '5' });
-    }
+  async acquire(session: ClientSession): Promise<UpstreamSession | Refusal> {
+    if (this.live.size + this.starting >= this.maxProcesses) return Refusals.overloaded(`all ${this.maxProcesses} server processes are in use`, 5);
     this.starting++;
     try {
       const upstream = this.create(session);

@@ -240,7 +240,7 @@ export class UpstreamSession {
   private async connectOnce(): Promise<void> {
     const transport = this.options.connect();
     this.transport = transport;
-    transport.onmessage = (m) => this.onServerMessage(m);
+    transport.onmessage = (m, raw) => this.onServerMessage(m, raw);
     transport.onerror = (e) => this.options.logger.warn({ err: e.message }, 'upstream');
     transport.onclose = (reason) => this.onServerGone(transport, reason);
     try {
@@ -342,10 +342,10 @@ export class UpstreamSession {
 
   // ---- messages from the server ----------------------------------------------------------
 
-  private onServerMessage(message: JsonRpcMessage): void {
+  private onServerMessage(message: JsonRpcMessage, raw?: string): void {
     const m = message as JsonRpcRequest & JsonRpcResponse;
     if (m.method === undefined) {
-      this.onServerResponse(m);
+      this.onServerResponse(m, raw);
     } else if (isRequest(m)) {
       this.onServerRequest(m);
     } else {
@@ -353,7 +353,7 @@ export class UpstreamSession {
     }
   }
 
-  private onServerResponse(message: JsonRpcResponse): void {
+  private onServerResponse(message: JsonRpcResponse, raw?: string): void {
     const id = message.id as number;
     const call = this.pending.get(id);
     if (call === undefined) {
@@ -368,10 +368,13 @@ export class UpstreamSession {
     message.id = call.originalId;
     const result = (message as { result?: Record<string, unknown> }).result;
     const transform = this.options.hooks?.transformResult;
+    let changed = false;
     if (result !== undefined && transform !== undefined) {
-      (message as { result: Record<string, unknown> }).result = transform(call.session, call.method, result);
+      const transformed = transform(call.session, call.method, result);
+      changed = transformed !== result;
+      (message as { result: Record<string, unknown> }).result = transformed;
     }
-    call.channel.respond(JSON.stringify(message));
+    call.channel.respond((!changed && raw !== undefined && withId(raw, id, call.originalId)) || JSON.stringify(message));
     this.finish(call, result !== undefined ? 'ok' : 'error');
   }
 
@@ -639,6 +642,18 @@ export class UpstreamSession {
       this.options.logger.warn({ err: (err as Error).message }, 'write to MCP server failed');
     }
   }
+}
+
+/**
+ * The server's own text with the client's id written over ours, when the id is the message's last
+ * member (`…,"id":17}`, as the SDKs write responses): no second serialization. The text parsed
+ * (`raw` is exactly the message), so a final `,"id":17}` is the top-level member the parse kept.
+ * Undefined when the text does not end that way.
+ */
+export function withId(raw: string, upstreamId: number, clientId: JsonRpcId): string | undefined {
+  const tail = `,"id":${upstreamId}}`;
+  if (!raw.endsWith(tail)) return undefined;
+  return `${raw.slice(0, raw.length - tail.length)},"id":${JSON.stringify(clientId)}}`;
 }
 
 function sinkChannel(session: ClientSession): ResponseChannel {

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAgentConfig } from '../../api/agent-config.js';
 import { ErrorCode, type JsonRpcRequest } from '../protocol/jsonrpc.js';
-import { createPolicyPipeline, isRejection, type PolicyDeps, type PolicyPipeline, type Principal, type Rejection } from './index.js';
+import { createPolicyPipeline, isRefusal, type PolicyDeps, type PolicyPipeline, type Principal, type Refusal } from './index.js';
 import { RESOURCE, startTestIdP, type TestIdP } from './testing/oidc.js';
 
 function capture(): { logger: pino.Logger; lines: () => Record<string, unknown>[]; raw: () => string } {
@@ -92,12 +92,12 @@ describe('the whole pipeline: OIDC + Cedar + toolsFilter + capabilities', () => 
   });
 
   it('authenticates, then answers from the token cache synchronously', () => {
-    expect(isRejection(alice)).toBe(false);
+    expect(isRefusal(alice)).toBe(false);
     expect(p.authenticate(`Bearer ${token}`)).toBe(alice);
   });
 
   it('401 for a missing token carries the metadata pointer; the RFC 9728 document names the issuer', async () => {
-    const r = (await p.authenticate(undefined)) as Rejection;
+    const r = (await p.authenticate(undefined)) as Refusal;
     expect(r.status).toBe(401);
     expect(r.code).toBe(ErrorCode.Unauthorized);
     expect(r.headers['WWW-Authenticate']).toBe('Bearer resource_metadata="http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp"');
@@ -197,7 +197,7 @@ describe('limits', () => {
       expect(typeof r).toBe('function');
       (r as () => void)();
     }
-    const r = p.admit(who) as Rejection;
+    const r = p.admit(who) as Refusal;
     expect(r.status).toBe(429);
     expect(r.code).toBe(ErrorCode.RateLimited);
     expect(Number(r.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
@@ -209,16 +209,16 @@ describe('limits', () => {
     const b: Principal = { key: 'b', sub: 'b', claims: {}, scopes: [] };
     const a1 = p.admit(a) as () => void;
     const a2 = p.admit(a) as () => void;
-    const a3 = p.admit(a) as Rejection;
+    const a3 = p.admit(a) as Refusal;
     expect(a3.status).toBe(503);
     expect(a3.code).toBe(ErrorCode.Overloaded);
     const b1 = p.admit(b) as () => void;
-    expect((p.admit(b) as Rejection).status).toBe(503); // global limit 3 reached
+    expect((p.admit(b) as Refusal).status).toBe(503); // global limit 3 reached
     a1();
     a1(); // releasing twice frees one slot only
     const b2 = p.admit(b);
     expect(typeof b2).toBe('function');
-    expect((p.admit(b) as Rejection).status).toBe(503);
+    expect((p.admit(b) as Refusal).status).toBe(503);
     for (const f of [a2, b1, b2 as () => void]) f();
   });
 

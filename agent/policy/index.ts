@@ -4,9 +4,9 @@
 //
 //   const policy = await createPolicyPipeline(config, { logger });
 //   const who = policy.authenticate(req.headers.authorization);      // sync when the token is cached
-//   if (who instanceof Promise) …; if (isRejection(who)) → who.status, who.headers, who.toError()
+//   if (who instanceof Promise) …; if (isRefusal(who)) → who.status, who.headers, who.toError()
 //   const refusal = policy.checkRequest(who, message, sessionId);   // null = allowed
-//   const release = policy.admit(who);                               // function, or a Rejection
+//   const release = policy.admit(who);                               // function, or a Refusal
 //   … forward; on the response: result = policy.filterResult(who, method, result); release();
 import { AGENT_ENV } from '../../api/annotations.js';
 import { readFileSync } from 'node:fs';
@@ -21,9 +21,9 @@ import { Authenticator, type AuthnOptions } from './authn/index.js';
 import { createCedarAuthorizer, type CedarAuthorizer, type CedarAuthorizerOptions, type Feature } from './authz/index.js';
 import { Filters, methodSpec } from './filters/index.js';
 import { Limits } from './limits/index.js';
-import { ANONYMOUS, Rejection, Rejections, type PolicyMetrics, type Principal } from './types.js';
+import { ANONYMOUS, Refusal, Refusals, type PolicyMetrics, type Principal } from './types.js';
 
-export { ANONYMOUS, isRejection, Rejection, type PolicyMetrics, type Principal } from './types.js';
+export { ANONYMOUS, isRefusal, Refusal, type PolicyMetrics, type Principal } from './types.js';
 export type { AuditEntry } from './audit/index.js';
 export { createPolicyMetrics } from './metrics.js';
 export { METHODS, methodSpec } from './filters/index.js';
@@ -52,11 +52,11 @@ export interface PolicyPipeline {
   /** For the transport: 413 above this. */
   readonly maxBodyBytes: number;
   /** The Authorization header → who is calling. Synchronous when the verified token is cached. */
-  authenticate(authorizationHeader: string | undefined): Principal | Rejection | Promise<Principal | Rejection>;
+  authenticate(authorizationHeader: string | undefined): Principal | Refusal | Promise<Principal | Refusal>;
   /** A client→server message: null when allowed, else the refusal (audited either way). */
-  checkRequest(principal: Principal, message: JsonRpcRequest | JsonRpcNotification, sessionId?: string): Rejection | null;
+  checkRequest(principal: Principal, message: JsonRpcRequest | JsonRpcNotification, sessionId?: string): Refusal | null;
   /** Takes a concurrency/rate slot: the release function (call once the response is done), or a refusal. */
-  admit(principal: Principal): (() => void) | Rejection;
+  admit(principal: Principal): (() => void) | Refusal;
   /** Rewrites a server result for this principal: lists filtered, capabilities reduced. Returns the input when nothing changes. */
   filterResult(principal: Principal, method: string, result: Record<string, unknown>): Record<string, unknown>;
   /** Remembers the server's tool annotations (readOnlyHint, …) from a tools/list result. */
@@ -184,21 +184,21 @@ class Pipeline implements PolicyPipeline {
     this.maxBodyBytes = limits.maxBodyBytes;
   }
 
-  authenticate(header: string | undefined): Principal | Rejection | Promise<Principal | Rejection> {
+  authenticate(header: string | undefined): Principal | Refusal | Promise<Principal | Refusal> {
     if (!this.authn) return ANONYMOUS;
     const r = this.authn.authenticate(header);
     if (r instanceof Promise) return r.then((x) => this.auditAuthn(x));
     return this.auditAuthn(r);
   }
 
-  private auditAuthn(r: Principal | Rejection): Principal | Rejection {
-    if (r instanceof Rejection && this.auditor.enabled) {
+  private auditAuthn(r: Principal | Refusal): Principal | Refusal {
+    if (r instanceof Refusal && this.auditor.enabled) {
       this.auditor.record({ principal: undefined, method: 'authenticate', decision: 'deny', reason: r.reason, status: r.status });
     }
     return r;
   }
 
-  checkRequest(principal: Principal, message: JsonRpcRequest | JsonRpcNotification, sessionId?: string): Rejection | null {
+  checkRequest(principal: Principal, message: JsonRpcRequest | JsonRpcNotification, sessionId?: string): Refusal | null {
     const method = message.method;
     const spec = methodSpec(method);
     if (spec?.kind === 'bypass') return null;
@@ -206,20 +206,20 @@ class Pipeline implements PolicyPipeline {
     const t0 = this.auditor.enabled ? performance.now() : 0;
     const params = (message.params ?? {}) as Record<string, unknown>;
     let target: string | undefined;
-    let rejection: Rejection | null = null;
+    let rejection: Refusal | null = null;
     let policies: readonly string[] | undefined;
     let cached: boolean | undefined;
     let args: Record<string, unknown> | undefined;
 
     if (spec === undefined) {
-      rejection = Rejections.forbidden(`method ${method} is not covered by authorization policy`);
+      rejection = Refusals.forbidden(`method ${method} is not covered by authorization policy`);
     } else if (spec.kind === 'list') {
-      if (!this.filters.featureEnabled(spec.feature!)) rejection = Rejections.methodNotFound(method);
+      if (!this.filters.featureEnabled(spec.feature!)) rejection = Refusals.methodNotFound(method);
       else if (this.authz) {
         const d = this.authz.authorizeList(principal, spec.feature!);
         policies = d.policies;
         cached = d.cached;
-        if (!d.allow) rejection = Rejections.forbidden('denied by policy');
+        if (!d.allow) rejection = Refusals.forbidden('denied by policy');
       }
     } else {
       let feature: Feature | undefined = spec.feature;
@@ -233,7 +233,7 @@ class Pipeline implements PolicyPipeline {
           feature = 'resource';
           id = ref.uri;
         }
-        if (feature === undefined) rejection = Rejections.invalidParams('completion/complete: ref must be ref/prompt or ref/resource');
+        if (feature === undefined) rejection = Refusals.invalidParams('completion/complete: ref must be ref/prompt or ref/resource');
       } else {
         id = feature === 'resource' ? params.uri : params.name;
         const a = params.arguments;
@@ -241,18 +241,18 @@ class Pipeline implements PolicyPipeline {
       }
       if (rejection === null && feature !== undefined) {
         if (typeof id !== 'string') {
-          rejection = Rejections.invalidParams(`${method}: params.${feature === 'resource' ? 'uri' : 'name'} must be a string`);
+          rejection = Refusals.invalidParams(`${method}: params.${feature === 'resource' ? 'uri' : 'name'} must be a string`);
         } else {
           target = id;
           if (!this.filters.featureEnabled(feature)) {
-            rejection = spec.kind === 'complete' ? Rejections.invalidParams(`Unknown ${feature}: ${id}`) : Rejections.methodNotFound(method);
+            rejection = spec.kind === 'complete' ? Refusals.invalidParams(`Unknown ${feature}: ${id}`) : Refusals.methodNotFound(method);
           } else if (feature === 'tool' && !this.filters.toolVisible(id)) {
-            rejection = Rejections.unknownTool(id);
+            rejection = Refusals.unknownTool(id);
           } else if (this.authz) {
             const d = this.authz.authorize(principal, feature, id, args);
             policies = d.policies;
             cached = d.cached;
-            if (!d.allow) rejection = Rejections.forbidden(d.errors.length > 0 ? `denied (policy errors: ${d.errors.join(', ')})` : 'denied by policy');
+            if (!d.allow) rejection = Refusals.forbidden(d.errors.length > 0 ? `denied (policy errors: ${d.errors.join(', ')})` : 'denied by policy');
           }
         }
       }
@@ -276,9 +276,9 @@ class Pipeline implements PolicyPipeline {
     return rejection;
   }
 
-  admit(principal: Principal): (() => void) | Rejection {
+  admit(principal: Principal): (() => void) | Refusal {
     const r = this.limits.admit(principal);
-    if (r instanceof Rejection && this.auditor.enabled) {
+    if (r instanceof Refusal && this.auditor.enabled) {
       this.auditor.record({ principal, method: 'admit', decision: 'deny', reason: r.reason, status: r.status });
     }
     return r;

@@ -6,7 +6,7 @@ import { asJsonRpcMessage, type JsonRpcMessage } from '../protocol/jsonrpc.js';
  */
 export function parseServerFrame(
   line: string,
-  onmessage: ((m: JsonRpcMessage) => void) | undefined,
+  onmessage: ((m: JsonRpcMessage, raw?: string) => void) | undefined,
   onerror: ((e: Error) => void) | undefined,
 ): void {
   let value: unknown;
@@ -21,7 +21,8 @@ export function parseServerFrame(
     onerror?.(new Error(`server wrote an invalid JSON-RPC message (ignored: ${message}): ${truncate(line)}`));
     return;
   }
-  onmessage?.(message);
+  // The envelope check returns the parsed object itself unless it dropped members: then the line is still its text.
+  onmessage?.(message, message === value ? line : undefined);
 }
 
 function truncate(s: string): string {

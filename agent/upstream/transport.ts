@@ -22,8 +22,12 @@ export interface UpstreamTransport {
   send(frame: string): void;
   /** Closes the channel and releases the server (kills the child, closes the FIFOs, …). */
   close(): Promise<void>;
-  /** One parsed JSON-RPC message from the server. */
-  onmessage?: (message: JsonRpcMessage) => void;
+  /**
+   * One parsed JSON-RPC message from the server; `raw`, when given, is the exact text it was
+   * parsed from and nothing of it was dropped (so a receiver may forward those bytes instead of
+   * serializing the message again).
+   */
+  onmessage?: (message: JsonRpcMessage, raw?: string) => void;
   /** The channel ended (process exit, EOF, socket close). `reason` is for logs. */
   onclose?: (reason: string) => void;
   /** A non-fatal problem (garbage on stdout, a failed write). */

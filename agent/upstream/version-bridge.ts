@@ -63,7 +63,7 @@ const LISTEN_PREFIX = 'ome-bridge-listen-';
 
 export class VersionBridgeTransport implements UpstreamTransport {
   era: UpstreamEra = 'probing';
-  onmessage?: (message: JsonRpcMessage) => void;
+  onmessage?: (message: JsonRpcMessage, raw?: string) => void;
   onclose?: (reason: string) => void;
   onerror?: (error: Error) => void;
 
@@ -88,7 +88,7 @@ export class VersionBridgeTransport implements UpstreamTransport {
   }
 
   async start(): Promise<void> {
-    this.inner.onmessage = (m) => this.fromServer(m);
+    this.inner.onmessage = (m, raw) => this.fromServer(m, raw);
     this.inner.onclose = (reason) => {
       clearTimeout(this.probeTimer);
       this.onclose?.(reason);
@@ -265,9 +265,9 @@ export class VersionBridgeTransport implements UpstreamTransport {
 
   // ---- modern server → agent ------------------------------------------------------------
 
-  private fromServer(message: JsonRpcMessage): void {
+  private fromServer(message: JsonRpcMessage, raw?: string): void {
     if (this.era === 'legacy') {
-      this.onmessage?.(message);
+      this.onmessage?.(message, raw);
       return;
     }
     const m = message as JsonRpcRequest & JsonRpcResponse;

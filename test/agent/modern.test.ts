@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentPolicy, RunningAgent } from '../../agent/agent.js';
+import { principalNamed } from '../../agent/core/principal.js';
+import { Refusal } from '../../agent/protocol/refusal.js';
 import { connectClient, parseBody, PROBE, startTestAgent, textOf, waitFor } from './harness.js';
 import { modernPost, modernRequest, v2Client } from './modern-harness.js';
 
@@ -241,13 +243,13 @@ describe('policy on stateless requests', () => {
   const policy: AgentPolicy = {
     authenticate(header) {
       authentications++;
-      if (header === 'Bearer alice') return { key: 'alice' };
-      if (header === 'Bearer bob') return { key: 'bob' };
-      return { httpStatus: 401, code: -32003, message: 'unauthorized', headers: { 'WWW-Authenticate': 'Bearer' } };
+      if (header === 'Bearer alice') return principalNamed('alice');
+      if (header === 'Bearer bob') return principalNamed('bob');
+      return new Refusal(401, -32003, 'unauthorized', { 'WWW-Authenticate': 'Bearer' });
     },
     checkMessage(session, message) {
       if (session.principalKey === 'bob' && message.method === 'tools/call' && message.params?.name === 'sleep') {
-        return { httpStatus: 403, code: -32004, message: 'forbidden: sleep' };
+        return new Refusal(403, -32004, 'forbidden: sleep');
       }
       return null;
     },

@@ -9,35 +9,33 @@
  * audit run exactly as for a session; it ends with the request (or with its held input-required
  * state).
  */
-import type { HttpBindings } from '@hono/node-server';
-import type { Context } from 'hono';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { ResponseChannel } from '../../mux/channels.js';
 import { ClientSession, logLevelRank, type ClientCapabilities } from '../../mux/client-session.js';
-import { GatewayError, type CallerIdentity, type Denial } from '../../mux/gateway.js';
+import type { Principal } from '../../core/principal.js';
+import { isRefusal, Refusal } from '../../protocol/refusal.js';
 import { ErrorCode, errorResponse, isRequest, type JsonRpcId, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../../protocol/jsonrpc.js';
 import {
   ALL_PROTOCOL_VERSIONS,
   isModernVersion,
-  isRejection,
   META_PROTOCOL_VERSION,
   META_SERVER_INFO,
   META_SUBSCRIPTION_ID,
   modernizeResult,
   nameSourceOf,
-  rejectionBody,
   stripEnvelope,
+  headerMismatch,
   unsupportedVersion,
   verifyRequest,
   type Envelope,
-  type Rejection,
 } from '../../protocol/modern/meta.js';
 import { checkParamHeaders, scanParamHeaders, type ParamHeader } from '../../protocol/modern/param-headers.js';
 import { EXPIRED, RequestStateSigner, type RequestStateClaims } from '../../protocol/modern/request-state.js';
 import { isSupportedSessionVersion } from '../../protocol/versions.js';
 import type { DownstreamContext } from '../context.js';
-import { jsonRpcError, readMessage } from '../http-common.js';
+import { JsonReply, type Exchange, type Reply } from '../exchange.js';
+import { jsonRpcError, readMessage, refusalResponse } from '../http-common.js';
 import { SSE_HEADERS, sseBody, type SseWriter } from '../sse.js';
 
 export interface ModernTransportOptions {
@@ -58,10 +56,10 @@ export interface ModernTransportOptions {
 
 export interface ModernTransport {
   /** From the headers alone: a 2026-07-28 (or unknown, session-less) protocol version. */
-  isModern(c: Context): boolean;
+  isModern(c: Exchange): boolean;
   /** From a parsed body: a session-less request that carries a modern envelope claim. */
-  claims(message: JsonRpcMessage, c: Context): boolean;
-  handle(c: Context, caller: CallerIdentity, message?: JsonRpcMessage): Promise<Response>;
+  claims(message: JsonRpcMessage, c: Exchange): boolean;
+  handle(c: Exchange, caller: Principal, message?: JsonRpcMessage): Promise<Reply>;
   /** Calls held for an input-required retry (for tests and metrics). */
   readonly heldCount: number;
   /** The server's tool list (e.g. the multiplexer's own fetch): learns `x-mcp-header` declarations. */
@@ -75,8 +73,6 @@ const INPUT_CAPABILITY: Record<string, string> = { 'sampling/createMessage': 'sa
 /** The only requests an input-required result may answer (MRTR, "Supported Requests"). */
 const INPUT_REQUIRED_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
-
 export function createModernTransport(ctx: DownstreamContext, options: ModernTransportOptions): ModernTransport {
   const signer = options.signer ?? new RequestStateSigner();
   const nodeOption = options.node ?? hostname();
@@ -87,7 +83,7 @@ export function createModernTransport(ctx: DownstreamContext, options: ModernTra
   let seq = 0;
   const logger = ctx.logger.child({ transport: 'mcp-2026' });
 
-  const newSession = (caller: CallerIdentity, env: Envelope): ClientSession =>
+  const newSession = (caller: Principal, env: Envelope): ClientSession =>
     new ClientSession(`m${++seq}-${Date.now().toString(36)}`, caller, env.protocolVersion, env.clientCapabilities as ClientCapabilities, env.clientInfo);
 
   const toolHeaders = new Map<string, ParamHeader[]>();
@@ -131,8 +127,8 @@ export function createModernTransport(ctx: DownstreamContext, options: ModernTra
         m.params,
         id !== null,
       );
-      if (isRejection(verified)) return rejection(id, verified);
-      if (!enabled) return rejection(id, { ...unsupportedVersion(verified.protocolVersion), data: { supported: ALL_PROTOCOL_VERSIONS.filter((v) => !isModernVersion(v)), requested: verified.protocolVersion } });
+      if (isRefusal(verified)) return refusalResponse(id, verified);
+      if (!enabled) return refusalResponse(id, unsupportedVersion(verified.protocolVersion, ALL_PROTOCOL_VERSIONS.filter((v) => !isModernVersion(v))));
       if (id === null) return new Response(null, { status: 202 }); // no client notifications on HTTP in this revision
       const request = message as JsonRpcRequest;
       const log = verified.traceparent ? logger.child({ traceparent: verified.traceparent }) : logger;
@@ -140,7 +136,7 @@ export function createModernTransport(ctx: DownstreamContext, options: ModernTra
       if (request.method === 'tools/call' && toolHeaders.size > 0) {
         const declared = toolHeaders.get(String(request.params?.name));
         const problem = declared && checkParamHeaders(declared, request.params?.arguments, (name) => c.req.header(name));
-        if (problem) return rejection(request.id, { status: 400, code: ErrorCode.HeaderMismatch, message: `Header mismatch: ${problem}` });
+        if (problem) return refusalResponse(request.id, headerMismatch(problem));
       }
       if (REMOVED_METHODS.has(request.method)) {
         return jsonRpcError(404, request.id, ErrorCode.MethodNotFound, `Method not found: ${request.method} (removed in protocol revision 2026-07-28)`);
@@ -161,19 +157,14 @@ export function createModernTransport(ctx: DownstreamContext, options: ModernTra
       if (request.method === 'subscriptions/listen') return listen(deps, c, caller, verified, request);
       const session = newSession(caller, verified);
       if (verified.logLevel !== undefined) session.logLevel = logLevelRank(verified.logLevel);
-      try {
-        await ctx.gateway.adopt(session);
-      } catch (err) {
-        if (err instanceof GatewayError) return jsonRpcError(err.httpStatus, request.id, err.code, err.message, err.headers);
-        throw err;
-      }
-      const upstream = ctx.gateway.upstreamOf(session)!;
+      const upstream = await ctx.gateway.adopt(session);
+      if (upstream instanceof Refusal) return refusalResponse(request.id, upstream);
       const upstreamModern = isModernVersion(upstream.initializeResult?.protocolVersion as string | undefined);
       const serverInfo = (upstream.initializeResult?.serverInfo as unknown) ?? undefined;
 
       if (request.method === 'server/discover') {
-        const denial = ctx.gateway.check(session, request);
-        const response = denial ? denialJson(request.id, denial) : discoverResponse(ctx, session, request.id);
+        const refusal = ctx.gateway.check(session, request);
+        const response = refusal ? refusalResponse(request.id, refusal) : discoverResponse(ctx, session, request.id);
         ctx.gateway.end(session);
         return response;
       }
@@ -201,14 +192,8 @@ interface CallDeps {
   toolHeaders: Map<string, ParamHeader[]>;
 }
 
-function rejection(id: JsonRpcId | null, r: Rejection): Response {
-  return new Response(rejectionBody(id, r), { status: r.status, headers: JSON_HEADERS });
-}
-function jsonResponse(body: string): Response {
-  return new Response(body, { status: 200, headers: JSON_HEADERS });
-}
-function denialJson(id: JsonRpcId, denial: Denial): Response {
-  return jsonRpcError(denial.httpStatus, id, denial.code, denial.message, denial.headers);
+function jsonResponse(body: string): JsonReply {
+  return new JsonReply(body);
 }
 
 function learnToolHeaders(map: Map<string, ParamHeader[]>, result: Record<string, unknown>): void {
@@ -226,7 +211,7 @@ function opOf(request: JsonRpcRequest): string {
   return source === undefined ? request.method : `${request.method} ${String(request.params?.[source])}`;
 }
 
-function discoverResponse(ctx: DownstreamContext, session: ClientSession, id: JsonRpcId): Response {
+function discoverResponse(ctx: DownstreamContext, session: ClientSession, id: JsonRpcId): Reply {
   const info = ctx.gateway.describeUpstream(session) ?? {};
   const result: Record<string, unknown> = {
     resultType: 'complete',
@@ -248,7 +233,7 @@ class Leg {
 
   constructor(
     readonly id: JsonRpcId,
-    private readonly resolve: (r: Response) => void,
+    private readonly resolve: (r: Reply) => void,
     private readonly keepAliveMs: number,
   ) {}
 
@@ -275,7 +260,7 @@ class Leg {
       this.close();
     } else {
       this.done = true;
-      this.resolve(new Response(frame, { status, headers: JSON_HEADERS }));
+      this.resolve(new JsonReply(frame, undefined, status));
     }
   }
 
@@ -317,21 +302,21 @@ class ModernCall implements ResponseChannel {
     if (session.logLevel !== undefined) session.sink = { deliver: (frame) => frame.includes('"notifications/message"') && this.leg?.event(frame) };
   }
 
-  start(c: Context): Promise<Response> {
-    return new Promise<Response>((resolve) => {
+  start(c: Exchange): Promise<Reply> {
+    return new Promise<Reply>((resolve) => {
       this.attach(c, this.request.id, resolve);
-      const denial = this.deps.ctx.gateway.dispatch(this.session, this.request, this);
-      if (denial) {
+      const refusal = this.deps.ctx.gateway.dispatch(this.session, this.request, this);
+      if (refusal) {
         this.leg = undefined;
         this.finish();
-        resolve(denialJson(this.request.id, denial));
+        resolve(refusalResponse(this.request.id, refusal));
       }
     });
   }
 
   /** A retry arrived with the held call's state: answer the server's requests, take over the response. */
-  resume(c: Context, retry: JsonRpcRequest, claims: RequestStateClaims): Promise<Response> {
-    return new Promise<Response>((resolve) => {
+  resume(c: Exchange, retry: JsonRpcRequest, claims: RequestStateClaims): Promise<Reply> {
+    return new Promise<Reply>((resolve) => {
       if (this.leg !== undefined || claims.node !== this.deps.node() || Number((claims as { leg?: unknown }).leg) !== this.legCount) {
         resolve(jsonResponse(JSON.stringify(errorResponse(retry.id, ErrorCode.InvalidParams, 'requestState was already used; send the request again without it'))));
         return;
@@ -353,11 +338,11 @@ class ModernCall implements ResponseChannel {
     });
   }
 
-  private attach(c: Context, id: JsonRpcId, resolve: (r: Response) => void): void {
+  private attach(c: Exchange, id: JsonRpcId, resolve: (r: Reply) => void): void {
     const leg = new Leg(id, resolve, this.deps.keepAliveMs);
     this.leg = leg;
     this.legCount++;
-    const outgoing = (c.env as HttpBindings | undefined)?.outgoing;
+    const outgoing = c.env.outgoing;
     outgoing?.once('close', () => {
       if (leg.done && outgoing.writableFinished) return;
       if (this.leg !== leg) return;
@@ -470,7 +455,7 @@ const FORWARD_RESPONSE_HEADERS = ['content-type', 'cache-control', 'x-accel-buff
  * A retry whose held call lives in another replica (a plain Service spread the client's
  * requests): passed to that replica, which authenticates and checks it as its own. One hop only.
  */
-async function forward(deps: CallDeps, c: Context, request: JsonRpcRequest, claims: RequestStateClaims): Promise<Response> {
+async function forward(deps: CallDeps, c: Exchange, request: JsonRpcRequest, claims: RequestStateClaims): Promise<Reply> {
   const fail = (text: string) => jsonResponse(JSON.stringify(errorResponse(request.id, ErrorCode.InvalidParams, text)));
   if (!/^https?:\/\//.test(claims.node) || c.req.header(FORWARDED_HEADER) !== undefined) {
     return fail(`requestState belongs to replica ${claims.node}, which this one cannot reach; send the request again without it`);
@@ -481,7 +466,7 @@ async function forward(deps: CallDeps, c: Context, request: JsonRpcRequest, clai
     if (value !== undefined) headers[name] = value;
   }
   const abort = new AbortController();
-  (c.env as HttpBindings | undefined)?.outgoing?.once('close', () => abort.abort());
+  c.env.outgoing?.once('close', () => abort.abort());
   try {
     const res = await fetch(`${claims.node}/mcp`, { method: 'POST', headers, body: JSON.stringify(request), signal: abort.signal });
     const out: Record<string, string> = {};
@@ -496,7 +481,7 @@ async function forward(deps: CallDeps, c: Context, request: JsonRpcRequest, clai
   }
 }
 
-function resume(deps: CallDeps, c: Context, caller: CallerIdentity, retry: JsonRpcRequest, claims: RequestStateClaims): Promise<Response> | Response {
+function resume(deps: CallDeps, c: Exchange, caller: Principal, retry: JsonRpcRequest, claims: RequestStateClaims): Promise<Reply> | Reply {
   const call = deps.held.get(claims.held);
   const fail = (text: string) => jsonResponse(JSON.stringify(errorResponse(retry.id, ErrorCode.InvalidParams, text)));
   if (call === undefined) return fail('requestState names no held request (it finished, expired, or is held by another replica); send the request again without it');
@@ -504,8 +489,8 @@ function resume(deps: CallDeps, c: Context, caller: CallerIdentity, retry: JsonR
   if (claims.op !== call.op || opOf(retry) !== call.op) return fail('requestState belongs to a different request');
   // Policy runs on the retry too: the principal's rights may have changed since the first leg.
   call.session.caller = caller;
-  const denial = deps.ctx.gateway.check(call.session, retry);
-  if (denial) return denialJson(retry.id, denial);
+  const refusal = deps.ctx.gateway.check(call.session, retry);
+  if (refusal) return refusalResponse(retry.id, refusal);
   return call.resume(c, retry, claims);
 }
 
@@ -513,23 +498,19 @@ function resume(deps: CallDeps, c: Context, caller: CallerIdentity, retry: JsonR
  * `subscriptions/listen`: a long-lived response stream for the change notifications the client
  * opted in to, each tagged with the subscription id (the listen request's id).
  */
-async function listen(deps: CallDeps, c: Context, caller: CallerIdentity, env: Envelope, request: JsonRpcRequest): Promise<Response> {
+async function listen(deps: CallDeps, c: Exchange, caller: Principal, env: Envelope, request: JsonRpcRequest): Promise<Response> {
   const { ctx } = deps;
   // The stream is the session's channel: the gateway does not reap it while it is open, and
   // broadcasts reach it. It declares no client capabilities, so no server request is routed here.
   let deliver: (frame: string) => void = () => {};
   const streamChannel: ResponseChannel = { respond: () => {}, related: (frame) => deliver(frame), abandon: () => {} };
   const session = new ClientSession(`listen-${String(request.id)}-${Date.now().toString(36)}`, caller, env.protocolVersion, {}, env.clientInfo, streamChannel);
-  try {
-    await ctx.gateway.adopt(session);
-  } catch (err) {
-    if (err instanceof GatewayError) return jsonRpcError(err.httpStatus, request.id, err.code, err.message, err.headers);
-    throw err;
-  }
-  const denial = ctx.gateway.check(session, request);
-  if (denial) {
+  const upstream = await ctx.gateway.adopt(session);
+  if (upstream instanceof Refusal) return refusalResponse(request.id, upstream);
+  const refusal = ctx.gateway.check(session, request);
+  if (refusal) {
     ctx.gateway.end(session);
-    return denialJson(request.id, denial);
+    return refusalResponse(request.id, refusal);
   }
   const wanted = (request.params?.notifications ?? {}) as Record<string, unknown>;
   const caps = (ctx.gateway.describeUpstream(session)?.capabilities ?? {}) as Record<string, { listChanged?: boolean; subscribe?: boolean } | undefined>;
@@ -590,7 +571,7 @@ async function listen(deps: CallDeps, c: Context, caller: CallerIdentity, env: E
     writer.write(`data: ${JSON.stringify({ jsonrpc: '2.0', id: request.id, result })}\n\n`);
     writer.close();
   });
-  (c.env as HttpBindings | undefined)?.outgoing?.once('close', close);
+  c.env.outgoing?.once('close', close);
   const ack = { jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { _meta: { [META_SUBSCRIPTION_ID]: subscriptionId }, notifications: honored } };
   writer.write(`data: ${JSON.stringify(ack)}\n\n`);
   keepAlive = setInterval(() => writer.write(':\n\n'), deps.keepAliveMs);

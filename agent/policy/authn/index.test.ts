@@ -5,7 +5,7 @@ import { base64url, exportSPKI, generateKeyPair, importJWK, SignJWT } from 'jose
 import { createHmac } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRejection, type Principal, type Rejection } from '../types.js';
+import { isRefusal, type Principal, type Refusal } from '../types.js';
 import { CLIENT_ID, CLIENT_SECRET, OPAQUE_RESOURCE, OTHER_RESOURCE, RESOURCE, startTestIdP, type TestIdP } from '../testing/oidc.js';
 import { Authenticator, isPrivateAddress, type AuthnOptions } from './index.js';
 
@@ -19,13 +19,13 @@ afterAll(() => idp?.close());
 function authn(extra: Partial<AuthnOptions> = {}): Authenticator {
   return new Authenticator({ logger, kind: 'oidc', issuer: idp.issuer, audience: RESOURCE, jwksURL: idp.jwksURL, allowPrivateIP: true, resourceURL: RESOURCE, ...extra });
 }
-async function check(a: Authenticator, token: string | undefined): Promise<Principal | Rejection> {
+async function check(a: Authenticator, token: string | undefined): Promise<Principal | Refusal> {
   return await a.authenticate(token === undefined ? undefined : `Bearer ${token}`);
 }
-async function expect401(a: Authenticator, token: string | undefined): Promise<Rejection> {
+async function expect401(a: Authenticator, token: string | undefined): Promise<Refusal> {
   const r = await check(a, token);
-  expect(isRejection(r)).toBe(true);
-  const rej = r as Rejection;
+  expect(isRefusal(r)).toBe(true);
+  const rej = r as Refusal;
   expect(rej.status).toBe(401);
   expect(rej.headers['WWW-Authenticate']).toMatch(/^Bearer resource_metadata="http:\/\/127\.0\.0\.1:1\/\.well-known\/oauth-protected-resource\/mcp"/);
   return rej;
@@ -37,7 +37,7 @@ describe('a real OIDC provider over HTTP', () => {
     const a = authn();
     const token = await idp.clientCredentialsToken();
     const p = (await check(a, token)) as Principal;
-    expect(isRejection(p)).toBe(false);
+    expect(isRefusal(p)).toBe(false);
     expect(p.sub).toBe(CLIENT_ID);
     expect(p.iss).toBe(idp.issuer);
     expect(p.key).toBe(`${idp.issuer}|${CLIENT_ID}`);
@@ -51,7 +51,7 @@ describe('a real OIDC provider over HTTP', () => {
   it('discovers the JWKS from the issuer when no jwksURL is given', async () => {
     const a = authn({ jwksURL: undefined });
     const p = await check(a, await idp.clientCredentialsToken());
-    expect(isRejection(p)).toBe(false);
+    expect(isRefusal(p)).toBe(false);
   });
 
   it('introspects opaque tokens with client credentials (RFC 7662)', async () => {
@@ -59,7 +59,7 @@ describe('a real OIDC provider over HTTP', () => {
     const opaque = await idp.clientCredentialsToken({ resource: OPAQUE_RESOURCE });
     expect(opaque.split('.').length).not.toBe(3);
     const p = (await check(a, opaque)) as Principal;
-    expect(isRejection(p)).toBe(false);
+    expect(isRefusal(p)).toBe(false);
     expect(p.sub).toBe(CLIENT_ID);
     await expect401(authn({ introspectionURL: idp.introspectionURL, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }), 'not-a-real-token');
     // wrong client secret: the introspection call fails, the token is refused
@@ -72,12 +72,12 @@ describe('a real OIDC provider over HTTP', () => {
     expect(r.headers['WWW-Authenticate']).not.toContain('error=');
     expect(a.metadata()).toEqual({ resource: RESOURCE, authorization_servers: [idp.issuer], bearer_methods_supported: ['header'], scopes_supported: ['tools:call'] });
     const basic = await a.authenticate('Basic dXNlcjpwYXNz');
-    expect((basic as Rejection).status).toBe(401);
+    expect((basic as Refusal).status).toBe(401);
   });
 
   it('403 insufficient_scope when a required scope is missing', async () => {
     const a = authn({ requiredScopes: ['tools:admin'] });
-    const r = (await check(a, await idp.clientCredentialsToken())) as Rejection;
+    const r = (await check(a, await idp.clientCredentialsToken())) as Refusal;
     expect(r.status).toBe(403);
     expect(r.headers['WWW-Authenticate']).toContain('error="insufficient_scope"');
     expect(r.headers['WWW-Authenticate']).toContain('scope="tools:admin"');
@@ -141,7 +141,7 @@ describe('attack suite: each is refused with the right status', () => {
 
   it('unknown kid: one JWKS refresh, then refused; no refresh storm', async () => {
     const a = authn({ jwksCooldownMs: 300 });
-    expect(isRejection(await check(a, await idp.sign({ sub: 'ok' })))).toBe(false);
+    expect(isRefusal(await check(a, await idp.sign({ sub: 'ok' })))).toBe(false);
     const before = idp.jwksFetches();
     await new Promise((r) => setTimeout(r, 350));
     const { privateKey } = await generateKeyPair('RS256');
@@ -200,8 +200,8 @@ describe('kubernetes service-account tokens', () => {
       const p = (await check(a, await sa('data-science'))) as Principal;
       expect(p.sub).toBe('system:serviceaccount:data-science:runner');
       expect(idp.lastJwksAuthorization()).toBe('Bearer pod-sa-token');
-      expect(((await check(a, await sa('default'))) as Rejection).status).toBe(401);
-      expect(((await check(a, await idp.sign({ aud: 'other', sub: 'system:serviceaccount:data-science:runner' }))) as Rejection).status).toBe(401);
+      expect(((await check(a, await sa('default'))) as Refusal).status).toBe(401);
+      expect(((await check(a, await idp.sign({ aud: 'other', sub: 'system:serviceaccount:data-science:runner' }))) as Refusal).status).toBe(401);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -269,7 +269,7 @@ describe('TLS endpoints: cluster CA and CA bundle', () => {
       expect(seen).toEqual(['Bearer pod-token']);
       // without the cluster CA the API server's certificate is not trusted
       const b = new Authenticator({ ...opts, serviceAccountDir: noCa });
-      expect(((await check(b, sa)) as Rejection).status).toBe(401);
+      expect(((await check(b, sa)) as Refusal).status).toBe(401);
       // inline OIDC with thvCABundlePath + jwksAuthTokenPath reaches the same TLS endpoint
       writeFileSync(join(dir, 'ca.pem'), tls.ca);
       const c = new Authenticator({
@@ -282,7 +282,7 @@ describe('TLS endpoints: cluster CA and CA bundle', () => {
         jwksAuthTokenPath: join(dir, 'token'),
         allowPrivateIP: true,
       });
-      expect(isRejection(await check(c, sa))).toBe(false);
+      expect(isRefusal(await check(c, sa))).toBe(false);
     } finally {
       api.close();
       rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/jsonrpc.js';
-import { Rejection, type PolicyMetrics, type Principal } from '../types.js';
+import { Refusal, type PolicyMetrics, type Principal } from '../types.js';
 import { idpFetch, PrivateAddressError } from './net.js';
 
 export { isPrivateAddress, PrivateAddressError } from './net.js';
@@ -76,7 +76,7 @@ interface CacheEntry {
   scopeOk: boolean;
 }
 
-export type AuthResult = Principal | Rejection;
+export type AuthResult = Principal | Refusal;
 
 const isJwtShaped = (t: string) => {
   const a = t.indexOf('.');
@@ -104,7 +104,7 @@ export class Authenticator {
   private jwksFailedAt = 0;
   private readonly ca: string | undefined;
   private readonly challenge: string;
-  private readonly missing: Rejection;
+  private readonly missing: Refusal;
   private readonly maxTokenBytes: number;
   private readonly cacheSize: number;
   private readonly allowPrivate: boolean;
@@ -123,7 +123,7 @@ export class Authenticator {
       if (saCa) this.ca = this.ca ? this.ca + '\n' + saCa : saCa;
     }
     this.challenge = o.resourceURL ? `Bearer resource_metadata=${quote(protectedResourceMetadataURL(o.resourceURL))}` : 'Bearer';
-    this.missing = new Rejection(401, ErrorCode.Unauthorized, 'Unauthorized: a bearer token is required', { 'WWW-Authenticate': this.challenge }, 'no bearer token');
+    this.missing = new Refusal(401, ErrorCode.Unauthorized, 'Unauthorized: a bearer token is required', { 'WWW-Authenticate': this.challenge }, 'no bearer token');
     this.maxTokenBytes = o.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
     this.cacheSize = o.tokenCacheSize ?? 10_000;
     // The cluster API server lives on a private address by nature; it is trusted through its CA.
@@ -151,15 +151,15 @@ export class Authenticator {
     return doc;
   }
 
-  private invalid(reason: string): Rejection {
+  private invalid(reason: string): Refusal {
     this.o.metrics?.authn?.('rejected');
-    return new Rejection(401, ErrorCode.Unauthorized, 'Unauthorized: invalid or expired token', { 'WWW-Authenticate': `${this.challenge}${this.challenge === 'Bearer' ? ' ' : ', '}error="invalid_token"` }, reason);
+    return new Refusal(401, ErrorCode.Unauthorized, 'Unauthorized: invalid or expired token', { 'WWW-Authenticate': `${this.challenge}${this.challenge === 'Bearer' ? ' ' : ', '}error="invalid_token"` }, reason);
   }
 
-  private insufficientScope(): Rejection {
+  private insufficientScope(): Refusal {
     this.o.metrics?.authn?.('rejected');
     const scope = (this.o.requiredScopes ?? []).join(' ');
-    return new Rejection(
+    return new Refusal(
       403,
       ErrorCode.Forbidden,
       'Forbidden: insufficient scope',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/jsonrpc.js';
-import type { Principal, Rejection } from '../types.js';
+import type { Principal, Refusal } from '../types.js';
 import { Limits } from './index.js';
 
 const who = (key: string): Principal => ({ key, sub: key, claims: {}, scopes: [] });
@@ -13,7 +13,7 @@ describe('Limits', () => {
     const a = who('a');
     (l.admit(a) as () => void)();
     (l.admit(a) as () => void)();
-    const r = l.admit(a) as Rejection;
+    const r = l.admit(a) as Refusal;
     expect(r.status).toBe(429);
     expect(r.code).toBe(ErrorCode.RateLimited);
     expect(r.headers['Retry-After']).toBe('10');
@@ -21,14 +21,14 @@ describe('Limits', () => {
     expect(typeof l.admit(who('b'))).toBe('function'); // buckets are per principal
     now += 10_000;
     expect(typeof l.admit(a)).toBe('function');
-    expect((l.admit(a) as Rejection).status).toBe(429);
+    expect((l.admit(a) as Refusal).status).toBe(429);
   });
 
   it('a refused request takes no slot and no token', () => {
     let now = 0;
     const l = new Limits({ maxConcurrentRequests: 1, requestsPerMinute: 60, burst: 1, now: () => now });
     const release = l.admit(who('a')) as () => void;
-    expect((l.admit(who('a')) as Rejection).status).toBe(503);
+    expect((l.admit(who('a')) as Refusal).status).toBe(503);
     expect(l.inFlight).toBe(1);
     release();
     expect(l.inFlight).toBe(0);
@@ -41,7 +41,7 @@ describe('Limits', () => {
     expect(l.requestTimeoutMs).toBe(30_000);
     expect(l.maxBodyBytes).toBe(4 * 1024 * 1024);
     const releases = Array.from({ length: 100 }, () => l.admit(who('x')) as () => void);
-    expect((l.admit(who('y')) as Rejection).code).toBe(ErrorCode.Overloaded);
+    expect((l.admit(who('y')) as Refusal).code).toBe(ErrorCode.Overloaded);
     for (const r of releases) r();
     expect(l.inFlight).toBe(0);
   });

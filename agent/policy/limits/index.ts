@@ -2,7 +2,7 @@
 // per-principal token bucket (429 with Retry-After). The request timeout and body size limit are
 // values the transports apply; they live here so all limits come from one place.
 import { ErrorCode } from '../../protocol/jsonrpc.js';
-import { Rejection, type PolicyMetrics, type Principal } from '../types.js';
+import { Refusal, type PolicyMetrics, type Principal } from '../types.js';
 
 export interface LimitOptions {
   /** In-flight requests across all principals (default 100). */
@@ -38,8 +38,8 @@ export class Limits {
   private readonly now: () => number;
   private inflight = 0;
   private readonly buckets = new Map<string, Bucket>();
-  private readonly overloaded: Rejection;
-  private readonly principalOverloaded: Rejection;
+  private readonly overloaded: Refusal;
+  private readonly principalOverloaded: Refusal;
 
   constructor(private readonly o: LimitOptions = {}) {
     this.max = o.maxConcurrentRequests ?? 100;
@@ -49,16 +49,16 @@ export class Limits {
     this.requestTimeoutMs = o.requestTimeoutMs ?? 30_000;
     this.maxBodyBytes = o.maxBodyBytes ?? 4 * 1024 * 1024;
     this.now = o.now ?? Date.now;
-    this.overloaded = new Rejection(503, ErrorCode.Overloaded, 'Server busy: too many concurrent requests', { 'Retry-After': '1' }, 'global concurrency limit');
-    this.principalOverloaded = new Rejection(503, ErrorCode.Overloaded, 'Too many concurrent requests for this client', { 'Retry-After': '1' }, 'per-principal concurrency limit');
+    this.overloaded = new Refusal(503, ErrorCode.Overloaded, 'Server busy: too many concurrent requests', { 'Retry-After': '1' }, 'global concurrency limit');
+    this.principalOverloaded = new Refusal(503, ErrorCode.Overloaded, 'Too many concurrent requests for this client', { 'Retry-After': '1' }, 'per-principal concurrency limit');
   }
 
   get inFlight(): number {
     return this.inflight;
   }
 
-  /** Takes a slot: returns the release function (idempotent), or a Rejection. */
-  admit(principal: Principal): (() => void) | Rejection {
+  /** Takes a slot: returns the release function (idempotent), or a Refusal. */
+  admit(principal: Principal): (() => void) | Refusal {
     if (this.inflight >= this.max) {
       this.o.metrics?.limited?.('concurrency');
       return this.overloaded;
@@ -90,7 +90,7 @@ export class Limits {
       if (b.tokens < 1) {
         this.o.metrics?.limited?.('rate');
         const retry = Math.max(1, Math.ceil((1 - b.tokens) / this.ratePerMs / 1000));
-        return new Rejection(429, ErrorCode.RateLimited, 'Rate limit exceeded', { 'Retry-After': String(retry) }, 'rate limit');
+        return new Refusal(429, ErrorCode.RateLimited, 'Rate limit exceeded', { 'Retry-After': String(retry) }, 'rate limit');
       }
       b.tokens -= 1;
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHeaderValue, isRejection, modernizeResult, stripEnvelope, verifyRequest, type Rejection } from './meta.js';
+import { isRefusal, type Refusal } from '../refusal.js';
+import { decodeHeaderValue, modernizeResult, stripEnvelope, verifyRequest } from './meta.js';
 import { checkParamHeaders, scanParamHeaders } from './param-headers.js';
 import { EXPIRED, RequestStateSigner } from './request-state.js';
 
@@ -9,7 +10,7 @@ const headers = (o: Partial<{ protocolVersion: string; method: string; name: str
 describe('verifyRequest', () => {
   it('accepts agreeing headers and reads the envelope', () => {
     const env = verifyRequest(headers(), 'tools/call', { name: 'echo', _meta: { ...meta, traceparent: 'tp', 'io.modelcontextprotocol/logLevel': 'info' } }, true);
-    expect(isRejection(env)).toBe(false);
+    expect(isRefusal(env)).toBe(false);
     expect(env).toMatchObject({ protocolVersion: '2026-07-28', clientCapabilities: { sampling: {} }, clientInfo: { name: 'c', version: '1' }, logLevel: 'info', traceparent: 'tp' });
   });
   it.each([
@@ -21,23 +22,23 @@ describe('verifyRequest', () => {
     ['bad base64', headers({ name: '=?base64?***?=' }), -32020],
     ['version mismatch', headers({ protocolVersion: '2030-01-01' }), -32020],
   ])('%s', (_, h, code) => {
-    const r = verifyRequest(h as never, 'tools/call', { name: 'echo', _meta: meta }, true) as Rejection;
+    const r = verifyRequest(h as never, 'tools/call', { name: 'echo', _meta: meta }, true) as Refusal;
     expect(r.status).toBe(400);
     expect(r.code).toBe(code);
   });
   it('an unknown version claimed by header and body alike is unsupported (-32022)', () => {
-    const r = verifyRequest(headers({ protocolVersion: '2030-01-01' }), 'tools/call', { name: 'echo', _meta: { ...meta, 'io.modelcontextprotocol/protocolVersion': '2030-01-01' } }, true) as Rejection;
+    const r = verifyRequest(headers({ protocolVersion: '2030-01-01' }), 'tools/call', { name: 'echo', _meta: { ...meta, 'io.modelcontextprotocol/protocolVersion': '2030-01-01' } }, true) as Refusal;
     expect(r.status).toBe(400);
     expect(r.code).toBe(-32022);
   });
   it('body version must match the header; envelope fields are required', () => {
-    expect((verifyRequest(headers(), 'tools/call', { name: 'echo', _meta: { ...meta, 'io.modelcontextprotocol/protocolVersion': '2025-11-25' } }, true) as Rejection).code).toBe(-32020);
-    expect((verifyRequest(headers(), 'tools/call', { name: 'echo' }, true) as Rejection).code).toBe(-32602);
-    expect((verifyRequest(headers(), 'tools/call', { name: 'echo', _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } }, true) as Rejection).code).toBe(-32602);
+    expect((verifyRequest(headers(), 'tools/call', { name: 'echo', _meta: { ...meta, 'io.modelcontextprotocol/protocolVersion': '2025-11-25' } }, true) as Refusal).code).toBe(-32020);
+    expect((verifyRequest(headers(), 'tools/call', { name: 'echo' }, true) as Refusal).code).toBe(-32602);
+    expect((verifyRequest(headers(), 'tools/call', { name: 'echo', _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } }, true) as Refusal).code).toBe(-32602);
   });
   it('Mcp-Name is only required where the spec requires it; resources/read compares the uri', () => {
-    expect(isRejection(verifyRequest(headers({ method: 'tools/list', name: undefined }), 'tools/list', { _meta: meta }, true))).toBe(false);
-    expect(isRejection(verifyRequest(headers({ method: 'resources/read', name: 'file:///a' }), 'resources/read', { uri: 'file:///a', _meta: meta }, true))).toBe(false);
+    expect(isRefusal(verifyRequest(headers({ method: 'tools/list', name: undefined }), 'tools/list', { _meta: meta }, true))).toBe(false);
+    expect(isRefusal(verifyRequest(headers({ method: 'resources/read', name: 'file:///a' }), 'resources/read', { uri: 'file:///a', _meta: meta }, true))).toBe(false);
   });
 });
 

@@ -3,7 +3,8 @@
  * initialize handshake, and the HTTP headers that mirror the body (`MCP-Protocol-Version`,
  * `Mcp-Method`, `Mcp-Name`). Pure functions; the HTTP layer decides what to answer.
  */
-import { ErrorCode, type JsonRpcId } from '../jsonrpc.js';
+import { ErrorCode } from '../jsonrpc.js';
+import { Refusal } from '../refusal.js';
 import { SESSION_PROTOCOL_VERSIONS } from '../versions.js';
 
 export const MODERN_PROTOCOL_VERSIONS = ['2026-07-28'] as const;
@@ -58,12 +59,6 @@ export interface Envelope {
   traceparent: string | undefined;
 }
 
-export interface Rejection {
-  status: number;
-  code: number;
-  message: string;
-  data?: unknown;
-}
 
 /** The headers the modern transport checks, lower-cased as Node gives them. */
 export interface RoutingHeaders {
@@ -82,7 +77,7 @@ export function verifyRequest(
   method: string,
   params: Record<string, unknown> | undefined,
   isRequest: boolean,
-): Envelope | Rejection {
+): Envelope | Refusal {
   const version = headers.protocolVersion;
   if (version === undefined) return mismatch('required header MCP-Protocol-Version is missing');
   const meta = params?._meta as Record<string, unknown> | undefined;
@@ -125,28 +120,16 @@ export function verifyRequest(
   };
 }
 
-export function isRejection(v: Envelope | Rejection): v is Rejection {
-  return (v as Rejection).status !== undefined;
+export function headerMismatch(message: string): Refusal {
+  return new Refusal(400, ModernErrorCode.HeaderMismatch, `Header mismatch: ${message}`);
 }
-
-function mismatch(message: string): Rejection {
-  return { status: 400, code: ModernErrorCode.HeaderMismatch, message: `Header mismatch: ${message}` };
+const mismatch = headerMismatch;
+function invalidParams(message: string): Refusal {
+  return new Refusal(400, ErrorCode.InvalidParams, `Invalid _meta envelope: ${message}`);
 }
-function invalidParams(message: string): Rejection {
-  return { status: 400, code: ErrorCode.InvalidParams, message: `Invalid _meta envelope: ${message}` };
-}
-export function unsupportedVersion(requested: string): Rejection {
-  return {
-    status: 400,
-    code: ModernErrorCode.UnsupportedProtocolVersion,
-    message: 'Unsupported protocol version',
-    data: { supported: [...ALL_PROTOCOL_VERSIONS], requested },
-  };
-}
-
-export function rejectionBody(id: JsonRpcId | null, r: Rejection): string {
-  const error = r.data === undefined ? { code: r.code, message: r.message } : { code: r.code, message: r.message, data: r.data };
-  return JSON.stringify({ jsonrpc: '2.0', id, error });
+/** -32022 with the versions a client may retry with (all of them, unless `supported` narrows it). */
+export function unsupportedVersion(requested: string, supported: readonly string[] = ALL_PROTOCOL_VERSIONS): Refusal {
+  return new Refusal(400, ModernErrorCode.UnsupportedProtocolVersion, 'Unsupported protocol version', undefined, undefined, { supported: [...supported], requested });
 }
 
 /**

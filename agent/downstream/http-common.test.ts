@@ -1,0 +1,92 @@
+import { Readable } from 'node:stream';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { principalNamed } from '../core/principal.js';
+import { hostPolicy } from '../ops/host.js';
+import { Refusal } from '../protocol/refusal.js';
+import { originPolicy } from '../ops/origin.js';
+import type { DownstreamContext } from './context.js';
+import { JsonReply, type Exchange } from './exchange.js';
+import { accepts, authenticate, checkHostAndOrigin, readMessage } from './http-common.js';
+
+/** An Exchange over plain headers and a body, as the node:http front end builds one. */
+function exchange(headers: Record<string, string>, body = ''): Exchange {
+  const incoming = Readable.from(body === '' ? [] : [Buffer.from(body)]) as unknown as IncomingMessage;
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return { req: { header: (n) => lower[n.toLowerCase()] }, env: { incoming, outgoing: {} as ServerResponse } };
+}
+
+const ctx = {
+  hostAllowed: hostPolicy('127.0.0.1', []),
+  originAllowed: originPolicy([]),
+  maxBodyBytes: 64,
+  authenticate: (h: string | undefined) => (h === 'Bearer good' ? principalNamed('alice') : new Refusal(401, -32003, 'Unauthorized', { 'WWW-Authenticate': 'Bearer' })),
+} as unknown as DownstreamContext;
+
+const json = { 'content-type': 'application/json', host: '127.0.0.1:8080' };
+async function errorOf(r: unknown): Promise<{ status: number; code: number; message: string; headers: Headers }> {
+  const res = r as Response;
+  const body = (await res.json()) as { error: { code: number; message: string } };
+  return { status: res.status, code: body.error.code, message: body.error.message, headers: res.headers };
+}
+
+describe('checkHostAndOrigin', () => {
+  it('refuses a foreign Host before looking at the Origin, and a foreign Origin', async () => {
+    expect(checkHostAndOrigin(exchange({ host: '127.0.0.1:8080' }), ctx)).toBeUndefined();
+    expect(checkHostAndOrigin(exchange({ host: 'localhost:8080', origin: 'http://localhost:3000' }), ctx)).toBeUndefined();
+    const rebinding = await errorOf(checkHostAndOrigin(exchange({ host: 'evil.example', origin: 'http://evil.example' }), ctx));
+    expect(rebinding).toMatchObject({ status: 403, code: -32600, message: expect.stringContaining('Host evil.example') });
+    expect((await errorOf(checkHostAndOrigin(exchange({}), ctx))).message).toContain('without a Host header');
+    expect((await errorOf(checkHostAndOrigin(exchange({ host: '127.0.0.1:8080', origin: 'https://other.example' }), ctx))).message).toContain('origin');
+  });
+});
+
+describe('authenticate', () => {
+  it('gives the caller, or the refusal as a response with its status and WWW-Authenticate', async () => {
+    expect(await authenticate(exchange({ authorization: 'Bearer good' }), ctx)).toEqual(principalNamed('alice'));
+    const refused = await errorOf(await authenticate(exchange({}), ctx));
+    expect(refused).toMatchObject({ status: 401, code: -32003 });
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer');
+  });
+});
+
+describe('readMessage', () => {
+  it('reads one JSON-RPC message and keeps only its envelope', async () => {
+    const m = await readMessage(exchange(json, '{"jsonrpc":"2.0","id":1,"method":"ping","zz":1}'), ctx);
+    expect(m).toEqual({ jsonrpc: '2.0', id: 1, method: 'ping' });
+  });
+
+  it('answers what it cannot take with the HTTP status and JSON-RPC code a client can act on', async () => {
+    const cases: Array<[Record<string, string>, string, number, number]> = [
+      [{ host: 'x' }, '{}', 415, -32600],
+      [{ ...json, 'content-length': '65' }, '{}', 413, -32600],
+      [json, 'x'.repeat(65), 413, -32600],
+      [json, '{"jsonrpc":', 400, -32700],
+      [json, '[{"jsonrpc":"2.0","id":1,"method":"ping"}]', 400, -32600],
+      [json, '{"jsonrpc":"1.0","id":1,"method":"ping"}', 400, -32600],
+    ];
+    for (const [headers, body, status, code] of cases) {
+      const r = await readMessage(exchange(headers, body), ctx);
+      expect(r, body).toBeInstanceOf(Response);
+      expect(await errorOf(r), body).toMatchObject({ status, code });
+    }
+    const withId = await readMessage(exchange(json, '{"jsonrpc":"2.0","id":9,"method":""}'), ctx);
+    expect(((await (withId as Response).json()) as { id: unknown }).id).toBe(9);
+  });
+});
+
+describe('accepts', () => {
+  it('matches exact types, wildcards and lists', () => {
+    expect(accepts('application/json, text/event-stream', 'text/event-stream')).toBe(true);
+    expect(accepts('text/*', 'text/event-stream')).toBe(true);
+    expect(accepts('*/*', 'application/json')).toBe(true);
+    expect(accepts('application/json', 'text/event-stream')).toBe(false);
+    expect(accepts(undefined, 'application/json')).toBe(false);
+  });
+});
+
+describe('JsonReply', () => {
+  it('defaults to 200 and no extra headers', () => {
+    expect(new JsonReply('{}')).toMatchObject({ body: '{}', status: 200, headers: undefined });
+  });
+});
