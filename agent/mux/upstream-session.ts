@@ -9,6 +9,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.js';
+import { SESSION_LOCAL_METHODS } from '../protocol/local-methods.js';
 import { LATEST_SESSION_PROTOCOL_VERSION } from '../protocol/versions.js';
 import { RELATED_REQUEST, type UpstreamTransport } from '../upstream/transport.js';
 import type { ResponseChannel } from './channels.js';
@@ -62,7 +63,6 @@ type InternalWaiter = (message: JsonRpcResponse) => void;
 
 export { RELATED_REQUEST } from '../upstream/transport.js';
 
-const ADDRESSED_METHODS = new Set(['ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
 
 /**
  * One MCP session with one server, shared by any number of client sessions (DESIGN §1):
@@ -156,7 +156,7 @@ export class UpstreamSession {
   /** A client request (already authorized). The answer goes to `channel`. */
   request(session: ClientSession, message: JsonRpcRequest, channel: ResponseChannel): void {
     session.touch();
-    if (ADDRESSED_METHODS.has(message.method)) {
+    if (SESSION_LOCAL_METHODS.has(message.method)) {
       this.answerLocally(session, message, channel);
       return;
     }

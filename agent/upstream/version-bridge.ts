@@ -187,6 +187,8 @@ export class VersionBridgeTransport implements UpstreamTransport {
       this.notificationToServer(m as JsonRpcNotification);
       return;
     }
+    // The multiplexer's own requests for the locally answered methods (protocol/local-methods.ts),
+    // which a 2026-07-28 server no longer has: the bridge stands in for them.
     switch (m.method) {
       case 'ping':
         this.deliver({ jsonrpc: '2.0', id: m.id, result: {} });

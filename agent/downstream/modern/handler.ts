@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { ResponseChannel } from '../../mux/channels.js';
 import { ClientSession, logLevelRank, type ClientCapabilities } from '../../mux/client-session.js';
 import type { Principal } from '../../core/principal.js';
+import { LOCAL_METHOD_NAMES } from '../../protocol/local-methods.js';
 import { isRefusal, Refusal } from '../../protocol/refusal.js';
 import { ErrorCode, errorResponse, isRequest, type JsonRpcId, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../../protocol/jsonrpc.js';
 import {
@@ -66,8 +67,8 @@ export interface ModernTransport {
   observeToolsList(result: { tools: unknown[] }): void;
 }
 
-/** Methods the 2026-07-28 revision removed; a modern request for them is an unknown method. */
-const REMOVED_METHODS = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
+/** Methods the 2026-07-28 revision removed (the agent's locally answered ones); a modern request for them is an unknown method. */
+const REMOVED_METHODS = LOCAL_METHOD_NAMES;
 /** Which server→client requests a client must have declared to be asked them. */
 const INPUT_CAPABILITY: Record<string, string> = { 'sampling/createMessage': 'sampling', 'elicitation/create': 'elicitation', 'roots/list': 'roots' };
 /** The only requests an input-required result may answer (MRTR, "Supported Requests"). */
