@@ -99,7 +99,7 @@ function crd(input: CrdInput): Json {
           additionalPrinterColumns: PRINTER_COLUMNS,
           subresources: {
             status: {},
-            scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' },
+            scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
           },
           schema: { openAPIV3Schema },
         },

@@ -336,6 +336,7 @@ export const MCPServerStatus = Type.Object(
     observedGeneration: Type.Optional(Int64({ description: 'Generation most recently observed by the controller.' })),
     replicas: Type.Optional(Int32({ description: 'Most recently observed number of replicas.' })),
     readyReplicas: Type.Optional(Int32({ description: 'Number of ready replicas.' })),
+    selector: Type.Optional(Type.String({ description: "Label selector of the server's pods (the scale subresource's, for a HorizontalPodAutoscaler)." })),
     lastUpdateTime: Type.Optional(Type.String({ format: 'date-time', description: 'Last time the status was updated.' })),
   },
   { description: 'Observed state of an MCP server.' },

@@ -23,9 +23,9 @@ const container = (t: V1PodTemplateSpec, name: string): V1Container | undefined 
   [...(t.spec?.containers ?? []), ...(t.spec?.initContainers ?? [])].find((c) => c.name === name);
 
 describe('buildAll', () => {
-  it('builds SA, ConfigMap, RBAC (attach), Service, NetworkPolicy and Deployment, all owned and labelled', () => {
+  it('builds SA, ConfigMap, RBAC (attach), Service, NetworkPolicy, PodDisruptionBudget and Deployment, all owned and labelled', () => {
     const objs = buildAll(input({}));
-    expect(objs.map((o) => o.kind)).toEqual(['ServiceAccount', 'ConfigMap', 'Role', 'RoleBinding', 'Service', 'NetworkPolicy', 'Deployment']);
+    expect(objs.map((o) => o.kind)).toEqual(['ServiceAccount', 'ConfigMap', 'Role', 'RoleBinding', 'Service', 'NetworkPolicy', 'PodDisruptionBudget', 'Deployment']);
     for (const o of objs) {
       expect(o.metadata?.namespace).toBe('tools');
       expect(o.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'MCPServer', name: 'fs', uid: 'u-1', controller: true });

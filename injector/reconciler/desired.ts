@@ -7,6 +7,7 @@ import type {
   V1EnvVar,
   V1NetworkPolicy,
   V1NetworkPolicyEgressRule,
+  V1PodDisruptionBudget,
   V1PodTemplateSpec,
   V1Role,
   V1RoleBinding,
@@ -74,6 +75,7 @@ export type DesiredObject =
   | V1Deployment
   | V1Service
   | V1NetworkPolicy
+  | V1PodDisruptionBudget
   | V1Role
   | V1RoleBinding;
 
@@ -278,6 +280,8 @@ export function buildDeployment(input: BuildInput): V1Deployment {
     spec: {
       replicas: spec.replicas ?? 1,
       selector: { matchLabels: selectorLabels(ref) },
+      // A rollout starts the new pod before it stops an old one: never fewer ready replicas.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: buildPodTemplate(input),
     },
   };
@@ -373,6 +377,19 @@ export function buildAttachRBAC(input: BuildInput): [V1Role, V1RoleBinding] | []
 }
 
 /** Every object of the server, in apply order. */
+/**
+ * Voluntary disruptions (node drains) take one pod at a time: with replicas > 1 the server keeps
+ * serving; with one replica a drain is still possible (minAvailable: 1 would block it for good).
+ */
+export function buildPodDisruptionBudget(input: BuildInput): V1PodDisruptionBudget {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: meta(input, baseName(input.ref)),
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(input.ref) } },
+  };
+}
+
 export function buildAll(input: BuildInput): DesiredObject[] {
   const sa = buildServiceAccount(input);
   return [
@@ -381,11 +398,12 @@ export function buildAll(input: BuildInput): DesiredObject[] {
     ...buildAttachRBAC(input),
     buildService(input),
     buildNetworkPolicy(input),
+    buildPodDisruptionBudget(input),
     buildDeployment(input),
   ];
 }
 
-export const OWNED_KINDS = ['ServiceAccount', 'ConfigMap', 'Role', 'RoleBinding', 'Service', 'NetworkPolicy', 'Deployment'] as const;
+export const OWNED_KINDS = ['ServiceAccount', 'ConfigMap', 'Role', 'RoleBinding', 'Service', 'NetworkPolicy', 'PodDisruptionBudget', 'Deployment'] as const;
 export type OwnedKind = (typeof OWNED_KINDS)[number];
 
 export { MCPSERVER_KIND };

@@ -21,7 +21,7 @@ import type { OwnedObjects } from './kit/owned.js';
 import type { References } from './kit/refs.js';
 import type { StatusWriter } from './kit/status-writer.js';
 import { objKey, type Cached, type Logger, type Obj, type Reconciler, type Result } from './kit/types.js';
-import { keyOf, serviceURL, type ServerKind, type ServerRef } from './names.js';
+import { keyOf, selectorLabels, serviceURL, type ServerKind, type ServerRef } from './names.js';
 import { resolve as resolveSpec, type Lookup } from './resolve.js';
 import { deriveStatus } from './status.js';
 
@@ -151,6 +151,7 @@ export abstract class ServerReconciler implements Reconciler {
       pods: deployment ? podsOf(d, deployment) : [],
       desiredReplicas: spec.replicas ?? 1,
       url,
+      selector: Object.entries(selectorLabels(ref)).map(([k, v]) => `${k}=${v}`).join(','),
       previous: d.status.current(key, server),
       now,
     });

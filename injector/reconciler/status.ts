@@ -21,6 +21,8 @@ export interface StatusInput {
   pods?: V1Pod[];
   desiredReplicas: number;
   url: string;
+  /** Label selector of the server's pods, as a string (`k=v,k2=v2`). */
+  selector?: string;
   previous?: MCPServerStatus;
   now: Date;
 }
@@ -179,6 +181,7 @@ export function deriveStatus(input: StatusInput): MCPServerStatus {
     observedGeneration: g,
     replicas: dv.replicas,
     readyReplicas: dv.ready,
+    ...(input.selector ? { selector: input.selector } : {}),
     conditions,
   };
   status.lastUpdateTime = statusEqual(status, input.previous) && input.previous?.lastUpdateTime ? input.previous.lastUpdateTime : input.now.toISOString().replace(/\.\d{3}Z$/, 'Z');

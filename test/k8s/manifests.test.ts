@@ -12,7 +12,7 @@ import { parseAllDocuments, parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isConflict, KubeClient } from '../../injector/reconciler/client.js';
 import { KUBECTL_PATH as KUBECTL } from './cluster.js';
-import { installCRDs, kubeConfigFrom } from './helpers.js';
+import { eventually, installCRDs, kubeConfigFrom } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../manifests/', import.meta.url));
 const client = new KubeClient(kubeConfigFrom(inject('kubeconfig')));
@@ -86,6 +86,11 @@ async function createNamespaces(objs: Obj[]): Promise<void> {
     } catch (e) {
       if (!isConflict(e)) throw e;
     }
+  }
+  // A Pod is admitted only once its namespace's `default` ServiceAccount exists, which the
+  // controller manager creates a moment after the namespace.
+  for (const name of wanted) {
+    await eventually(`ServiceAccount ${name}/default`, async () => (await client.request('GET', `/api/v1/namespaces/${name}/serviceaccounts/default`), true), 30_000);
   }
 }
 

@@ -134,6 +134,26 @@ describe('MCPServer', () => {
     if (kwok()) await waitStatus('basic', (st) => st.phase === 'Running' && st.readyReplicas === 2, 'Running with 2 ready');
   });
 
+  it('scales through the scale subresource (what an HPA uses), with the pods\' selector; a PDB and a surge-only rollout', async () => {
+    const scalePath = `${mcpPath('basic')}/scale`;
+    type Scale = { spec: { replicas: number }; status: { replicas?: number; selector?: string } };
+    await client.request('PATCH', scalePath, { body: { spec: { replicas: 3 } }, contentType: 'application/merge-patch+json' });
+    await eventually('Deployment scaled to 3', async () => (await client.get<V1Deployment & { kind: string }>('Deployment', 'mcp-basic', ns)).spec?.replicas === 3);
+    const scale = await eventually('scale status with a selector', async () => {
+      const sc = await client.request<Scale>('GET', scalePath);
+      return sc.status.selector ? sc : undefined;
+    });
+    expect(scale.spec.replicas).toBe(3);
+    const dep = await client.get<V1Deployment & { kind: string }>('Deployment', 'mcp-basic', ns);
+    const labels = dep.spec!.selector!.matchLabels!;
+    expect(scale.status.selector!.split(',').sort()).toEqual(Object.entries(labels).map(([k, v]) => `${k}=${v}`).sort());
+    expect(dep.spec!.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    const pdb = await client.get<{ kind: string; spec: { maxUnavailable: number; selector: { matchLabels: Record<string, string> } } }>('PodDisruptionBudget', 'mcp-basic', ns);
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: labels } });
+    await client.request('PATCH', scalePath, { body: { spec: { replicas: 2 } }, contentType: 'application/merge-patch+json' });
+    await eventually('Deployment back to 2', async () => (await client.get<V1Deployment & { kind: string }>('Deployment', 'mcp-basic', ns)).spec?.replicas === 2);
+  });
+
   it('removes a field dropped from the spec (created objects become apply-owned)', async () => {
     await patchSpec('basic', { args: null, env: null });
     const dep = await eventually('args and env gone', async () => {
