@@ -7,7 +7,7 @@ import { Refusal } from '../protocol/refusal.js';
 import { originPolicy } from '../ops/origin.js';
 import type { DownstreamContext } from './context.js';
 import { JsonReply, type Exchange } from './exchange.js';
-import { accepts, authenticate, checkHostAndOrigin, readMessage } from './http-common.js';
+import { ACCEPT_JSON_AND_SSE, ACCEPT_SSE_OR_NONE, accepts, checkHostAndOrigin, preamble, readMessage } from './http-common.js';
 
 /** An Exchange over plain headers and a body, as the node:http front end builds one. */
 function exchange(headers: Record<string, string>, body = ''): Exchange {
@@ -41,12 +41,27 @@ describe('checkHostAndOrigin', () => {
   });
 });
 
-describe('authenticate', () => {
-  it('gives the caller, or the refusal as a response with its status and WWW-Authenticate', async () => {
-    expect(await authenticate(exchange({ authorization: 'Bearer good' }), ctx)).toEqual(principalNamed('alice'));
-    const refused = await errorOf(await authenticate(exchange({}), ctx));
+describe('preamble', () => {
+  const host = { host: '127.0.0.1:8080' };
+  it('gives the caller, synchronously for a sync authenticator', () => {
+    expect(preamble(exchange({ ...host, authorization: 'Bearer good' }), ctx)).toEqual(principalNamed('alice'));
+  });
+
+  it('refuses in order: Host/Origin, then Accept, then credentials (with WWW-Authenticate)', async () => {
+    expect((await errorOf(preamble(exchange({ host: 'evil.example', accept: 'text/plain' }), ctx, ACCEPT_JSON_AND_SSE))).status).toBe(403);
+    expect(await errorOf(preamble(exchange({ ...host, accept: 'application/json' }), ctx, ACCEPT_JSON_AND_SSE))).toMatchObject({ status: 406, code: -32600 });
+    const refused = await errorOf(preamble(exchange({ ...host, accept: 'application/json, text/event-stream' }), ctx, ACCEPT_JSON_AND_SSE));
     expect(refused).toMatchObject({ status: 401, code: -32003 });
     expect(refused.headers.get('www-authenticate')).toBe('Bearer');
+    // legacy SSE clients may send no Accept at all
+    expect(preamble(exchange({ ...host, authorization: 'Bearer good' }), ctx, ACCEPT_SSE_OR_NONE)).toEqual(principalNamed('alice'));
+  });
+
+  it('waits for an authenticator that verifies asynchronously', async () => {
+    const slow = { ...ctx, authenticate: async () => principalNamed('bob') } as unknown as DownstreamContext;
+    const r = preamble(exchange(host), slow);
+    expect(r).toBeInstanceOf(Promise);
+    expect(await r).toEqual(principalNamed('bob'));
   });
 });
 

@@ -50,8 +50,37 @@ export function checkHostAndOrigin(c: Exchange, ctx: DownstreamContext): Respons
   return jsonRpcError(403, null, ErrorCode.InvalidRequest, `origin ${origin} is not allowed`);
 }
 
-export async function authenticate(c: Exchange, ctx: DownstreamContext): Promise<Principal | Response> {
-  const result = await ctx.authenticate(c.req.header('authorization'));
+/** What a transport's endpoint needs the client to accept. */
+export interface AcceptRule {
+  types: readonly string[];
+  /** A request without an Accept header passes (legacy SSE clients often send none). */
+  missingOk?: boolean;
+  message: string;
+}
+export const ACCEPT_JSON_AND_SSE: AcceptRule = { types: ['application/json', 'text/event-stream'], message: 'Accept must include application/json and text/event-stream' };
+export const ACCEPT_SSE: AcceptRule = { types: ['text/event-stream'], message: 'Accept must include text/event-stream' };
+export const ACCEPT_SSE_OR_NONE: AcceptRule = { ...ACCEPT_SSE, missingOk: true };
+
+/**
+ * The preamble of every downstream HTTP exchange (streamable HTTP POST/GET/DELETE, legacy SSE,
+ * the WebSocket upgrade), in one order: Host and Origin (DNS rebinding), then Accept when the
+ * endpoint needs it, then credentials. The caller, or the response that refuses the exchange.
+ * Synchronous unless the token must be verified (a cached token is answered at once).
+ */
+export function preamble(c: Exchange, ctx: DownstreamContext, accept?: AcceptRule): Principal | Response | Promise<Principal | Response> {
+  const refused = checkHostAndOrigin(c, ctx);
+  if (refused) return refused;
+  if (accept !== undefined) {
+    const header = c.req.header('accept');
+    if (!(header === undefined && accept.missingOk) && !accept.types.every((t) => accepts(header, t))) {
+      return jsonRpcError(406, null, ErrorCode.InvalidRequest, accept.message);
+    }
+  }
+  const result = ctx.authenticate(c.req.header('authorization'));
+  return result instanceof Promise ? result.then(callerOrRefusal) : callerOrRefusal(result);
+}
+
+function callerOrRefusal(result: Principal | Refusal): Principal | Response {
   return isRefusal(result) ? refusalResponse(null, result) : result;
 }
 

@@ -5,7 +5,7 @@ import { Refusal } from '../protocol/refusal.js';
 import { ErrorCode, isRequest } from '../protocol/jsonrpc.js';
 import type { DownstreamContext } from './context.js';
 import type { AgentApp } from './exchange.js';
-import { accepts, authenticate, checkHostAndOrigin, jsonRpcError, readMessage, refusalResponse } from './http-common.js';
+import { ACCEPT_SSE_OR_NONE, jsonRpcError, preamble, readMessage, refusalResponse } from './http-common.js';
 import { SSE_HEADERS, sseBody, sseEvent, type SseWriter } from './sse.js';
 
 interface LegacyConnection {
@@ -24,12 +24,7 @@ export function mountLegacySse(app: AgentApp, ssePath: string, messagesPath: str
   const connections = new Map<string, LegacyConnection>();
 
   app.get(ssePath, async (c) => {
-    const refused = checkHostAndOrigin(c, ctx);
-    if (refused) return refused;
-    if (!accepts(c.req.header('accept') ?? 'text/event-stream', 'text/event-stream')) {
-      return jsonRpcError(406, null, ErrorCode.InvalidRequest, 'Accept must include text/event-stream');
-    }
-    const caller = await authenticate(c, ctx);
+    const caller = await preamble(c, ctx, ACCEPT_SSE_OR_NONE);
     if (caller instanceof Response) return caller;
     const id = randomUUID();
     const { body, writer } = sseBody(() => {
@@ -45,9 +40,7 @@ export function mountLegacySse(app: AgentApp, ssePath: string, messagesPath: str
   });
 
   app.post(messagesPath, async (c) => {
-    const refused = checkHostAndOrigin(c, ctx);
-    if (refused) return refused;
-    const caller = await authenticate(c, ctx);
+    const caller = await preamble(c, ctx);
     if (caller instanceof Response) return caller;
     const conn = connections.get(c.req.query('sessionId') ?? '');
     if (conn === undefined || conn.principalKey !== caller.key) {

@@ -6,7 +6,7 @@ import { ErrorCode, isRequest, type JsonRpcMessage, type JsonRpcRequest } from '
 import { isSupportedSessionVersion, wantsSsePriming } from '../protocol/versions.js';
 import type { DownstreamContext } from './context.js';
 import { JsonReply, toResponse, type AgentApp, type Exchange, type Reply } from './exchange.js';
-import { accepts, authenticate, checkHostAndOrigin, jsonRpcError, readMessage, refusalResponse } from './http-common.js';
+import { ACCEPT_JSON_AND_SSE, ACCEPT_SSE, jsonRpcError, preamble, readMessage, refusalResponse } from './http-common.js';
 import { EventLog, ResumableStream, SSE_HEADERS, sseBody } from './sse.js';
 
 /** Per-session state of the streamable HTTP transport. */
@@ -79,13 +79,8 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
   };
 
   const post = async (c: Exchange): Promise<Reply> => {
-    const refused = checkHostAndOrigin(c, ctx);
-    if (refused) return refused;
-    const accept = c.req.header('accept');
-    if (!accepts(accept, 'application/json') || !accepts(accept, 'text/event-stream')) {
-      return jsonRpcError(406, null, ErrorCode.InvalidRequest, 'Accept must include application/json and text/event-stream');
-    }
-    const caller = await authenticate(c, ctx);
+    let caller = preamble(c, ctx, ACCEPT_JSON_AND_SSE);
+    if (caller instanceof Promise) caller = await caller;
     if (caller instanceof Response) return caller;
     if (modern?.isModern(c)) return modern.handle(c, caller);
     const message = await readMessage(c, ctx);
@@ -114,12 +109,7 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
   app.post(path, async (c) => toResponse(await post(c)));
 
   app.get(path, async (c) => {
-    const refused = checkHostAndOrigin(c, ctx);
-    if (refused) return refused;
-    if (!accepts(c.req.header('accept'), 'text/event-stream')) {
-      return jsonRpcError(406, null, ErrorCode.InvalidRequest, 'Accept must include text/event-stream');
-    }
-    const caller = await authenticate(c, ctx);
+    const caller = await preamble(c, ctx, ACCEPT_SSE);
     if (caller instanceof Response) return caller;
     const session = sessionFor(c, caller);
     if (session instanceof Response) return session;
@@ -147,9 +137,7 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
   });
 
   app.delete(path, async (c) => {
-    const refused = checkHostAndOrigin(c, ctx);
-    if (refused) return refused;
-    const caller = await authenticate(c, ctx);
+    const caller = await preamble(c, ctx);
     if (caller instanceof Response) return caller;
     const session = sessionFor(c, caller);
     if (session instanceof Response) return session;

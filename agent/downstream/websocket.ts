@@ -6,7 +6,7 @@ import { Refusal } from '../protocol/refusal.js';
 import { asJsonRpcMessage, ErrorCode, errorResponse, isRequest } from '../protocol/jsonrpc.js';
 import type { DownstreamContext } from './context.js';
 import type { AgentApp } from './exchange.js';
-import { authenticate, checkHostAndOrigin } from './http-common.js';
+import { preamble } from './http-common.js';
 
 /**
  * MCP over WebSocket: one connection is one session, each text frame one JSON-RPC message
@@ -16,9 +16,7 @@ export function mountWebSocket(app: AgentApp, path: string, ctx: DownstreamConte
   app.get(
     path,
     async (c, next) => {
-      const refused = checkHostAndOrigin(c, ctx);
-      if (refused) return refused;
-      const caller = await authenticate(c, ctx);
+      const caller = await preamble(c, ctx);
       if (caller instanceof Response) return caller;
       c.set('caller' as never, caller as never);
       await next();

@@ -240,9 +240,9 @@ const ALREADY_INITIALIZED = Refusals.invalidRequest(400, 'session is already ini
 
 function releasing(channel: ResponseChannel, release: () => void): ResponseChannel {
   return {
-    respond(frame) {
+    respond(frame, message) {
       release();
-      channel.respond(frame);
+      channel.respond(frame, message);
     },
     related: (frame) => channel.related(frame),
     abandon() {

@@ -374,7 +374,7 @@ export class UpstreamSession {
       changed = transformed !== result;
       (message as { result: Record<string, unknown> }).result = transformed;
     }
-    call.channel.respond((!changed && raw !== undefined && withId(raw, id, call.originalId)) || JSON.stringify(message));
+    call.channel.respond((!changed && raw !== undefined && withId(raw, id, call.originalId)) || JSON.stringify(message), message);
     this.finish(call, result !== undefined ? 'ok' : 'error');
   }
 

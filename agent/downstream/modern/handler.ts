@@ -16,7 +16,7 @@ import { ClientSession, logLevelRank, type ClientCapabilities } from '../../mux/
 import type { Principal } from '../../core/principal.js';
 import { LOCAL_METHOD_NAMES } from '../../protocol/local-methods.js';
 import { isRefusal, Refusal } from '../../protocol/refusal.js';
-import { ErrorCode, errorResponse, isRequest, type JsonRpcId, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../../protocol/jsonrpc.js';
+import { ErrorCode, errorResponse, isRequest, type JsonRpcId, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js';
 import {
   ALL_PROTOCOL_VERSIONS,
   isModernVersion,
@@ -358,13 +358,13 @@ class ModernCall implements ResponseChannel {
 
   // ---- ResponseChannel: what the upstream says about this call ----
 
-  respond(frame: string): void {
+  respond(frame: string, message?: JsonRpcResponse): void {
     if (this.finished) return;
     if (this.leg === undefined) {
       this.finalFrame = frame; // held: the retry gets it
       return;
     }
-    this.deliverFinal(frame);
+    this.deliverFinal(frame, message);
   }
 
   related(frame: string): void {
@@ -425,10 +425,10 @@ class ModernCall implements ResponseChannel {
     this.holdTimer.unref();
   }
 
-  private deliverFinal(frame: string): void {
+  private deliverFinal(frame: string, parsed?: JsonRpcResponse): void {
     const leg = this.leg!;
     this.leg = undefined;
-    const message = JSON.parse(frame) as { id: JsonRpcId; result?: Record<string, unknown>; error?: { code: number } };
+    const message = (parsed ?? JSON.parse(frame)) as { id: JsonRpcId; result?: Record<string, unknown>; error?: { code: number } };
     message.id = leg.id;
     if (message.result !== undefined) {
       modernizeResult(this.request.method, message.result, this.serverInfo);
