@@ -38,10 +38,12 @@ if (auth) {
 }
 args.push('--', process.execPath, join(here, 'echo-server.mjs'));
 const agent = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+let agentExit: string | undefined;
+agent.once('exit', (code, signal) => (agentExit = `agent exited (code ${code}, signal ${signal})`));
 for (let i = 0; ; i++) {
   const ok = await new Promise<boolean>((r) => http.get(`http://127.0.0.1:${port}/readyz`, (res) => (res.resume(), r(res.statusCode === 200))).on('error', () => r(false)));
   if (ok) break;
-  if (i > 2000) throw new Error('agent not ready');
+  if (agentExit || i > 2000) throw new Error(agentExit ?? 'agent not ready');
   await new Promise((r) => setTimeout(r, 10));
 }
 const result = await runLoad({

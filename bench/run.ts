@@ -18,6 +18,8 @@
 //   BENCH_EXTRAS    0 to skip start-to-ready and idle-session RSS
 //   BENCH_LOAD      child (default: generator in its own process) | inprocess
 //   BENCH_AGENT     path of the agent bundle (default dist/agent.js)
+//   BENCH_BASELINE  path of another agent bundle (e.g. an older commit's dist/agent.js): its
+//                   rows run beside the agent's in the same run (before/after on a noisy machine)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -37,6 +39,7 @@ const resultsDir = join(here, 'results');
 const logsDir = join(resultsDir, 'logs');
 const ECHO = join(here, 'echo-server.mjs');
 const AGENT = resolve(root, process.env.BENCH_AGENT ?? 'dist/agent.js');
+const BASELINE = process.env.BENCH_BASELINE ? resolve(root, process.env.BENCH_BASELINE) : undefined;
 const MCP_PROXY = join(root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs');
 const SUPERGATEWAY = join(root, 'node_modules/supergateway/dist/index.js');
 
@@ -196,7 +199,7 @@ interface Row {
 const agentMissing = () => (existsSync(AGENT) ? undefined : `${AGENT.replace(root + '/', '')} not built`);
 const echoCmd = [process.execPath, ECHO];
 
-function agentRow(id: string, label: string, mode: 'shared' | 'per-session', extra: Partial<Row> = {}, configFor?: (port: number) => Record<string, unknown>): Row {
+function agentRow(id: string, label: string, mode: 'shared' | 'per-session', extra: Partial<Row> = {}, configFor?: (port: number) => Record<string, unknown>, bundle = AGENT): Row {
   return {
     id,
     label,
@@ -205,7 +208,7 @@ function agentRow(id: string, label: string, mode: 'shared' | 'per-session', ext
     unavailable: agentMissing,
     start: async (cell, sessions) => {
       const port = await freePort();
-      const args = [AGENT, '--port', String(port), '--session-mode', mode];
+      const args = [bundle, '--port', String(port), '--session-mode', mode];
       // per-session: let every session have its process (the default cap is 32), as supergateway does
       if (mode === 'per-session') args.push('--max-processes', String(Math.max(32, sessions * 2)));
       if (configFor) {
@@ -241,14 +244,26 @@ async function verifyAuthEnforced(server: Server): Promise<string | undefined> {
   return status === 401 ? undefined : `NOT ENFORCED: initialize without a token got HTTP ${status}, not 401`;
 }
 
-function policyRow(policies: number, protocol: Row['protocol'] = '2025'): Row {
+function policyRow(policies: number, protocol: Row['protocol'] = '2025', bundle = AGENT): Row {
+  const base = bundle === AGENT ? '' : 'baseline-';
   return agentRow(
-    `agent-cedar${policies}${protocol === 'modern' ? '-modern' : ''}`,
-    `agent, policy on: JWT + ${policies} Cedar policies + tools filter + audit${protocol === 'modern' ? ', 2026-07-28' : ''}`,
+    `${base}agent-cedar${policies}${protocol === 'modern' ? '-modern' : ''}`,
+    `${base ? 'baseline ' : ''}agent, policy on: JWT + ${policies} Cedar policies + tools filter + audit${protocol === 'modern' ? ', 2026-07-28' : ''}`,
     'shared',
-    { protocol, unavailable: policyRowsUnavailable, headers: () => ({ authorization: `Bearer ${auth!.token}` }), verify: verifyAuthEnforced },
+    { protocol, unavailable: bundle === AGENT ? policyRowsUnavailable : () => policyRowsUnavailable() ?? (existsSync(bundle) ? undefined : `${bundle} not found`), headers: () => ({ authorization: `Bearer ${auth!.token}` }), verify: verifyAuthEnforced },
     (port) => agentPolicyConfig(auth!, policies, `http://127.0.0.1:${port}/mcp`),
+    bundle,
   );
+}
+
+/** The BENCH_BASELINE bundle's agent rows, run beside the agent's. */
+function baselineRows(bundle: string): Row[] {
+  const missing = () => (existsSync(bundle) ? undefined : `${bundle} not found`);
+  return [
+    agentRow('baseline-agent-shared', 'baseline agent, policy off', 'shared', { unavailable: missing }, undefined, bundle),
+    ...(MODERN ? [agentRow('baseline-agent-shared-modern', 'baseline agent, policy off, 2026-07-28', 'shared', { protocol: 'modern', unavailable: missing }, undefined, bundle)] : []),
+    policyRow(200, '2025', bundle),
+  ];
 }
 
 function rustRow(protocol: Row['protocol']): Row {
@@ -289,6 +304,7 @@ const allRows: Row[] = [
   ...(MODERN ? [agentRow('agent-shared-modern', 'agent, policy off, 2026-07-28', 'shared', { protocol: 'modern' })] : []),
   policyRow(200),
   ...(MODERN ? [policyRow(200, 'modern')] : []),
+  ...(BASELINE ? baselineRows(BASELINE) : []),
   rustRow('2025'),
   ...(MODERN ? [rustRow('modern')] : []),
   { id: 'mcp-proxy', label: 'npm mcp-proxy (stateful streamable HTTP)', group: 'mcp-proxy', protocol: '2025', start: npmMcpProxyStart },
@@ -499,7 +515,8 @@ interface Derived {
   vsNpmMcpProxy?: number;
   /** CPU µs/call over the HTTP floor's. */
   cpuVsFloor?: number;
-  targets: { name: string; value: string; pass: boolean }[];
+  /** `pass` undefined: information, not a target. */
+  targets: { name: string; value: string; pass?: boolean }[];
 }
 
 const cpuPerCallOf = (c: Cell) => (c.requests ? (c.serverCpuSeconds! / c.requests) * 1e6 : NaN);
@@ -534,6 +551,8 @@ function derive(cells: Cell[]): Map<Cell, Derived> {
     if (row.id.startsWith('agent-cedar200') && off) t('≥ 90% of policy off', pct(c.rps! / off.rps!), c.rps! / off.rps! >= 0.9);
     const legacy = row.id === 'agent-shared-modern' ? find('agent-shared', n) : row.id === 'agent-cedar200-modern' ? find('agent-cedar200', n) : undefined;
     if (legacy) t('within 5% of 2025', pct(c.rps! / legacy.rps!), c.rps! / legacy.rps! >= 0.95);
+    const baseline = BASELINE && row.group === 'agent' && !row.id.startsWith('baseline-') ? find(`baseline-${row.id}`, n) : undefined;
+    if (baseline) d.targets.push({ name: 'vs baseline', value: `req/s ${pct(c.rps! / baseline.rps!)}, CPU/call ${pct(d.cpuPerCall / cpuPerCallOf(baseline))}` });
   }
   return out;
 }
@@ -555,7 +574,7 @@ function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): s
         continue;
       }
       const d = derived.get(c)!;
-      const targets = [...d.targets.map((t) => `${t.name}: ${t.value} ${verdict(t.pass)}`), ...(c.warning ? [c.warning] : [])].join('; ');
+      const targets = [...d.targets.map((t) => `${t.name}: ${t.value}${t.pass === undefined ? '' : ` ${verdict(t.pass)}`}`), ...(c.warning ? [c.warning] : [])].join('; ');
       lines.push(
         `| ${row.label} | ${n} | ${fmtInt(c.rps)}${c.roundsRps ? ` (${fmtInt(Math.min(...c.roundsRps.filter(Number.isFinite)))}–${fmtInt(Math.max(...c.roundsRps.filter(Number.isFinite)))})` : ''} | ${fmtMs(c.latencyMs!.p50)} | ${fmtMs(c.latencyMs!.p99)} | ${fmtInt(d.cpuPerCall)} | ${fmtMB(c.serverRssBytes)} (${c.serverProcesses}) | ${fmtX(d.vsRust)} | ${fmtX(d.vsNpmMcpProxy)} | ${fmtX(d.cpuVsFloor)} | ${c.errors ?? 0} | ${targets} |`,
       );
