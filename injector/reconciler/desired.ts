@@ -120,6 +120,9 @@ function meta(input: BuildInput, name: string, extraAnnotations: Record<string, 
   };
 }
 
+/** How long a stopping server keeps serving (its preStop): endpoint removal takes a moment to reach every node. */
+export const SERVER_STOP_DELAY_SECONDS = 5;
+
 const writeVolumeName = (path: string) => `mcp-write-${shortHash(path, 10)}`;
 
 export function buildServiceAccount(input: BuildInput): V1ServiceAccount | undefined {
@@ -157,6 +160,10 @@ function serverContainer(input: BuildInput): V1Container {
     ...(spec.resources ? { resources: structuredClone(spec.resources) as V1Container['resources'] } : {}),
     ...(transport !== 'stdio' ? { ports: [{ name: 'mcp-server', containerPort: spec.targetPort ?? 8080, protocol: 'TCP' }] } : {}),
     ...(bridgeMode(spec) === 'attach' ? { stdin: true, stdinOnce: false, tty: false } : {}),
+    // A deleted pod leaves its Service's endpoints while its containers are stopping. The server
+    // is stopped first (the agent, a sidecar, after it): it waits here until traffic has moved to
+    // other pods and in-flight calls are done, instead of dying under them.
+    lifecycle: { preStop: { sleep: { seconds: SERVER_STOP_DELAY_SECONDS } } },
     securityContext: {
       runAsNonRoot: true,
       allowPrivilegeEscalation: false,

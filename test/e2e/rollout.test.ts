@@ -1,0 +1,87 @@
+// Zero downtime on the real node for 2026-07-28 (stateless) clients: a client pod calls a tool
+// through the Service without pause while the MCPServer rolls out a changed config (the config
+// hash rolls the pods; surge-only rollout) and while one of its two replicas is deleted (the
+// server's preStop keeps it serving until the endpoints have moved). Every call must succeed.
+// (2025 sessions live in one pod; carrying them across replicas is not built yet.)
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { applyExamples, getJSON, kubectl, useCluster, waitReady } from './kubectl.js';
+
+const NS = 'mcp-demo';
+const SERVER = 'everything-fifo';
+const DEPLOYMENT = `mcp-${SERVER}`;
+const URL_IN_CLUSTER = `http://${DEPLOYMENT}.${NS}.svc.cluster.local:8080/mcp`;
+useCluster(inject('e2eKubeconfig'), inject('e2eClusterDir'));
+beforeAll(applyExamples);
+
+/**
+ * Runs in the client pod: sequential stateless tools/call requests, each on a new connection,
+ * for argv[2] seconds; prints {ok, fail, errors}.
+ */
+const LOOP = String.raw`
+const http = require('node:http');
+const [url, seconds] = process.argv.slice(1);
+const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'rollout', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
+const call = (i) => new Promise((resolve) => {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { message: 'call-' + i }, _meta: meta } });
+  const req = http.request(url, { method: 'POST', agent: false, headers }, (res) => {
+    let data = '';
+    res.on('data', (c) => (data += c));
+    res.on('end', () => resolve(res.statusCode === 200 && data.includes('call-' + i + '"') ? null : 'HTTP ' + res.statusCode + ' ' + data.slice(0, 120)));
+    res.on('error', (e) => resolve(e.code || e.message));
+  });
+  req.setTimeout(15000, () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => resolve(e.code || e.message));
+  req.end(body);
+});
+(async () => {
+  const end = Date.now() + Number(seconds) * 1000;
+  let ok = 0, fail = 0, i = 0;
+  const errors = {};
+  while (Date.now() < end) {
+    const e = await call(i++);
+    if (e) { fail++; errors[e] = (errors[e] || 0) + 1; } else ok++;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  console.log(JSON.stringify({ ok, fail, errors }));
+})();
+`;
+
+const readyPods = async () =>
+  (await getJSON(['-n', NS, 'get', 'pods', '-l', `mcp.ome.io/mcpserver=${SERVER}`])).items.filter(
+    (p: { metadata: { deletionTimestamp?: string }; status: { conditions?: { type: string; status: string }[] } }) =>
+      !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  );
+
+describe('zero-downtime changes (2026-07-28 stateless clients)', () => {
+  it('no call fails during a config rollout and a replica deletion', async () => {
+    await waitReady('mcpserver', SERVER, NS);
+    await kubectl(['-n', NS, 'wait', '--for=condition=Ready', 'pod/mcp-client', '--timeout=120s']);
+    await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=merge', '-p', '{"spec":{"replicas":2}}']);
+    const rollout = () => kubectl(['-n', NS, 'rollout', 'status', `deployment/${DEPLOYMENT}`, '--timeout=180s'], { timeoutMs: 190_000 });
+    try {
+      await rollout();
+      const loop = kubectl(['-n', NS, 'exec', 'mcp-client', '--', 'node', '-e', LOOP, URL_IN_CLUSTER, '70'], { timeoutMs: 150_000 });
+      await new Promise((r) => setTimeout(r, 5000));
+
+      // A config change: the config hash on the pod template rolls the pods.
+      const before = await getJSON(['-n', NS, 'get', 'deployment', DEPLOYMENT]);
+      await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=merge', '-p', '{"spec":{"toolsFilter":["echo","get-sum"]}}']);
+      await rollout();
+      const after = await getJSON(['-n', NS, 'get', 'deployment', DEPLOYMENT]);
+      expect(after.spec.template.metadata.annotations['mcp.ome.io/config-hash']).not.toBe(before.spec.template.metadata.annotations['mcp.ome.io/config-hash']);
+
+      // One of the two replicas deleted.
+      const victim = (await readyPods())[0].metadata.name;
+      await kubectl(['-n', NS, 'delete', 'pod', victim, '--wait=true'], { timeoutMs: 90_000 });
+      await rollout();
+
+      const summary = JSON.parse((await loop).trim().split('\n').pop()!) as { ok: number; fail: number; errors: Record<string, number> };
+      console.log(`[rollout] ${JSON.stringify(summary)}`);
+      expect(summary.fail, JSON.stringify(summary.errors)).toBe(0);
+      expect(summary.ok).toBeGreaterThan(200);
+    } finally {
+      await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=json', '-p', '[{"op":"remove","path":"/spec/toolsFilter"},{"op":"replace","path":"/spec/replicas","value":1}]']).catch(() => {});
+    }
+  });
+});
