@@ -253,7 +253,7 @@ describe('configuration resolution', () => {
   it('kubernetes: API defaults for issuer and audience, namespace from the server', async () => {
     const { authnOptionsFromConfig } = await import('./index.js');
     const o = authnOptionsFromConfig(parseAgentConfig({ namespace: 'team-a', oidcConfig: { type: 'kubernetes', kubernetes: {} } }), { logger: pino({ level: 'silent' }) })!;
-    expect(o).toMatchObject({ kind: 'kubernetes', issuer: 'https://kubernetes.default.svc', audience: 'toolhive', namespace: 'team-a', useClusterAuth: true });
+    expect(o).toMatchObject({ kind: 'kubernetes', issuer: 'https://kubernetes.default.svc', audience: 'toolhive', namespaces: ['team-a'], useClusterAuth: true });
   });
 
   it('inline: the audience defaults to resourceURL; configMap OIDC is read from its mount', async () => {

@@ -95,7 +95,7 @@ export function authnOptionsFromConfig(config: AgentConfig, deps: PolicyDeps): A
       audience: k.audience ?? DEFAULT_K8S_AUDIENCE,
       jwksURL: k.jwksURL || undefined,
       introspectionURL: k.introspectionURL || undefined,
-      namespace: k.namespace ?? config.namespace,
+      namespaces: k.namespaces ?? (k.namespace ?? config.namespace ? [(k.namespace ?? config.namespace)!] : undefined),
       useClusterAuth: k.useClusterAuth ?? true,
       ...deps.authn,
     };

@@ -92,6 +92,11 @@ export const DEFAULT_K8S_AUDIENCE = 'toolhive';
 export const KubernetesOIDCConfig = Type.Object(
   {
     namespace: Type.Optional(Type.String({ description: 'Namespace of the service accounts accepted; defaults to the MCPServer namespace.' })),
+    namespaces: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: 'Namespaces whose service accounts are accepted, instead of namespace; ["*"] accepts any. A ClusterMCPServer accepts any by default.',
+      }),
+    ),
     audience: Type.Optional(Type.String({ default: DEFAULT_K8S_AUDIENCE, description: 'Expected audience of the service account token.' })),
     issuer: Type.Optional(
       Type.String({ default: DEFAULT_K8S_ISSUER, pattern: HTTP_URL_PATTERN, description: 'Expected issuer of the token.' }),

@@ -92,3 +92,16 @@ describe('resolve', () => {
     expect(r.problems).toEqual(['spec.oidcConfig.inline.issuer: must be an https URL']);
   });
 });
+
+describe('Kubernetes service-account tokens: whose', () => {
+  const k8s = (kubernetes: Record<string, unknown> = {}) => spec({ oidcConfig: { type: 'kubernetes', kubernetes } });
+  it('an MCPServer accepts its own namespace; a ClusterMCPServer any; an explicit list wins', async () => {
+    expect((await resolve(ref, k8s(), lookup())).agentConfig?.oidcConfig?.kubernetes).toMatchObject({ namespace: 'ds' });
+    const cluster = { kind: 'ClusterMCPServer' as const, name: 'shared', namespace: 'ome-mcp-system' };
+    const c = (await resolve(cluster, k8s(), lookup())).agentConfig?.oidcConfig?.kubernetes;
+    expect(c?.namespaces).toEqual(['*']);
+    expect(c?.namespace).toBeUndefined();
+    expect((await resolve(cluster, k8s({ namespaces: ['team-a', 'team-b'] }), lookup())).agentConfig?.oidcConfig?.kubernetes?.namespaces).toEqual(['team-a', 'team-b']);
+    expect((await resolve(cluster, k8s({ namespace: 'team-a' }), lookup())).agentConfig?.oidcConfig?.kubernetes).toMatchObject({ namespace: 'team-a' });
+  });
+});

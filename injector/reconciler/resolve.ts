@@ -6,6 +6,7 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from '../../api/agent-config.js';
 import {
+  CLUSTER_MCPSERVER_KIND,
   InlineAuthzConfig,
   InlineOIDCConfig,
   PermissionProfileSpec,
@@ -148,7 +149,10 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
       const inline = raw === undefined ? undefined : validated<InlineOIDC>(InlineOIDCConfig, raw, `spec.oidcConfig.configMap(${o.configMap.name})`, problems);
       if (inline) oidc = { type: 'inline', ...(o.resourceURL ? { resourceURL: o.resourceURL } : {}), inline };
     } else if (o.type === 'kubernetes') {
-      oidc = { ...o, kubernetes: { namespace: ns, ...(o.kubernetes ?? {}) } };
+      // A ClusterMCPServer serves every namespace: its callers' accounts live anywhere.
+      const k = o.kubernetes ?? {};
+      const who = k.namespace || k.namespaces?.length ? {} : ref.kind === CLUSTER_MCPSERVER_KIND ? { namespaces: ['*'] } : { namespace: ns };
+      oidc = { ...o, kubernetes: { ...who, ...k } };
     } else {
       oidc = o;
     }

@@ -194,13 +194,16 @@ describe('kubernetes service-account tokens', () => {
         jwksURL: idp.jwksURL,
         jwksAuthTokenPath: join(dir, 'token'),
         allowPrivateIP: true,
-        namespace: 'data-science',
+        namespaces: ['data-science', 'ml'],
       });
       const sa = (ns: string) => idp.sign({ aud: ['toolhive'], sub: `system:serviceaccount:${ns}:runner`, 'kubernetes.io': { namespace: ns, serviceaccount: { name: 'runner' } } });
       const p = (await check(a, await sa('data-science'))) as Principal;
       expect(p.sub).toBe('system:serviceaccount:data-science:runner');
       expect(idp.lastJwksAuthorization()).toBe('Bearer pod-sa-token');
+      expect(((await check(a, await sa('ml'))) as Principal).sub).toBe('system:serviceaccount:ml:runner');
       expect(((await check(a, await sa('default'))) as Refusal).status).toBe(401);
+      const any = new Authenticator({ logger, kind: 'kubernetes', issuer: idp.issuer, audience: 'toolhive', jwksURL: idp.jwksURL, allowPrivateIP: true, namespaces: ['*'] });
+      expect(((await check(any, await sa('default'))) as Principal).sub).toBe('system:serviceaccount:default:runner');
       expect(((await check(a, await idp.sign({ aud: 'other', sub: 'system:serviceaccount:data-science:runner' }))) as Refusal).status).toBe(401);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -38,8 +38,8 @@ export interface AuthnOptions {
   jwksAuthTokenPath?: string;
   /** Allow IdP URLs that resolve to private, loopback or link-local addresses. */
   allowPrivateIP?: boolean;
-  /** Kubernetes: accept only service accounts of this namespace. */
-  namespace?: string;
+  /** Kubernetes: accept only service accounts of these namespaces (`*`: any); unset: any. */
+  namespaces?: string[];
   /** Kubernetes: fetch the JWKS from the API server with the pod's token and the cluster CA. */
   useClusterAuth?: boolean;
   /** Kubernetes: directory with `token` and `ca.crt` (default the pod's service-account mount). */
@@ -265,8 +265,10 @@ export class Authenticator {
   private fromClaims(payload: JWTPayload, cacheCapMs?: number): { principal: Principal; until: number } {
     const sub = payload.sub;
     if (typeof sub !== 'string' || sub === '') throw new Error('token has no subject');
-    if (this.o.kind === 'kubernetes' && this.o.namespace) {
-      if (!sub.startsWith(`system:serviceaccount:${this.o.namespace}:`)) throw new Error(`service account not in namespace ${this.o.namespace}`);
+    const allowed = this.o.kind === 'kubernetes' ? this.o.namespaces : undefined;
+    if (allowed && !allowed.includes('*')) {
+      const ns = /^system:serviceaccount:([^:]+):/.exec(sub)?.[1];
+      if (!ns || !allowed.includes(ns)) throw new Error(`service account not in namespace ${allowed.join(', ')}`);
     }
     const exp = typeof payload.exp === 'number' ? payload.exp : undefined;
     const skewMs = (this.o.clockToleranceSec ?? 30) * 1000;
