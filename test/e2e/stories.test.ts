@@ -163,21 +163,41 @@ describe('an inline OIDC issuer (a real OpenID provider, TLS with its own CA) an
 });
 
 describe('a ClusterMCPServer used from two namespaces', () => {
-  it('client pods in team-a and team-b call it through its Service name', async () => {
+  it('client pods in team-a and team-b call it through its Service name with their own service-account tokens', async () => {
     await waitReady('clustermcpserver', 'shared-everything');
     const url = 'http://cmcp-shared-everything.ome-mcp-system.svc.cluster.local:8080/mcp';
-    for (const ns of ['team-a', 'team-b']) {
-      await kubectl(['-n', ns, 'delete', 'pod', 'caller', '--ignore-not-found', '--wait=true']);
-      await kubectl(['-n', ns, 'run', 'caller', '--restart=Never', '--image=localhost/ome-mcp-test/servers:e2e', '--image-pull-policy=Never', '--command', '--', 'node', '/srv/mcp-call.mjs', url, 'echo', JSON.stringify({ message: `hello from ${ns}` })]);
+    // The caller's projected token (audience shared-everything), as MCP_TOKEN_FILE for mcp-call.mjs.
+    const withToken = JSON.stringify({
+      spec: {
+        containers: [{ name: 'caller', env: [{ name: 'MCP_TOKEN_FILE', value: '/var/run/secrets/mcp/token' }], volumeMounts: [{ name: 'mcp-token', mountPath: '/var/run/secrets/mcp', readOnly: true }] }],
+        volumes: [{ name: 'mcp-token', projected: { sources: [{ serviceAccountToken: { audience: 'shared-everything', expirationSeconds: 3600, path: 'token' } }] } }],
+      },
+    });
+    const callers = [
+      ['team-a', 'caller', withToken],
+      ['team-b', 'caller', withToken],
+      ['team-b', 'anonymous', undefined],
+    ] as const;
+    for (const [ns, name, overrides] of callers) {
+      await kubectl(['-n', ns, 'delete', 'pod', name, '--ignore-not-found', '--wait=true']);
+      await kubectl([
+        '-n', ns, 'run', name, '--restart=Never', '--image=localhost/ome-mcp-test/servers:e2e', '--image-pull-policy=Never',
+        ...(overrides ? ['--override-type=strategic', `--overrides=${overrides.replace('"caller"', JSON.stringify(name))}`] : []),
+        '--command', '--', 'node', '/srv/mcp-call.mjs', url, 'echo', JSON.stringify({ message: `hello from ${ns}` }),
+      ]);
     }
-    for (const ns of ['team-a', 'team-b']) {
-      const line = await eventually(`caller in ${ns} finished`, async () => {
-        const phase = (await kubectl(['-n', ns, 'get', 'pod', 'caller', '-o', 'jsonpath={.status.phase}'])).trim();
-        return phase === 'Succeeded' || phase === 'Failed' ? (await kubectl(['-n', ns, 'logs', 'caller'])).trim() : undefined;
+    const outcome = async (ns: string, name: string) => {
+      const line = await eventually(`${name} in ${ns} finished`, async () => {
+        const phase = (await kubectl(['-n', ns, 'get', 'pod', name, '-o', 'jsonpath={.status.phase}'])).trim();
+        return phase === 'Succeeded' || phase === 'Failed' ? (await kubectl(['-n', ns, 'logs', name])).trim() : undefined;
       });
-      const out = JSON.parse(line.split('\n').pop()!);
+      return JSON.parse(line.split('\n').pop()!);
+    };
+    for (const ns of ['team-a', 'team-b']) {
+      const out = await outcome(ns, 'caller');
       expect(out.error).toBeUndefined();
       expect(textOf(out.result)).toContain(`hello from ${ns}`);
     }
+    expect((await outcome('team-b', 'anonymous')).error).toMatch(/401|Unauthorized|invalid_token/i);
   });
 });
