@@ -55,7 +55,6 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
   const maxBodyBytes = bound.maxBodyBytes ?? options.maxBodyBytes;
   let modernTools: ((result: { tools: unknown[] }) => void) | undefined;
   const hooks = {
-    transformResult: (s: ClientSession, m: string, r: Record<string, unknown>) => policy.transformResult(s, m, r),
     onRequestDone: (method: string, outcome: Parameters<AgentMetrics['observeRequest']>[1], seconds: number) =>
       metrics.observeRequest(method, outcome, seconds),
     onStateChange: (state: string) => metrics.upstreamUp.set(state === 'ready' ? 1 : 0),

@@ -188,6 +188,8 @@ interface Row {
   headers?: () => Record<string, string>;
   /** The echo tool's name as this server lists it (default `echo`; the Rust proxy prefixes its backend). */
   tool?: string;
+  /** Extra environment for the server process. */
+  env?: Record<string, string>;
   /** Initializes sessions at most this many at a time (servers that spawn a process per session). */
   initConcurrency?: number;
   /** The row the targets are checked on. */
@@ -217,7 +219,7 @@ function agentRow(id: string, label: string, mode: 'shared' | 'per-session', ext
         args.push('--config', file);
       }
       args.push('--', ...echoCmd);
-      return startServer(cell, args, port, '/readyz', true);
+      return startServer(cell, args, port, '/readyz', true, 20_000, { env: extra.env });
     },
     initConcurrency: mode === 'per-session' ? 8 : undefined,
     ...extra,
@@ -340,6 +342,7 @@ const optionalRows: Row[] = [
   agentRow('agent-per-session', 'agent per-session', 'per-session'),
   { id: 'mcp-proxy-modern', label: 'npm mcp-proxy, 2026-07-28 stateless client', group: 'mcp-proxy', protocol: 'modern', start: npmMcpProxyStart },
   policyRow(10),
+  agentRow('agent-shared-hono', 'agent, policy off, POST /mcp through Hono (OME_MCP_AGENT_HTTP=hono)', 'shared', { env: { OME_MCP_AGENT_HTTP: 'hono' } }),
   agentRow('agent-shared-noaudit', 'agent shared, audit off (--config audit.enabled: false)', 'shared', {}, () => ({ audit: { enabled: false } })),
 ];
 const ROWS = ONLY ? [...allRows, ...optionalRows].filter((r) => ONLY.has(r.id)) : allRows;
@@ -355,6 +358,8 @@ interface Cell extends Partial<Omit<LoadResult, 'status'>> {
   warning?: string;
   /** With BENCH_ROUNDS > 1: req/s of every round (the cell shows the median round). */
   roundsRps?: number[];
+  /** With BENCH_ROUNDS > 1: CPU µs/call of every round. */
+  roundsCpuPerCall?: number[];
 }
 
 function runLoadChild(spec: LoadSpec): Promise<LoadResult> {
@@ -413,6 +418,8 @@ interface Extras {
   echoStartMedianMs?: number;
   idle?: { sessions: number; opened: number; agentRssBytes: number; agentRssBeforeBytes: number; treeRssBytes: number; firstError?: string };
   reason?: string;
+  /** The same for the BENCH_BASELINE bundle. */
+  baseline?: Extras;
 }
 
 const median = (xs: number[]) => {
@@ -443,17 +450,17 @@ function echoStartMs(): Promise<number> {
   });
 }
 
-async function runExtras(): Promise<Extras> {
+async function runExtras(AGENT: string, echoMs?: number[]): Promise<Extras> {
   const out: Extras = {};
   try {
-    const echo: number[] = [];
-    for (let i = 0; i < 5; i++) echo.push(await echoStartMs());
+    const echo: number[] = echoMs ?? [];
+    if (!echoMs) for (let i = 0; i < 5; i++) echo.push(await echoStartMs());
     out.echoStartMs = echo;
     out.echoStartMedianMs = median(echo);
   } catch (err) {
     out.reason = (err as Error).message;
   }
-  const na = agentMissing();
+  const na = existsSync(AGENT) ? undefined : `${AGENT} not found`;
   if (na) return { ...out, reason: na };
   try {
     const times: number[] = [];
@@ -580,18 +587,20 @@ function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): s
       );
     }
   }
-  if (EXTRAS) {
+  const extrasSets: Array<[string, Extras]> = EXTRAS ? [['', extras], ...(extras.baseline ? ([['baseline ', extras.baseline]] as Array<[string, Extras]>) : [])] : [];
+  for (const [prefix, ex] of extrasSets) {
+    const extras = ex;
     if (extras.startToReadyMedianMs !== undefined) {
       const m = extras.startToReadyMedianMs;
       const echo = extras.echoStartMedianMs;
       const share = echo !== undefined ? m - echo : undefined;
       lines.push(
-        `| agent start → /readyz 200 (median of 5: ${extras.startToReadyMs!.map((x) => x.toFixed(0)).join(', ')} ms) | – | | ${fmtMs(m)} ms | | | | | | | | ≤ 250 ms: ${verdict(m <= 250)} |`,
+        `| ${prefix}agent start → /readyz 200 (median of 5: ${extras.startToReadyMs!.map((x) => x.toFixed(0)).join(', ')} ms) | – | | ${fmtMs(m)} ms | | | | | | | | ≤ 250 ms: ${verdict(m <= 250)} |`,
       );
       if (share !== undefined) {
         const raw = extras.startToReadyRawMedianMs;
         lines.push(
-          `| agent's own share: that minus the echo server's spawn → initialize answered (${fmtMs(echo)} ms)${raw !== undefined ? `; the agent before a dependency-free server (bench/echo-raw.mjs): ${fmtMs(raw)} ms` : ''} | – | | ${fmtMs(share)} ms | | | | | | | | ≤ 100 ms: ${verdict(share <= 100)} |`,
+          `| ${prefix}agent's own share: that minus the echo server's spawn → initialize answered (${fmtMs(echo)} ms)${raw !== undefined ? `; the agent before a dependency-free server (bench/echo-raw.mjs): ${fmtMs(raw)} ms` : ''} | – | | ${fmtMs(share)} ms | | | | | | | | ≤ 100 ms: ${verdict(share <= 100)} |`,
         );
       }
     }
@@ -599,10 +608,10 @@ function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): s
       const i = extras.idle;
       const ok = i.opened === i.sessions;
       lines.push(
-        `| agent, ${i.opened.toLocaleString('en-US')} idle sessions: agent process RSS (${fmtMB(i.agentRssBeforeBytes)} MB before them, ${fmtInt((i.agentRssBytes - i.agentRssBeforeBytes) / 1024 / Math.max(1, i.opened))} KB/session; tree incl. echo server ${fmtMB(i.treeRssBytes)} MB) | ${i.sessions} | | | | | ${fmtMB(i.agentRssBytes)} | | | | ${i.sessions - i.opened} | ≤ 60 MB: ${verdict(ok && i.agentRssBytes <= 60 * 1024 * 1024)}${i.firstError ? `; first error: ${i.firstError.slice(0, 100)}` : ''} |`,
+        `| ${prefix}agent, ${i.opened.toLocaleString('en-US')} idle sessions: agent process RSS (${fmtMB(i.agentRssBeforeBytes)} MB before them, ${fmtInt((i.agentRssBytes - i.agentRssBeforeBytes) / 1024 / Math.max(1, i.opened))} KB/session; tree incl. echo server ${fmtMB(i.treeRssBytes)} MB) | ${i.sessions} | | | | | ${fmtMB(i.agentRssBytes)} | | | | ${i.sessions - i.opened} | ≤ 60 MB: ${verdict(ok && i.agentRssBytes <= 60 * 1024 * 1024)}${i.firstError ? `; first error: ${i.firstError.slice(0, 100)}` : ''} |`,
       );
     }
-    if (extras.reason) lines.push(`| agent start-to-ready / idle sessions | | – | | | | | | | | | ${extras.reason.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 200)} |`);
+    if (extras.reason) lines.push(`| ${prefix}agent start-to-ready / idle sessions | | – | | | | | | | | | ${extras.reason.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 200)} |`);
   }
   lines.push('');
   const shares = cells.filter((c) => c.status === 'ok' && c.windowSeconds).map((c) => c.loadCpuSeconds! / c.windowSeconds!);
@@ -714,12 +723,13 @@ async function main(): Promise<void> {
       continue;
     }
     const chosen = ok[(ok.length - 1) >> 1]!;
-    cells.push(ROUNDS > 1 ? { ...chosen, roundsRps: runs.map((c) => (c.status === 'ok' ? c.rps! : NaN)) } : chosen);
+    cells.push(ROUNDS > 1 ? { ...chosen, roundsRps: runs.map((c) => (c.status === 'ok' ? c.rps! : NaN)), roundsCpuPerCall: runs.map((c) => (c.status === 'ok' ? cpuPerCallOf(c) : NaN)) } : chosen);
   }
   let extras: Extras = {};
   if (EXTRAS) {
     process.stderr.write('bench: agent start-to-ready and 1,000 idle sessions …\n');
-    extras = await runExtras();
+    extras = await runExtras(AGENT);
+    if (BASELINE) extras.baseline = await runExtras(BASELINE, extras.echoStartMs);
   }
   const derived = derive(cells);
   const table = report(cells, extras, meta);

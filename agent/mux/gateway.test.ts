@@ -101,6 +101,26 @@ describe('Gateway', () => {
     expect(checked).toEqual(['initialize', 'tools/call', 'tools/call', 'tools/call']);
   });
 
+  it("rewrites a result the policy filters (serialized again) and forwards an untouched one as the server's bytes", async () => {
+    const policy: GatewayPolicy = {
+      checkMessage: () => null,
+      admit: () => () => {},
+      transformResult: (_s, method, r) => (method === 'tools/list' ? { tools: (r.tools as Array<{ name: string }>).filter((t) => t.name !== 'secret') } : r),
+    };
+    const { gateway, server } = await shared(policy);
+    const { session } = await opened(gateway, principalNamed('a'), init());
+    const ch = new RecordingChannel();
+    gateway.dispatch(session, { jsonrpc: '2.0', id: 'l', method: 'tools/list' }, ch);
+    gateway.dispatch(session, { jsonrpc: '2.0', id: 'c', method: 'tools/call', params: { name: 'echo' } }, ch);
+    const [list, call] = [server.sent('tools/list').at(-1)!, server.sent('tools/call')[0]!];
+    const listRaw = `{"result":{"tools":[{"name":"echo"},{"name":"secret"}]},"jsonrpc":"2.0","id":${list.id}}`;
+    const callRaw = `{"result":{"content":[]},"jsonrpc":"2.0","id":${call.id}}`;
+    server.say(JSON.parse(listRaw), listRaw);
+    server.say(JSON.parse(callRaw), callRaw);
+    expect(ch.responses[0]).toEqual({ jsonrpc: '2.0', id: 'l', result: { tools: [{ name: 'echo' }] } });
+    expect(ch.frames[1]).toBe('{"result":{"content":[]},"jsonrpc":"2.0","id":"c"}');
+  });
+
   it('ends a session: its cleanups run, its calls are cancelled, later dispatches find no session', async () => {
     const { gateway, server } = await shared();
     const { session } = await opened(gateway, principalNamed('a'), init());

@@ -14,7 +14,14 @@ import type { ResponseChannel } from './channels.js';
 import { ClientSession, type ClientCapabilities } from './client-session.js';
 import type { UpstreamSession } from './upstream-session.js';
 
-/** What the policy pipeline contributes to the data path (all optional stages are no-ops without config). */
+/**
+ * What the policy pipeline contributes to the data path (all optional stages are no-ops without
+ * config). The gateway is the one place the stages are composed, per message and for every
+ * transport alike (HTTP POSTs, WebSocket frames, legacy SSE posts, 2026-07-28 requests): a
+ * client message passes `checkMessage`, a request then `admit`; its response passes
+ * `transformResult` and releases the slot (PolicedChannel). Authentication happens once per HTTP
+ * exchange, before any message (downstream/http-common `preamble`).
+ */
 export interface GatewayPolicy {
   /** null = allowed. Runs on every client request and notification before it can reach the server. */
   checkMessage(session: ClientSession, message: JsonRpcRequest | JsonRpcNotification): Refusal | null;
@@ -183,7 +190,7 @@ export class Gateway {
     if (policy) {
       const admitted = policy.admit(session);
       if (admitted instanceof Refusal) return admitted;
-      channel = releasing(channel, admitted);
+      channel = new PolicedChannel(channel, session, m.method, policy, admitted);
     }
     entry.upstream.request(session, m, channel);
     return null;
@@ -238,16 +245,39 @@ export class Gateway {
 const SESSION_NOT_FOUND = Refusals.invalidRequest(404, 'session not found');
 const ALREADY_INITIALIZED = Refusals.invalidRequest(400, 'session is already initialized');
 
-function releasing(channel: ResponseChannel, release: () => void): ResponseChannel {
-  return {
-    respond(frame, message) {
-      release();
-      channel.respond(frame, message);
-    },
-    related: (frame) => channel.related(frame),
-    abandon() {
-      release();
-      channel.abandon();
-    },
-  };
+/**
+ * A request's response on its way back through the policy: the result rewritten for this
+ * principal (lists filtered, capabilities reduced; serialized again only when something
+ * changed), the limit slot released. One object per policed request.
+ */
+class PolicedChannel implements ResponseChannel {
+  constructor(
+    private readonly inner: ResponseChannel,
+    private readonly session: ClientSession,
+    private readonly method: string,
+    private readonly policy: GatewayPolicy,
+    private readonly release: () => void,
+  ) {}
+
+  respond(frame: string, message?: JsonRpcResponse): void {
+    this.release();
+    const result = (message as { result?: Record<string, unknown> } | undefined)?.result;
+    if (result !== undefined) {
+      const transformed = this.policy.transformResult(this.session, this.method, result);
+      if (transformed !== result) {
+        (message as { result: Record<string, unknown> }).result = transformed;
+        frame = JSON.stringify(message);
+      }
+    }
+    this.inner.respond(frame, message);
+  }
+
+  related(frame: string): void {
+    this.inner.related(frame);
+  }
+
+  abandon(): void {
+    this.release();
+    this.inner.abandon();
+  }
 }

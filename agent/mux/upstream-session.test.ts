@@ -99,16 +99,16 @@ describe('UpstreamSession', () => {
     expect(JSON.parse(ch.frames[1]!)).toEqual({ jsonrpc: '2.0', id: 8, result: { n: 1 } });
   });
 
-  it('serializes a result the policy rewrote instead of forwarding the bytes', async () => {
-    const { server, upstream } = await started(new ScriptedServer(), { transformResult: (_s, method, r) => (method === 'tools/list' ? { tools: [] } : r) });
+  it('hands the channel the parsed response with the frame', async () => {
+    const { server, upstream } = await started();
     const s = sessionOf();
     upstream.attach(s);
-    const ch = new RecordingChannel();
-    upstream.request(s, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, ch);
+    const seen: unknown[] = [];
+    upstream.request(s, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, { respond: (_f, m) => void seen.push(m), related: () => {}, abandon: () => {} });
     const u = server.sent('tools/list').at(-1)!;
-    const raw = `{"result":{"tools":[{"name":"secret"}]},"jsonrpc":"2.0","id":${u.id}}`;
+    const raw = `{"result":{"tools":[]},"jsonrpc":"2.0","id":${u.id}}`;
     server.say(JSON.parse(raw), raw);
-    expect(ch.responses[0]).toEqual({ jsonrpc: '2.0', id: 3, result: { tools: [] } });
+    expect(seen).toEqual([{ result: { tools: [] }, jsonrpc: '2.0', id: 3 }]);
   });
 
   it("remaps a progress token to the upstream id and restores the client's on progress", async () => {

@@ -16,8 +16,6 @@ import type { ResponseChannel } from './channels.js';
 import { logLevelRank, LOG_LEVELS, type ClientCapabilities, type ClientSession } from './client-session.js';
 
 export interface UpstreamSessionHooks {
-  /** Rewrites a successful result before it reaches the client (policy filtering of lists, capabilities). */
-  transformResult?: (session: ClientSession, method: string, result: Record<string, unknown>) => Record<string, unknown>;
   /** Called once per finished client request (metrics, audit). */
   onRequestDone?: (method: string, outcome: 'ok' | 'error' | 'timeout' | 'cancelled' | 'restarted', seconds: number) => void;
   onStateChange?: (state: UpstreamState) => void;
@@ -366,16 +364,10 @@ export class UpstreamSession {
     }
     this.pending.delete(id);
     message.id = call.originalId;
-    const result = (message as { result?: Record<string, unknown> }).result;
-    const transform = this.options.hooks?.transformResult;
-    let changed = false;
-    if (result !== undefined && transform !== undefined) {
-      const transformed = transform(call.session, call.method, result);
-      changed = transformed !== result;
-      (message as { result: Record<string, unknown> }).result = transformed;
-    }
-    call.channel.respond((!changed && raw !== undefined && withId(raw, id, call.originalId)) || JSON.stringify(message), message);
-    this.finish(call, result !== undefined ? 'ok' : 'error');
+    // The server's own text when it can be kept (the id written in), else serialized again; the
+    // parsed message goes along, for a channel that rewrites it (the gateway's policy stage).
+    call.channel.respond((raw !== undefined && withId(raw, id, call.originalId)) || JSON.stringify(message), message);
+    this.finish(call, 'result' in message ? 'ok' : 'error');
   }
 
   private onServerRequest(message: JsonRpcRequest): void {
