@@ -10,14 +10,23 @@ import {
   MCP_TRANSPORT_TYPES,
   OIDCConfigRef,
 } from './v1beta1/mcpserver.js';
+import { AgentAudit, AgentLimits, DURATION_PATTERN, durationToMs, SESSION_MODES } from './v1beta1/operations.js';
 import { cel, StringEnum } from './v1beta1/schema.js';
 import { check, joinPath, ValidationError, type Issue } from './validate.js';
 
 export { ValidationError, type Issue } from './validate.js';
+export {
+  AgentAudit,
+  AgentLimits,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_REDACTED_ARGUMENTS,
+  DURATION_PATTERN,
+  durationToMs,
+  PrincipalLimits,
+  SESSION_MODES,
+} from './v1beta1/operations.js';
 
-/** Go-style duration: `500ms`, `30s`, `2m`, `1h30m`. */
-export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
-const Duration = (options: Record<string, unknown>) => Type.String({ pattern: DURATION_PATTERN, ...options });
+
 
 /** Cedar policies/entities read from files (e.g. a mounted ConfigMap); reloaded when they change. */
 export const FileAuthzConfig = Type.Object(
@@ -52,49 +61,7 @@ export const AgentAuthzConfig = Type.Object(
 );
 export type AgentAuthzConfig = Static<typeof AgentAuthzConfig>;
 
-export const PrincipalLimits = Type.Object(
-  {
-    maxConcurrentRequests: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'In-flight requests allowed per principal (unset: only the global limit).' }),
-    ),
-    requestsPerMinute: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'Sustained request rate per principal (token bucket; unset: unlimited).' }),
-    ),
-    burst: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'Bucket size of the per-principal rate limit; defaults to requestsPerMinute.' }),
-    ),
-  },
-  { description: 'Limits applied per authenticated principal (anonymous callers share one principal).' },
-);
-export type PrincipalLimits = Static<typeof PrincipalLimits>;
 
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
-
-export const AgentLimits = Type.Object(
-  {
-    requestTimeout: Duration({ default: '30s', description: 'Time a request may take upstream before it is cancelled.' }),
-    maxConcurrentRequests: Type.Integer({ minimum: 1, default: 100, description: 'In-flight requests across all clients.' }),
-    maxBodyBytes: Type.Integer({ minimum: 1024, default: DEFAULT_MAX_BODY_BYTES, description: 'Largest accepted request body.' }),
-    perPrincipal: Type.Optional(PrincipalLimits),
-  },
-  { description: 'Timeouts, concurrency, rate and size limits.', default: {} },
-);
-export type AgentLimits = Static<typeof AgentLimits>;
-
-export const DEFAULT_REDACTED_ARGUMENTS = ['password', 'token', 'secret', 'apiKey', 'api_key', 'authorization'] as const;
-
-export const AgentAudit = Type.Object(
-  {
-    enabled: Type.Boolean({ default: true, description: 'One structured log line per policy decision.' }),
-    includeArguments: Type.Boolean({ default: false, description: 'Log tool/prompt arguments (after redaction).' }),
-    redactArguments: Type.Array(Type.String({ minLength: 1 }), {
-      default: [...DEFAULT_REDACTED_ARGUMENTS],
-      description: 'Argument names (case-insensitive, at any depth) whose values are replaced by "[REDACTED]".',
-    }),
-  },
-  { description: 'Audit logging.', default: {} },
-);
-export type AgentAudit = Static<typeof AgentAudit>;
 
 export const AgentUpstream = Type.Object(
   {
@@ -115,7 +82,6 @@ export const AgentUpstream = Type.Object(
 );
 export type AgentUpstream = Static<typeof AgentUpstream>;
 
-export const SESSION_MODES = ['shared', 'per-session'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const Seconds = (description: string, minimum = 0) => Type.Optional(Type.Number({ minimum, description }));
 
@@ -197,16 +163,6 @@ function httpUrlIssue(path: string, value: string | undefined): Issue | undefine
     /* fall through */
   }
   return { path, message: 'must be an http or https URL' };
-}
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `1h30m` → 5_400_000. Throws on anything else. */
-export function durationToMs(d: string): number {
-  if (!new RegExp(DURATION_PATTERN).test(d)) throw new Error(`invalid duration ${JSON.stringify(d)}`);
-  let total = 0;
-  for (const m of d.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
-  return total;
 }
 
 function semanticIssues(c: AgentConfig): Issue[] {

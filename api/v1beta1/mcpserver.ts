@@ -2,6 +2,7 @@
 // This file is the single source of truth: the TS types (Static<>), the JSON Schema used by
 // the agent's config parser, and the CRDs in manifests/crds/ (scripts/gen-crds.ts) all come
 // from these definitions. Comments become the CRD field descriptions.
+import { AgentAudit, AgentLimits, SessionSettings } from './operations.js';
 import { Type, type Static } from 'typebox';
 import { cel, Int32, Int64, StringEnum } from './schema.js';
 import {
@@ -307,6 +308,10 @@ export const MCPServerSpec = Type.Object(
     toolsFilter: Type.Optional(
       Type.Array(Type.String(), { 'x-kubernetes-list-type': 'set', description: 'Only these tools are listed and callable (empty: all).' }),
     ),
+    readOnly: Type.Optional(Type.Boolean({ description: 'Only tools the server annotates readOnlyHint: true are listed and callable.' })),
+    limits: Type.Optional(AgentLimits),
+    audit: Type.Optional(AgentAudit),
+    session: Type.Optional(SessionSettings),
     resources: Type.Optional(ResourceRequirements),
     tolerations: Type.Optional(Type.Array(Toleration, { 'x-kubernetes-list-type': 'atomic', description: "The pod's tolerations." })),
     nodeSelector: Type.Optional(

@@ -4,7 +4,7 @@
 // Pure apart from the injected lookups, so it is unit-tested without an API server.
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
-import { parseAgentConfig, type AgentConfig, type AgentConfigInput } from '../../api/agent-config.js';
+import { durationToMs, parseAgentConfig, type AgentConfig, type AgentConfigInput } from '../../api/agent-config.js';
 import {
   CLUSTER_MCPSERVER_KIND,
   InlineAuthzConfig,
@@ -121,6 +121,18 @@ async function secretKey(lookup: Lookup, refs: Reference[], problems: string[], 
   else if (s.data?.[key] === undefined && s.stringData?.[key] === undefined) problems.push(`${where}: Secret ${ns}/${name} has no key ${JSON.stringify(key)}`);
 }
 
+/** spec.session in the agent's runtime-setting names (durations in seconds). */
+function sessionSettings(spec: MCPServerSpec): Pick<AgentConfigInput, 'sessionMode' | 'sessionIdleTimeout' | 'maxSessions' | 'maxProcesses'> {
+  const s = spec.session;
+  if (!s) return {};
+  return {
+    ...(s.mode ? { sessionMode: s.mode } : {}),
+    ...(s.idleTimeout ? { sessionIdleTimeout: durationToMs(s.idleTimeout) / 1000 } : {}),
+    ...(s.maxSessions ? { maxSessions: s.maxSessions } : {}),
+    ...(s.maxProcesses ? { maxProcesses: s.maxProcesses } : {}),
+  };
+}
+
 /**
  * Resolves `spec` (already defaulted) of the server `ref` into an agent config. ConfigMap-based OIDC
  * and authorization are inlined, so the agent needs no API access for its policy and a change of
@@ -209,6 +221,10 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     ...(authz ? { authzConfig: { type: 'inline', inline: authz } } : {}),
     ...(spec.toolsFilter?.length ? { toolsFilter: spec.toolsFilter } : {}),
     ...(spec.capabilities ? { capabilities: spec.capabilities } : {}),
+    ...(spec.readOnly ? { readOnly: true } : {}),
+    ...(spec.limits ? { limits: spec.limits } : {}),
+    ...(spec.audit ? { audit: spec.audit } : {}),
+    ...sessionSettings(spec),
   };
   let agentConfig: AgentConfig | undefined;
   try {

@@ -1,0 +1,77 @@
+// Operational settings of the agent — timeouts, concurrency, rate and size limits, audit — shared
+// by the MCPServer API (spec.limits, spec.audit) and the agent config the reconciler writes, so a
+// field means the same on both sides.
+import { Type, type Static } from 'typebox';
+import { StringEnum } from './schema.js';
+
+export const SESSION_MODES = ['shared', 'per-session'] as const;
+
+/** Go-style duration: `500ms`, `30s`, `2m`, `1h30m`. */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
+const Duration = (options: Record<string, unknown>) => Type.String({ pattern: DURATION_PATTERN, ...options });
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `1h30m` → 5_400_000. Throws on anything else. */
+export function durationToMs(d: string): number {
+  if (!new RegExp(DURATION_PATTERN).test(d)) throw new Error(`invalid duration ${JSON.stringify(d)}`);
+  let total = 0;
+  for (const m of d.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
+  return total;
+}
+
+export const PrincipalLimits = Type.Object(
+  {
+    maxConcurrentRequests: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'In-flight requests allowed per principal (unset: only the global limit).' }),
+    ),
+    requestsPerMinute: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Sustained request rate per principal (token bucket; unset: unlimited).' }),
+    ),
+    burst: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Bucket size of the per-principal rate limit; defaults to requestsPerMinute.' }),
+    ),
+  },
+  { description: 'Limits applied per authenticated principal (anonymous callers share one principal).' },
+);
+export type PrincipalLimits = Static<typeof PrincipalLimits>;
+
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export const AgentLimits = Type.Object(
+  {
+    requestTimeout: Duration({ default: '30s', description: 'Time a request may take upstream before it is cancelled.' }),
+    maxConcurrentRequests: Type.Integer({ minimum: 1, default: 100, description: 'In-flight requests across all clients.' }),
+    maxBodyBytes: Type.Integer({ minimum: 1024, default: DEFAULT_MAX_BODY_BYTES, description: 'Largest accepted request body.' }),
+    perPrincipal: Type.Optional(PrincipalLimits),
+  },
+  { description: 'Timeouts, concurrency, rate and size limits.', default: {} },
+);
+export type AgentLimits = Static<typeof AgentLimits>;
+
+export const DEFAULT_REDACTED_ARGUMENTS = ['password', 'token', 'secret', 'apiKey', 'api_key', 'authorization'] as const;
+
+export const AgentAudit = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'One structured log line per policy decision.' }),
+    includeArguments: Type.Boolean({ default: false, description: 'Log tool/prompt arguments (after redaction).' }),
+    redactArguments: Type.Array(Type.String({ minLength: 1 }), {
+      default: [...DEFAULT_REDACTED_ARGUMENTS],
+      description: 'Argument names (case-insensitive, at any depth) whose values are replaced by "[REDACTED]".',
+    }),
+  },
+  { description: 'Audit logging.', default: {} },
+);
+export type AgentAudit = Static<typeof AgentAudit>;
+
+/** spec.session of an MCPServer: how the agent serves sessions (the agent's runtime settings of the same meaning). */
+export const SessionSettings = Type.Object(
+  {
+    mode: Type.Optional(StringEnum(SESSION_MODES, { description: 'shared: one server process for all sessions (default); per-session: a process per session.' })),
+    idleTimeout: Type.Optional(Duration({ description: 'A session idle this long ends (default 30m).' })),
+    maxSessions: Type.Optional(Type.Integer({ minimum: 1, description: 'Client sessions allowed at once.' })),
+    maxProcesses: Type.Optional(Type.Integer({ minimum: 1, description: 'per-session mode: server processes allowed at once.' })),
+  },
+  { description: 'Client sessions.' },
+);
+export type SessionSettings = Static<typeof SessionSettings>;
