@@ -105,3 +105,22 @@ describe('Kubernetes service-account tokens: whose', () => {
     expect((await resolve(cluster, k8s({ namespace: 'team-a' }), lookup())).agentConfig?.oidcConfig?.kubernetes).toMatchObject({ namespace: 'team-a' });
   });
 });
+
+describe('operational settings', () => {
+  it('reach the agent config: readOnly, limits, audit, and session in the agent’s runtime names', async () => {
+    const r = await resolve(
+      ref,
+      spec({ readOnly: true, limits: { requestTimeout: '5s', perPrincipal: { requestsPerMinute: 10 } }, audit: { includeArguments: true }, session: { mode: 'per-session', idleTimeout: '2m', maxProcesses: 4 } } as Partial<Spec>),
+      lookup(),
+    );
+    expect(r.problems).toEqual([]);
+    expect(r.agentConfig).toMatchObject({
+      readOnly: true,
+      limits: { requestTimeout: '5s', maxConcurrentRequests: 100, perPrincipal: { requestsPerMinute: 10 } },
+      audit: { enabled: true, includeArguments: true },
+      sessionMode: 'per-session',
+      sessionIdleTimeout: 120,
+      maxProcesses: 4,
+    });
+  });
+});
