@@ -17,8 +17,8 @@ import { DEFAULT_K8S_AUDIENCE, DEFAULT_K8S_ISSUER, type InlineOIDCConfig } from 
 import { durationToMs, type AgentConfig } from '../../api/agent-config.js';
 import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/jsonrpc.js';
 import { Auditor, type AuditEntry } from './audit/index.js';
-import { Authenticator, type AuthnOptions } from './authn/index.js';
-import { createCedarAuthorizer, type CedarAuthorizer, type CedarAuthorizerOptions, type Feature } from './authz/index.js';
+import type { Authenticator, AuthnOptions } from './authn/index.js';
+import type { CedarAuthorizer, CedarAuthorizerOptions, Feature } from './authz/index.js';
 import { Filters, methodSpec } from './filters/index.js';
 import { Limits } from './limits/index.js';
 import { ANONYMOUS, Refusal, Refusals, type PolicyMetrics, type Principal } from './types.js';
@@ -27,7 +27,6 @@ export { ANONYMOUS, isRefusal, Refusal, type PolicyMetrics, type Principal } fro
 export type { AuditEntry } from './audit/index.js';
 export { createPolicyMetrics } from './metrics.js';
 export { METHODS, methodSpec } from './filters/index.js';
-export { protectedResourceMetadataURL } from './authn/index.js';
 
 /** Where a ConfigMap named in the config is mounted (default: the injector's mount paths). */
 export type ConfigMapPath = (kind: 'oidc' | 'authz', name: string, key: string) => string;
@@ -339,9 +338,11 @@ export async function createPolicyPipeline(config: AgentConfig, deps: PolicyDeps
       'AUTHENTICATION IS OFF: no oidcConfig is set, so every caller is the anonymous principal. Anyone who can reach this endpoint can use the MCP server. Set oidcConfig to require tokens.',
     );
   }
-  const authn = an ? new Authenticator(an) : undefined;
+  // The stages load when configured: an agent without OIDC or Cedar never loads jose or the
+  // policy compiler (start-up time and memory, docs/benchmarks.md).
+  const authn = an ? new (await import('./authn/index.js')).Authenticator(an) : undefined;
   const zo = authzOptionsFromConfig(config, { ...deps, logger: log });
-  const authz = zo ? await createCedarAuthorizer(zo) : undefined;
+  const authz = zo ? await (await import('./authz/index.js')).createCedarAuthorizer(zo) : undefined;
   const filters = new Filters({ toolsFilter: config.toolsFilter, capabilities: config.capabilities, readOnly: config.readOnly });
   const l = config.limits;
   const limits = new Limits({
