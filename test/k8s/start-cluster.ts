@@ -14,7 +14,22 @@ console.log(`
 
   Images built by test/k8s/images.sh are loaded (imagePullPolicy: Never). Ctrl-C stops the cluster.
 `);
-const stop = () => void cluster.stop().then(() => process.exit(0));
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+// Ctrl-C reaches the cluster's processes too (one process group); stop() still finds and cleans
+// up what they leave (containers, mounts, cgroups, the namespace). Further signals while it runs
+// are ignored: interrupting the cleanup is what leaves things behind.
+let stopping = false;
+const stop = () => {
+  if (stopping) return void console.error('[cluster] still stopping; cleaning up containers, mounts and the network namespace');
+  stopping = true;
+  console.error('[cluster] stopping');
+  cluster.stop().then(
+    () => process.exit(0),
+    (err: Error) => {
+      console.error(`[cluster] stop failed: ${err.message}`);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
 setInterval(() => {}, 1 << 30);
