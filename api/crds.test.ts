@@ -18,6 +18,11 @@ function structuralProblems(node: Json, path: string, out: string[], inAnyOf = f
   if (node.anyOf && !intOrString) out.push(`${path}: anyOf outside int-or-string`);
   if (node.type === 'object' && !node.properties && !node.additionalProperties && !preserve && path !== '.metadata' && !path.endsWith('.metadata'))
     out.push(`${path}: object without properties (would be pruned empty)`);
+  // The API server validates a default against the schema (before nested defaults apply).
+  if (node.default !== undefined && typeof node.default === 'object' && node.default !== null && Array.isArray(node.required)) {
+    const missing = (node.required as string[]).filter((k) => !(k in (node.default as Json)));
+    if (missing.length) out.push(`${path}: default lacks required ${missing.join(', ')}`);
+  }
   for (const [k, v] of Object.entries((node.properties as Json | undefined) ?? {})) structuralProblems(v as Json, `${path}.${k}`, out);
   if (node.items) structuralProblems(node.items as Json, `${path}[]`, out);
   if (node.additionalProperties && typeof node.additionalProperties === 'object') structuralProblems(node.additionalProperties as Json, `${path}{}`, out);

@@ -4,7 +4,7 @@
 // from these definitions. Comments become the CRD field descriptions.
 import { AgentAudit, AgentLimits, SessionSettings } from './operations.js';
 import { Type, type Static } from 'typebox';
-import { cel, Int32, Int64, StringEnum } from './schema.js';
+import { cel, Int32, Int64, StringEnum, withoutDefault } from './schema.js';
 import {
   Affinity,
   Condition,
@@ -309,8 +309,8 @@ export const MCPServerSpec = Type.Object(
       Type.Array(Type.String(), { 'x-kubernetes-list-type': 'set', description: 'Only these tools are listed and callable (empty: all).' }),
     ),
     readOnly: Type.Optional(Type.Boolean({ description: 'Only tools the server annotates readOnlyHint: true are listed and callable.' })),
-    limits: Type.Optional(AgentLimits),
-    audit: Type.Optional(AgentAudit),
+    limits: Type.Optional(withoutDefault(AgentLimits)),
+    audit: Type.Optional(withoutDefault(AgentAudit)),
     session: Type.Optional(SessionSettings),
     resources: Type.Optional(ResourceRequirements),
     tolerations: Type.Optional(Type.Array(Toleration, { 'x-kubernetes-list-type': 'atomic', description: "The pod's tolerations." })),

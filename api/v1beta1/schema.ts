@@ -61,3 +61,14 @@ export function Opaque<T>(options: Record<string, unknown> = {}, extra: Partial<
     'x-kubernetes-preserve-unknown-fields': true,
   });
 }
+
+/**
+ * `schema` without its own `default`. An object whose fields have defaults is defaulted as a whole
+ * (`default: {}`) where the agent reads it, but a CRD may not: the API server checks a default
+ * against the schema before the nested defaults apply, and `{}` lacks the required fields. In an
+ * MCPServer the object stays optional and its fields are defaulted once it is given.
+ */
+export function withoutDefault<T extends TSchema>(schema: T): T {
+  const { default: _default, ...rest } = schema as T & { default?: unknown };
+  return rest as T;
+}
