@@ -3,6 +3,7 @@
 // timeout, audit lines with redacted arguments, and the per-caller rate limit.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { textOf } from '../agent/harness.js';
+import { modernPost, modernRequest } from '../agent/modern-harness.js';
 import { applyExamples, getJSON, kubectl, mcpClient, portForward, useCluster, waitReady, type PortForward } from './kubectl.js';
 
 const NS = 'mcp-demo';
@@ -53,15 +54,10 @@ describe('operational settings from the MCPServer spec', () => {
   });
 
   it('rate limit per caller: beyond the burst, 429 with Retry-After', async () => {
-    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'e2e', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 40; i++) {
-      const r = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { message: `n${i}` }, _meta: meta } }),
-      });
+      const r = await modernPost(url, modernRequest(i, 'tools/call', { name: 'echo', arguments: { message: `n${i}` } }));
       await r.text();
       statuses.push(r.status);
       if (r.status === 429) {

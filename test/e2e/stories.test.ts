@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { startTestIdP, type TestIdP } from '../../agent/policy/testing/oidc.js';
 import { generateTls } from '../../injector/webhook/tls.js';
 import { textOf } from '../agent/harness.js';
+import { modernPost, modernRequest } from '../agent/modern-harness.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyExamples, eventually, getJSON, kubectl, mcpClient, portForward, useCluster, waitReady, type PortForward } from './kubectl.js';
 
@@ -98,19 +99,7 @@ describe('Kubernetes service-account tokens and Cedar', () => {
     expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'permitted' } }))).toContain('permitted');
     await client.close();
     // A stateless 2026-07-28 request (docs/modern-protocol.md) shows the HTTP status of a refusal.
-    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'e2e', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
-    const init = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        authorization: `Bearer ${token}`,
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'get-sum',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get-sum', arguments: { a: 1, b: 2 }, _meta: meta } }),
-    });
+    const init = await modernPost(url, modernRequest(1, 'tools/call', { name: 'get-sum', arguments: { a: 1, b: 2 } }), { authorization: `Bearer ${token}` });
     expect(init.status).toBe(403);
   });
 });
