@@ -20,6 +20,8 @@ interface HttpSessionState {
 }
 
 const SESSION_HEADER = 'Mcp-Session-Id';
+/** Node lower-cases request header names: reading with this needs no case folding. */
+const SESSION_HEADER_LC = 'mcp-session-id';
 const KEEPALIVE_MS = 15_000;
 
 /**
@@ -67,7 +69,7 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
 
   /** Resolves the session for a non-initialize request, or the HTTP error for its absence. */
   const sessionFor = (c: Exchange, caller: Principal): ClientSession | Response => {
-    const id = c.req.header(SESSION_HEADER);
+    const id = c.req.header(SESSION_HEADER_LC);
     if (id === undefined) return jsonRpcError(400, null, ErrorCode.InvalidRequest, `missing ${SESSION_HEADER} header`);
     const session = ctx.gateway.lookup(id, caller);
     if (session === undefined) return jsonRpcError(404, null, ErrorCode.InvalidRequest, 'session not found (ended or unknown); initialize a new one');

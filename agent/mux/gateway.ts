@@ -33,6 +33,8 @@ export interface GatewayPolicy {
 export interface UpstreamPool {
   /** The upstream session a new client session uses (shared: always the same one). */
   acquire(session: ClientSession): Promise<UpstreamSession | Refusal>;
+  /** The upstream a session would get, when it can be had at once (shared and ready): no promise per session. */
+  readyUpstream?(session: ClientSession): UpstreamSession | undefined;
   release(session: ClientSession, upstream: UpstreamSession): void;
   readonly ready: boolean;
   readonly detail: string;
@@ -112,8 +114,19 @@ export class Gateway {
    * modern transport builds a short-lived session from the request's `_meta` envelope and ends
    * it (`end`) when the request is done. Everything in between is the path every session takes.
    */
-  async adopt(session: ClientSession): Promise<UpstreamSession | Refusal> {
+  adopt(session: ClientSession): UpstreamSession | Refusal | Promise<UpstreamSession | Refusal> {
     if (this.draining) return Refusals.overloaded('agent is shutting down');
+    // The common case (a shared server, ready) is synchronous: a 2026-07-28 request adopts a session per call.
+    const ready = this.options.pool.readyUpstream?.(session);
+    if (ready !== undefined) {
+      ready.attach(session);
+      this.entries.set(session.id, { session, upstream: ready, onEnd: [] });
+      return ready;
+    }
+    return this.adoptWhenReady(session);
+  }
+
+  private async adoptWhenReady(session: ClientSession): Promise<UpstreamSession | Refusal> {
     const upstream = await this.options.pool.acquire(session);
     if (upstream instanceof Refusal) return upstream;
     if (upstream.state !== 'ready') {

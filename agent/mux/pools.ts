@@ -10,6 +10,9 @@ export class SharedPool implements UpstreamPool {
   acquire(): Promise<UpstreamSession> {
     return Promise.resolve(this.upstream);
   }
+  readyUpstream(): UpstreamSession | undefined {
+    return this.upstream.state === 'ready' ? this.upstream : undefined;
+  }
   release(): void {}
   get ready(): boolean {
     return this.upstream.state === 'ready';

@@ -53,8 +53,8 @@ interface PendingCall {
   frame: string | undefined;
   /** A server→client request was routed to this call (routing evidence, see routeServerRequest). */
   asked: boolean;
-  /** Method and name (`tools/call ask`): the unit the agent learns "this one asks the client" for. */
-  operation: string;
+  /** The request's params.name (tools/call, prompts/get): with the method, the operation (see operationOf). */
+  name: unknown;
 }
 
 type InternalWaiter = (message: JsonRpcResponse) => void;
@@ -176,7 +176,7 @@ export class UpstreamSession {
       deadline: Date.now() + this.options.requestTimeoutMs,
       frame: undefined,
       asked: false,
-      operation: `${message.method} ${String(params?.name ?? '')}`,
+      name: params?.name,
     };
     this.pending.set(upstreamId, call);
     message.id = upstreamId;
@@ -413,11 +413,11 @@ export class UpstreamSession {
       latest = call;
       if (call.asked) continue;
       oldest ??= call;
-      if (known === undefined && this.askingOperations.has(call.operation)) known = call;
+      if (known === undefined && this.askingOperations.size > 0 && this.askingOperations.has(operationOf(call))) known = call;
     }
     const chosen = known ?? oldest ?? latest;
     if (chosen) {
-      if (candidates === 1) this.askingOperations.add(chosen.operation);
+      if (candidates === 1) this.askingOperations.add(operationOf(chosen));
       return this.askOf(chosen);
     }
     let best: ClientSession | undefined;
@@ -646,6 +646,11 @@ export function withId(raw: string, upstreamId: number, clientId: JsonRpcId): st
   const tail = `,"id":${upstreamId}}`;
   if (!raw.endsWith(tail)) return undefined;
   return `${raw.slice(0, raw.length - tail.length)},"id":${JSON.stringify(clientId)}}`;
+}
+
+/** Method and name (`tools/call ask`): the unit the agent learns "this one asks the client" for. */
+function operationOf(call: PendingCall): string {
+  return `${call.method} ${String(call.name ?? '')}`;
 }
 
 function sinkChannel(session: ClientSession): ResponseChannel {

@@ -21,10 +21,16 @@ export function hostPolicy(bind: string, allowed: string[]): (host: string | und
     if (port === undefined) anyPort.add(name);
     else exact.add(`${name}:${port}`);
   }
+  // Clients send the same Host on every request: the last answer is kept.
+  let lastHost: string | undefined;
+  let lastAnswer = false;
   return (host) => {
     if (host === undefined) return false;
+    if (host === lastHost) return lastAnswer;
     const { name, port } = splitHost(host);
-    return anyPort.has(name) || (port !== undefined && exact.has(`${name}:${port}`));
+    lastAnswer = anyPort.has(name) || (port !== undefined && exact.has(`${name}:${port}`));
+    lastHost = host;
+    return lastAnswer;
   };
 }
 

@@ -158,7 +158,8 @@ export function createModernTransport(ctx: DownstreamContext, options: ModernTra
       if (request.method === 'subscriptions/listen') return listen(deps, c, caller, verified, request);
       const session = newSession(caller, verified);
       if (verified.logLevel !== undefined) session.logLevel = logLevelRank(verified.logLevel);
-      const upstream = await ctx.gateway.adopt(session);
+      let upstream = ctx.gateway.adopt(session);
+      if (upstream instanceof Promise) upstream = await upstream;
       if (upstream instanceof Refusal) return refusalResponse(request.id, upstream);
       const upstreamModern = isModernVersion(upstream.initializeResult?.protocolVersion as string | undefined);
       const serverInfo = (upstream.initializeResult?.serverInfo as unknown) ?? undefined;
