@@ -257,6 +257,8 @@ export const SPEC_CEL_RULES = [
   { rule: "self.type == 'Remote' ? has(self.url) && self.url != '' : true", message: 'url is required for Remote MCP servers' },
 ];
 
+export const SESSION_AFFINITIES = ['ClientIP', 'None'] as const;
+
 export const MCPServerSpec = Type.Object(
   {
     type: Type.Optional(
@@ -276,6 +278,13 @@ export const MCPServerSpec = Type.Object(
     capabilities: Type.Optional(MCPCapabilities),
     version: Type.Optional(Type.String({ description: 'Version of the MCP server software.' })),
     replicas: Type.Optional(Int32({ minimum: 0, maximum: 100, default: 1, description: 'Desired replicas of a Hosted server.' })),
+    sessionAffinity: Type.Optional(
+      StringEnum(SESSION_AFFINITIES, {
+        default: 'ClientIP',
+        description:
+          "The Service's session affinity. ClientIP keeps a client on the replica that holds its 2025-protocol session (which lives in one pod); None spreads every connection (2026-07-28 clients are stateless).",
+      }),
+    ),
     port: Type.Optional(Int32({ minimum: 1, maximum: 65535, default: 8080, description: 'Port the MCP server is exposed on (the Service / agent port).' })),
     targetPort: Type.Optional(
       Int32({ minimum: 1, maximum: 65535, default: 8080, description: 'Port the MCP server listens on (HTTP transports).' }),

@@ -288,3 +288,10 @@ describe('API credentials', () => {
     expect(mounts(k8s, MCP_CONTAINER_NAME)).not.toContain(TOKEN_DIR);
   });
 });
+
+describe('Service session affinity', () => {
+  it('keeps a client on one replica by default (2025 sessions live in one pod); None when the spec says so', () => {
+    expect(buildService(input({})).spec?.sessionAffinity).toBe('ClientIP');
+    expect(buildService(input({ sessionAffinity: 'None' })).spec?.sessionAffinity).toBe('None');
+  });
+});

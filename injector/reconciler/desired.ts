@@ -303,6 +303,7 @@ export function buildService(input: BuildInput): V1Service {
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(ref),
+      sessionAffinity: spec.sessionAffinity ?? 'ClientIP',
       ports: [{ name: 'mcp', port: spec.port ?? 8080, targetPort: agentPort(spec), protocol: 'TCP', appProtocol: 'http' }],
     },
   };
