@@ -83,6 +83,17 @@ describe('UpstreamSession', () => {
     expect(upstream.inFlight).toBe(0);
   });
 
+  it("leaves the caller's request with its own id (a transport cancels by it later)", async () => {
+    const { server, upstream } = await started();
+    const s = sessionOf();
+    upstream.attach(s);
+    const request = call('client-1');
+    upstream.request(s, request, new RecordingChannel());
+    expect(request.id).toBe('client-1');
+    upstream.notify(s, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: request.id } });
+    expect(server.sent('notifications/cancelled')[0]!.params.requestId).toBe(server.sent('tools/call')[0]!.id);
+  });
+
   it("forwards the server's own bytes with the client's id written in when the id is last, else serializes", async () => {
     const { server, upstream } = await started();
     const s = sessionOf();

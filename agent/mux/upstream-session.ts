@@ -179,8 +179,10 @@ export class UpstreamSession {
       name: params?.name,
     };
     this.pending.set(upstreamId, call);
+    // Serialized with our id; the caller's message keeps its own (a transport may still need it).
     message.id = upstreamId;
     const frame = JSON.stringify(message);
+    message.id = call.originalId;
     if (this.state === 'ready') this.write(frame);
     else {
       call.frame = frame;

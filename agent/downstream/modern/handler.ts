@@ -27,6 +27,7 @@ import {
   nameSourceOf,
   stripEnvelope,
   headerMismatch,
+  isCacheable,
   unsupportedVersion,
   verifyRequest,
   type Envelope,
@@ -430,6 +431,12 @@ class ModernCall implements ResponseChannel {
     const leg = this.leg!;
     this.leg = undefined;
     const message = (parsed ?? JSON.parse(frame)) as { id: JsonRpcId; result?: Record<string, unknown>; error?: { code: number } };
+    const spliced = this.completeInPlace(frame, message, leg.id);
+    if (spliced !== undefined) {
+      leg.final(spliced);
+      this.finish();
+      return;
+    }
     message.id = leg.id;
     if (message.result !== undefined) {
       modernizeResult(this.request.method, message.result, this.serverInfo);
@@ -440,6 +447,21 @@ class ModernCall implements ResponseChannel {
     this.finish();
   }
 
+  /**
+   * The common case without a second serialization: a non-cacheable result of the first leg
+   * (its id is already the client's) that has neither `resultType` nor `_meta`, in the text the
+   * server wrote (`{"result":{…`): the two members are written into it. Undefined otherwise.
+   */
+  private completeInPlace(frame: string, message: { id: JsonRpcId; result?: Record<string, unknown> }, legId: JsonRpcId): string | undefined {
+    const result = message.result;
+    if (result === undefined || legId !== this.request.id || message.id !== legId || result.resultType !== undefined || result._meta !== undefined) return undefined;
+    if (isCacheable(this.request.method) || !frame.startsWith(RESULT_OPEN)) return undefined;
+    let members = '"resultType":"complete"';
+    if (this.serverInfo !== undefined) members += `,"_meta":{${META_SERVER_INFO_KEY}:${serverInfoJson(this.serverInfo)}}`;
+    const rest = frame.slice(RESULT_OPEN.length);
+    return RESULT_OPEN + members + (rest.startsWith('}') ? '' : ',') + rest;
+  }
+
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
@@ -447,6 +469,17 @@ class ModernCall implements ResponseChannel {
     if (this.heldId !== undefined) this.deps.held.delete(this.heldId);
     this.deps.ctx.gateway.end(this.session);
   }
+}
+
+const RESULT_OPEN = '{"result":{';
+const META_SERVER_INFO_KEY = JSON.stringify(META_SERVER_INFO);
+const serverInfoText = new WeakMap<object, string>();
+/** The server's identity as JSON, serialized once per server (its initialize result's object). */
+function serverInfoJson(info: unknown): string {
+  if (info === null || typeof info !== 'object') return JSON.stringify(info);
+  let text = serverInfoText.get(info);
+  if (text === undefined) serverInfoText.set(info, (text = JSON.stringify(info)));
+  return text;
 }
 
 const FORWARDED_HEADER = 'x-ome-forwarded-by';

@@ -140,12 +140,19 @@ export function unsupportedVersion(requested: string, supported: readonly string
 export function stripEnvelope(params: Record<string, unknown> | undefined): void {
   const meta = params?._meta as Record<string, unknown> | undefined;
   if (meta === undefined) return;
-  let left = 0;
-  for (const key of Object.keys(meta)) {
-    if (key.startsWith(RESERVED_PREFIX)) delete meta[key];
-    else left++;
+  // A new object rather than `delete` (which turns both objects into slow dictionaries, and the
+  // request is serialized right after); an emptied `_meta` becomes undefined, which JSON omits.
+  let kept: Record<string, unknown> | undefined;
+  for (const key in meta) {
+    if (key.startsWith(RESERVED_PREFIX)) continue;
+    (kept ??= {})[key] = meta[key];
   }
-  if (left === 0) delete params!._meta;
+  params!._meta = kept;
+}
+
+/** Whether a result of `method` needs the cacheability hints (`ttlMs`, `cacheScope`). */
+export function isCacheable(method: string): boolean {
+  return CACHEABLE.has(method);
 }
 
 /** Cacheable list/read results must carry `ttlMs` and `cacheScope` in this revision. */
