@@ -124,3 +124,12 @@ describe('operational settings', () => {
     });
   });
 });
+
+describe('replicas', () => {
+  it('refuse a per-session server on several replicas without session affinity', async () => {
+    const r = await resolve(ref, spec({ replicas: 2, session: { mode: 'per-session' }, sessionAffinity: 'None' } as Partial<Spec>), lookup());
+    expect(r.problems).toEqual(['spec.sessionAffinity: a per-session server keeps per-client state; with replicas > 1 it needs ClientIP']);
+    expect((await resolve(ref, spec({ replicas: 2, session: { mode: 'per-session' } } as Partial<Spec>), lookup())).problems).toEqual([]);
+    expect((await resolve(ref, spec({ replicas: 2, sessionAffinity: 'None' } as Partial<Spec>), lookup())).problems).toEqual([]);
+  });
+});

@@ -203,6 +203,11 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     if (!w.startsWith('/')) problems.push(`spec.permissionProfile.write[${i}]: ${JSON.stringify(w)} is not an absolute path`);
   }
 
+  // --- replicas: a per-session server process holds one client's state, another replica cannot serve it
+  if ((spec.replicas ?? 1) > 1 && spec.session?.mode === 'per-session' && spec.sessionAffinity === 'None') {
+    problems.push('spec.sessionAffinity: a per-session server keeps per-client state; with replicas > 1 it needs ClientIP');
+  }
+
   // --- agent config
   const transport = upstreamTransport(spec);
   const port = spec.port ?? 8080;
