@@ -70,6 +70,16 @@ export const AgentUpstream = Type.Object(
     command: Type.Optional(
       Type.Array(Type.String(), { minItems: 1, description: 'Stdio upstream started by the agent itself (local use): the command and its arguments.' }),
     ),
+    headers: Type.Optional(
+      Type.Array(
+        Type.Object({
+          name: Type.String({ minLength: 1, description: 'Header name.' }),
+          file: Type.String({ minLength: 1, description: 'File holding the value (a mounted Secret key); read at each connect, so a rotated Secret is used from the next one.' }),
+          prefix: Type.Optional(Type.String({ description: 'Written before the file content, e.g. "Bearer ".' })),
+        }),
+        { description: 'Headers for every request to an HTTP upstream.' },
+      ),
+    ),
   },
   {
     description:

@@ -13,6 +13,8 @@ export interface AgentOptions {
   command: string[];
   upstream: string | undefined;
   upstreamTransport: 'auto' | 'streamable-http' | 'sse';
+  /** Headers for an HTTP upstream, each value read from a file (config file only: credentials stay out of argv). */
+  upstreamHeaders: { name: string; file: string; prefix?: string }[];
   upstreamFifo: string | undefined;
   upstreamAttach: string | undefined;
   sessionMode: 'shared' | 'per-session';
@@ -123,6 +125,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     command: command.length > 0 ? command : [...(file.upstream?.command ?? [])],
     upstream: str('upstream'),
     upstreamTransport: oneOf('upstream-transport', ['auto', 'streamable-http', 'sse'] as const),
+    upstreamHeaders: (file.upstream?.headers ?? []).map((h) => ({ name: h.name!, file: h.file!, ...(h.prefix !== undefined ? { prefix: h.prefix } : {}) })),
     upstreamFifo: str('upstream-fifo'),
     upstreamAttach: str('upstream-attach'),
     sessionMode: oneOf('session-mode', SESSION_MODES),

@@ -85,6 +85,17 @@ export const SecretKeyRef = Type.Object({
 });
 export type SecretKeyRef = Static<typeof SecretKeyRef>;
 
+/** A header the agent sends on every request to an HTTP or Remote upstream, its value from a Secret. */
+export const UpstreamHeader = Type.Object(
+  {
+    name: Type.String({ minLength: 1, pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$", description: 'Header name, e.g. Authorization or X-API-Key.' }),
+    secretKeyRef: SecretKeyRef,
+    prefix: Type.Optional(Type.String({ description: 'Written before the Secret value, e.g. "Bearer ".' })),
+  },
+  { description: 'A credential header for the upstream; the value never enters the agent ConfigMap.' },
+);
+export type UpstreamHeader = Static<typeof UpstreamHeader>;
+
 // ---------------------------------------------------------------- OIDC
 
 export const DEFAULT_K8S_ISSUER = 'https://kubernetes.default.svc';
@@ -278,6 +289,13 @@ export const MCPServerSpec = Type.Object(
     capabilities: Type.Optional(MCPCapabilities),
     version: Type.Optional(Type.String({ description: 'Version of the MCP server software.' })),
     replicas: Type.Optional(Int32({ minimum: 0, maximum: 100, default: 1, description: 'Desired replicas of a Hosted server.' })),
+    upstreamHeaders: Type.Optional(
+      Type.Array(UpstreamHeader, {
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+        description: 'Headers for every request to an HTTP or Remote upstream (credentials from Secrets, read by the agent alone).',
+      }),
+    ),
     sessionAffinity: Type.Optional(
       StringEnum(SESSION_AFFINITIES, {
         default: 'ClientIP',

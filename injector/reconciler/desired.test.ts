@@ -295,3 +295,14 @@ describe('Service session affinity', () => {
     expect(buildService(input({ sessionAffinity: 'None' })).spec?.sessionAffinity).toBe('None');
   });
 });
+
+describe('upstream headers', () => {
+  it('mount the Secret keys into the agent only, one file per header', () => {
+    const t = pod(
+      input({ type: 'Remote', url: 'https://mcp.example.com/mcp', upstreamHeaders: [{ name: 'X-API-Key', secretKeyRef: { name: 'crm', key: 'key' } }] } as Partial<Spec>),
+    );
+    const v = t.spec!.volumes!.find((x) => x.name === 'ome-mcp-upstream-headers')!;
+    expect(v.projected!.sources).toEqual([{ secret: { name: 'crm', items: [{ key: 'key', path: '0' }] } }]);
+    expect(container(t, AGENT_CONTAINER_NAME)!.volumeMounts).toContainEqual({ name: 'ome-mcp-upstream-headers', mountPath: '/etc/ome-mcp-upstream-headers', readOnly: true });
+  });
+});

@@ -28,6 +28,7 @@ import {
   ANNOTATION_TRANSPORT,
   ANNOTATION_UPSTREAM_URL,
   MCP_CONTAINER_NAME,
+  UPSTREAM_HEADERS_MOUNT_PATH,
   type BridgeMode,
 } from '../../api/annotations.js';
 import { API_VERSION, MCPSERVER_KIND, type MCPServerSpec, type PermissionProfileSpec } from '../../api/v1beta1/mcpserver.js';
@@ -123,6 +124,8 @@ function meta(input: BuildInput, name: string, extraAnnotations: Record<string, 
 /** How long a stopping server keeps serving (its preStop): endpoint removal takes a moment to reach every node. */
 export const SERVER_STOP_DELAY_SECONDS = 5;
 
+const UPSTREAM_HEADERS_VOLUME = 'ome-mcp-upstream-headers';
+
 const writeVolumeName = (path: string) => `mcp-write-${shortHash(path, 10)}`;
 
 export function buildServiceAccount(input: BuildInput): V1ServiceAccount | undefined {
@@ -192,7 +195,10 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
   else if (transport !== 'stdio') annotations[ANNOTATION_UPSTREAM_URL] = `http://127.0.0.1:${spec.targetPort ?? 8080}${UPSTREAM_PATH[transport]}`;
 
   const agentMounts = agentFileMounts(spec, input.agentConfig);
+  const headers = upstreamHeadersVolume(spec);
+  if (headers) agentMounts.push({ name: headers.name, mountPath: UPSTREAM_HEADERS_MOUNT_PATH, readOnly: true });
   const volumes: V1Volume[] = [
+    ...(headers ? [headers] : []),
     // A Remote server has no server container: only the volumes the agent reads are kept.
     ...(spec.volumes ?? []).filter((v) => !remote || agentMounts.some((m) => m.name === v.name)).map((v) => structuredClone(v)),
     ...(remote ? [] : (input.permissions?.write ?? []).map((p) => ({ name: writeVolumeName(p), emptyDir: {} }))),
@@ -255,6 +261,16 @@ export function agentFileMounts(spec: MCPServerSpec, config: AgentConfig): V1Vol
     if (covering) mounts.set(covering.mountPath, { ...(structuredClone(covering) as V1VolumeMount), readOnly: true });
   }
   return [...mounts.values()];
+}
+
+/** The Secret keys of spec.upstreamHeaders, file `<i>` for header i, for the agent alone (resolve.ts names the files). */
+function upstreamHeadersVolume(spec: MCPServerSpec): V1Volume | undefined {
+  const headers = spec.upstreamHeaders ?? [];
+  if (!headers.length) return undefined;
+  return {
+    name: UPSTREAM_HEADERS_VOLUME,
+    projected: { defaultMode: 0o440, sources: headers.map((h, i) => ({ secret: { name: h.secretKeyRef.name, items: [{ key: h.secretKeyRef.key, path: String(i) }] } })) },
+  };
 }
 
 function agentContainer(template: V1PodTemplateSpec): V1Container | undefined {

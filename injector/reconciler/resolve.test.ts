@@ -133,3 +133,18 @@ describe('replicas', () => {
     expect((await resolve(ref, spec({ replicas: 2, sessionAffinity: 'None' } as Partial<Spec>), lookup())).problems).toEqual([]);
   });
 });
+
+describe('upstream headers', () => {
+  const remote = { type: 'Remote', url: 'https://mcp.example.com/mcp', upstreamHeaders: [{ name: 'Authorization', prefix: 'Bearer ', secretKeyRef: { name: 'crm', key: 'token' } }] } as Partial<Spec>;
+  it('name files for the agent (never the value), once the Secret key exists', async () => {
+    const r = await resolve(ref, spec(remote), lookup({}, { 'ds/crm': { token: 'c2VjcmV0' } }));
+    expect(r.problems).toEqual([]);
+    expect(r.agentConfig?.upstream).toEqual({ transport: 'streamable-http', url: 'https://mcp.example.com/mcp', headers: [{ name: 'Authorization', file: '/etc/ome-mcp-upstream-headers/0', prefix: 'Bearer ' }] });
+    expect(JSON.stringify(r.agentConfig)).not.toContain('c2VjcmV0');
+  });
+  it('a missing Secret, or a stdio upstream, is a problem', async () => {
+    expect((await resolve(ref, spec(remote), lookup())).problems.join()).toMatch(/spec\.upstreamHeaders\[0\]\.secretKeyRef/);
+    const stdio = await resolve(ref, spec({ upstreamHeaders: remote.upstreamHeaders } as Partial<Spec>), lookup({}, { 'ds/crm': { token: 'x' } }));
+    expect(stdio.problems).toContain('spec.upstreamHeaders: only an HTTP or Remote upstream takes headers');
+  });
+});

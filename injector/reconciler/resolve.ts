@@ -16,6 +16,7 @@ import {
   type OIDCConfigRef,
   type PermissionProfileSpec as Permissions,
 } from '../../api/v1beta1/mcpserver.js';
+import { UPSTREAM_HEADERS_MOUNT_PATH } from '../../api/annotations.js';
 import { check, ValidationError } from '../../api/validate.js';
 import { serviceURL, type ServerRef } from './names.js';
 
@@ -211,12 +212,19 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
   // --- agent config
   const transport = upstreamTransport(spec);
   const port = spec.port ?? 8080;
+  // --- upstream headers: the agent reads each value from the Secret key mounted for it (desired.ts)
+  const headers = spec.upstreamHeaders ?? [];
+  if (headers.length && transport === 'stdio') problems.push('spec.upstreamHeaders: only an HTTP or Remote upstream takes headers');
+  for (const [i, h] of headers.entries()) {
+    await secretKey(lookup, references, problems, `spec.upstreamHeaders[${i}].secretKeyRef`, ns, h.secretKeyRef.name, h.secretKeyRef.key);
+  }
+  const headerFiles = headers.map((h, i) => ({ name: h.name, file: `${UPSTREAM_HEADERS_MOUNT_PATH}/${i}`, ...(h.prefix !== undefined ? { prefix: h.prefix } : {}) }));
   const upstream =
     spec.type === 'Remote'
-      ? { transport, url: spec.url }
+      ? { transport, url: spec.url, ...(headerFiles.length ? { headers: headerFiles } : {}) }
       : transport === 'stdio'
         ? { transport }
-        : { transport, url: `http://127.0.0.1:${spec.targetPort ?? 8080}${UPSTREAM_PATH[transport]}` };
+        : { transport, url: `http://127.0.0.1:${spec.targetPort ?? 8080}${UPSTREAM_PATH[transport]}`, ...(headerFiles.length ? { headers: headerFiles } : {}) };
   const input: AgentConfigInput = {
     name: ref.name,
     namespace: ns,

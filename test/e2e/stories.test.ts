@@ -104,6 +104,23 @@ describe('Kubernetes service-account tokens and Cedar', () => {
   });
 });
 
+describe('upstream credentials', () => {
+  it('a Remote MCPServer reaches a server that requires a token, with a bearer token from a Secret (manifests/examples/16)', async () => {
+    await waitReady('mcpserver', 'everything-secured', NS);
+    const token = (await kubectl(['-n', NS, 'create', 'token', 'mcp-client', '--audience', 'everything-mcp', '--duration', '1h'])).trim();
+    const example = readFileSync(fileURLToPath(new URL('../../manifests/examples/16-remote-credentials.yaml', import.meta.url)), 'utf8').replace('REPLACE-WITH-A-TOKEN', token);
+    await kubectl(['apply', '--server-side', '-f', '-'], { input: example });
+    await waitReady('mcpserver', 'secured-remote', NS);
+    const cm = await getJSON(['-n', NS, 'get', 'configmap', 'mcp-secured-remote-agent']);
+    expect(cm.data['agent.json']).not.toContain(token);
+    // No token from this client: the Remote server's agent adds the Secret's to every upstream request.
+    const client = await mcpClient(await endpoint('mcp-secured-remote'));
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'with the upstream token' } }))).toContain('with the upstream token');
+    await client.close();
+  });
+});
+
 describe('an inline OIDC issuer (a real OpenID provider, TLS with its own CA) and Cedar on its claims', () => {
   let idp: TestIdP;
   let url: string;
