@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/jsonrpc.js';
+import { ErrorCode, type JsonRpcNotification, type JsonRpcRequest } from '../protocol/jsonrpc.js';
 import type { ClientSession } from './client-session.js';
 import { principalNamed, type Principal } from '../core/principal.js';
 import { Refusal } from '../protocol/refusal.js';
@@ -82,9 +82,9 @@ describe('Gateway', () => {
     const policy: GatewayPolicy = {
       checkMessage: (_s: ClientSession, m: JsonRpcRequest | JsonRpcNotification) => {
         checked.push(m.method);
-        return m.method === 'tools/call' && m.params?.name === 'forbidden' ? new Refusal(403, -32004, 'Forbidden') : null;
+        return m.method === 'tools/call' && m.params?.name === 'forbidden' ? new Refusal(403, ErrorCode.Forbidden, 'Forbidden') : null;
       },
-      admit: () => (held >= 1 ? new Refusal(429, -32005, 'slow down', { 'Retry-After': '1' }) : (held++, () => void held--)),
+      admit: () => (held >= 1 ? new Refusal(429, ErrorCode.RateLimited, 'slow down', { 'Retry-After': '1' }) : (held++, () => void held--)),
       transformResult: (_s, method, r) => (method === 'initialize' ? { ...r, instructions: 'filtered' } : r),
     };
     const { gateway, server } = await shared(policy);

@@ -41,8 +41,10 @@ export const ErrorCode = {
   ServerRestarted: -32001,
   RequestTimeout: -32002,
   Unauthorized: -32003,
-  Forbidden: -32004,
-  RateLimited: -32005,
+  /** As ToolHive answers a policy denial (HTTP 403, JSON-RPC 403): its clients read either. */
+  Forbidden: 403,
+  /** As ToolHive answers a rate limit, with `data.retryAfterSeconds`. */
+  RateLimited: -32029,
   Overloaded: -32006,
   /** 2026-07-28: a routing header disagrees with the body. */
   HeaderMismatch: -32020,

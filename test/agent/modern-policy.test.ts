@@ -51,7 +51,7 @@ describe('2026-07-28 requests and the policy pipeline', () => {
     expect(await names(bob)).toEqual(['echo']);
     const denied = await modernPost(agent.url, modernRequest(2, 'tools/call', { name: 'sleep', arguments: { ms: 1 } }), auth(bob));
     expect(denied.status).toBe(403);
-    expect((await denied.json()).error.code).toBe(-32004);
+    expect((await denied.json()).error.code).toBe(403);
     const lying = await modernPost(agent.url, modernRequest(3, 'tools/call', { name: 'sleep', arguments: { ms: 1 } }), { ...auth(bob), 'mcp-name': 'echo' });
     expect(lying.status).toBe(400);
     expect((await lying.json()).error.code).toBe(-32020);

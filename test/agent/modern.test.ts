@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentPolicy, RunningAgent } from '../../agent/agent.js';
 import { principalNamed } from '../../agent/core/principal.js';
+import { ErrorCode } from '../../agent/protocol/jsonrpc.js';
 import { Refusal } from '../../agent/protocol/refusal.js';
 import { connectClient, parseBody, PROBE, startTestAgent, textOf, waitFor } from './harness.js';
 import { modernPost, modernRequest, v2Client } from './modern-harness.js';
@@ -249,7 +250,7 @@ describe('policy on stateless requests', () => {
     },
     checkMessage(session, message) {
       if (session.principalKey === 'bob' && message.method === 'tools/call' && message.params?.name === 'sleep') {
-        return new Refusal(403, -32004, 'forbidden: sleep');
+        return new Refusal(403, ErrorCode.Forbidden, 'forbidden: sleep');
       }
       return null;
     },

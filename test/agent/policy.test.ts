@@ -65,7 +65,7 @@ describe('policy pipeline on the data path', () => {
     expect((await a.call(2, 'sleep', { ms: 1 })).result.content[0].text).toBe('slept 1');
     const denied = await b.post({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'sleep', arguments: { ms: 1 } } });
     expect(denied.status).toBe(403);
-    expect((await denied.json()).error.code).toBe(-32004);
+    expect((await denied.json()).error.code).toBe(403);
     // Not in toolsFilter: the same answer as a tool the server does not have.
     const filtered = await parseBody(await a.post({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'progress', arguments: { steps: 1 } } }));
     expect(filtered.error).toMatchObject({ code: -32602, message: 'Unknown tool: progress' });

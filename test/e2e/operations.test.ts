@@ -56,15 +56,17 @@ describe('operational settings from the MCPServer spec', () => {
   it('rate limit per caller: beyond the burst, 429 with Retry-After', async () => {
     const statuses: number[] = [];
     let retryAfter: string | null = null;
+    let body = '';
     for (let i = 0; i < 40; i++) {
       const r = await modernPost(url, modernRequest(i, 'tools/call', { name: 'echo', arguments: { message: `n${i}` } }));
-      await r.text();
+      body = await r.text();
       statuses.push(r.status);
       if (r.status === 429) {
         retryAfter = r.headers.get('retry-after');
         break;
       }
     }
+    expect(JSON.parse(body).error).toMatchObject({ code: -32029, data: { retryAfterSeconds: Number(retryAfter) } });
     expect(statuses).toContain(429);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(5);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);

@@ -17,6 +17,8 @@ describe('Limits', () => {
     expect(r.status).toBe(429);
     expect(r.code).toBe(ErrorCode.RateLimited);
     expect(r.headers['Retry-After']).toBe('10');
+    // ToolHive's shape, so its clients read it: -32029 with data.retryAfterSeconds.
+    expect(r.toError()).toEqual({ code: -32029, message: 'Rate limit exceeded', data: { retryAfterSeconds: 10 } });
     expect(limited).toBe(1);
     expect(typeof l.admit(who('b'))).toBe('function'); // buckets are per principal
     now += 10_000;

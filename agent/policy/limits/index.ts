@@ -90,7 +90,7 @@ export class Limits {
       if (b.tokens < 1) {
         this.o.metrics?.limited?.('rate');
         const retry = Math.max(1, Math.ceil((1 - b.tokens) / this.ratePerMs / 1000));
-        return new Refusal(429, ErrorCode.RateLimited, 'Rate limit exceeded', { 'Retry-After': String(retry) }, 'rate limit');
+        return new Refusal(429, ErrorCode.RateLimited, 'Rate limit exceeded', { 'Retry-After': String(retry) }, 'rate limit', { retryAfterSeconds: retry });
       }
       b.tokens -= 1;
     }
