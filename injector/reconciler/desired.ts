@@ -400,7 +400,6 @@ export function buildAttachRBAC(input: BuildInput): [V1Role, V1RoleBinding] | []
   ];
 }
 
-/** Every object of the server, in apply order. */
 /**
  * Voluntary disruptions (node drains) take one pod at a time: with replicas > 1 the server keeps
  * serving; with one replica a drain is still possible (minAvailable: 1 would block it for good).
@@ -414,6 +413,7 @@ export function buildPodDisruptionBudget(input: BuildInput): V1PodDisruptionBudg
   };
 }
 
+/** Every object of the server, in apply order. */
 export function buildAll(input: BuildInput): DesiredObject[] {
   const sa = buildServiceAccount(input);
   return [

@@ -209,22 +209,25 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     problems.push('spec.sessionAffinity: a per-session server keeps per-client state; with replicas > 1 it needs ClientIP');
   }
 
-  // --- agent config
-  const transport = upstreamTransport(spec);
-  const port = spec.port ?? 8080;
   // --- upstream headers: the agent reads each value from the Secret key mounted for it (desired.ts)
+  const transport = upstreamTransport(spec);
   const headers = spec.upstreamHeaders ?? [];
   if (headers.length && transport === 'stdio') problems.push('spec.upstreamHeaders: only an HTTP or Remote upstream takes headers');
   for (const [i, h] of headers.entries()) {
     await secretKey(lookup, references, problems, `spec.upstreamHeaders[${i}].secretKeyRef`, ns, h.secretKeyRef.name, h.secretKeyRef.key);
   }
-  const headerFiles = headers.map((h, i) => ({ name: h.name, file: `${UPSTREAM_HEADERS_MOUNT_PATH}/${i}`, ...(h.prefix !== undefined ? { prefix: h.prefix } : {}) }));
+  const withHeaders = headers.length
+    ? { headers: headers.map((h, i) => ({ name: h.name, file: `${UPSTREAM_HEADERS_MOUNT_PATH}/${i}`, ...(h.prefix !== undefined ? { prefix: h.prefix } : {}) })) }
+    : {};
+
+  // --- agent config
+  const port = spec.port ?? 8080;
   const upstream =
     spec.type === 'Remote'
-      ? { transport, url: spec.url, ...(headerFiles.length ? { headers: headerFiles } : {}) }
+      ? { transport, url: spec.url, ...withHeaders }
       : transport === 'stdio'
         ? { transport }
-        : { transport, url: `http://127.0.0.1:${spec.targetPort ?? 8080}${UPSTREAM_PATH[transport]}`, ...(headerFiles.length ? { headers: headerFiles } : {}) };
+        : { transport, url: `http://127.0.0.1:${spec.targetPort ?? 8080}${UPSTREAM_PATH[transport]}`, ...withHeaders };
   const input: AgentConfigInput = {
     name: ref.name,
     namespace: ns,
