@@ -15,11 +15,10 @@
 // subset pre-parsed once; entity attributes and context keys are pruned to names the policies
 // read; and decisions are cached per principal (per verified token) and (action, resource) when
 // no policy in the subset reads call arguments. A reload swaps everything at once.
-import { statSync, watch, type FSWatcher } from 'node:fs';
-import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import type { CedarValueJson, EntityJson, EntityUidJson } from '@cedar-policy/cedar-wasm/nodejs';
+import { watchFiles, type FileWatch } from '../../ops/file-watch.js';
 import type { Principal, PolicyMetrics } from '../types.js';
 import { compile, scopeMatches, uidKey, type Cedar, type CompiledPolicy, type CompiledPolicySet } from './compile.js';
 import { extractGroups, preprocessArguments, preprocessClaims, toCedar } from './entities.js';
@@ -108,8 +107,7 @@ export class CedarAuthorizer {
   private annotations = new Map<string, Record<string, boolean>>();
   private annotationsGen = 0;
   private readonly prefix = `ome${++instances}.`;
-  private watchers: FSWatcher[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private watch: FileWatch | undefined;
   private readonly cacheSize: number;
   private generation = 0;
   private readonly evaluator = new Evaluator();
@@ -172,38 +170,13 @@ export class CedarAuthorizer {
   }
 
   private startWatching(): void {
-    const dirs = new Set<string>();
-    for (const p of [...(this.options.policyPaths ?? []), ...(this.options.entitiesPath ? [this.options.entitiesPath] : [])]) {
-      let isDir = false;
-      try {
-        isDir = statSync(p).isDirectory();
-      } catch {
-        /* reported by the load */
-      }
-      // Watch directories, not files: a ConfigMap update swaps the `..data` symlink, which a
-      // watch on the old file target would never see.
-      dirs.add(isDir ? p : dirname(p));
-    }
-    const debounce = this.options.debounceMs ?? 200;
-    for (const d of dirs) {
-      try {
-        const w = watch(d, { persistent: false }, () => {
-          clearTimeout(this.timer);
-          this.timer = setTimeout(() => this.reload(), debounce);
-          this.timer.unref();
-        });
-        w.on('error', (err) => this.options.logger.warn({ err, dir: d }, 'policy watch error'));
-        this.watchers.push(w);
-      } catch (err) {
-        this.options.logger.warn({ err, dir: d }, 'cannot watch policy directory; changes need a restart');
-      }
-    }
+    const paths = [...(this.options.policyPaths ?? []), ...(this.options.entitiesPath ? [this.options.entitiesPath] : [])];
+    this.watch = watchFiles(paths, () => this.reload(), { logger: this.options.logger, what: 'policy', debounceMs: this.options.debounceMs });
   }
 
   close(): void {
-    clearTimeout(this.timer);
-    for (const w of this.watchers) w.close();
-    this.watchers = [];
+    this.watch?.close();
+    this.watch = undefined;
   }
 
   /**
