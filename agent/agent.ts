@@ -20,6 +20,7 @@ import { Gateway } from './mux/gateway.js';
 import { PerSessionPool, SharedPool } from './mux/pools.js';
 import { UpstreamSession } from './mux/upstream-session.js';
 import { bindPolicy, type AgentPolicy } from './agent-policy.js';
+import { watchAgentConfig } from './config/reload.js';
 import { AgentMetrics } from './ops/metrics.js';
 import { hostPolicy } from './ops/host.js';
 import { originPolicy } from './ops/origin.js';
@@ -49,10 +50,11 @@ export interface RunningAgent {
  */
 export async function startAgent(options: AgentOptions, logger: Logger, policyOverride?: AgentPolicy): Promise<RunningAgent> {
   const metrics = new AgentMetrics();
-  const bound = policyOverride ? { policy: policyOverride, requestTimeoutMs: undefined, maxBodyBytes: undefined } : await bindPolicy(options.policy, logger, metrics.registry);
-  const policy = bound.policy;
-  const requestTimeoutMs = bound.requestTimeoutMs ?? options.requestTimeout * 1000;
-  const maxBodyBytes = bound.maxBodyBytes ?? options.maxBodyBytes;
+  const bound = policyOverride ? undefined : await bindPolicy(options.policy, logger, metrics.registry);
+  const policy = bound?.policy ?? policyOverride!;
+  const configWatch = bound && watchAgentConfig(options, { bound, logger, reloads: metrics.configReloads });
+  const requestTimeoutMs = bound?.requestTimeoutMs ?? options.requestTimeout * 1000;
+  const maxBodyBytes = bound?.maxBodyBytes ?? options.maxBodyBytes;
   let modernTools: ((result: { tools: unknown[] }) => void) | undefined;
   const hooks = {
     onRequestDone: (method: string, outcome: Parameters<AgentMetrics['observeRequest']>[1], seconds: number) =>
@@ -177,6 +179,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
     metrics,
     async stop(deadlineMs = options.shutdownTimeout * 1000) {
       gateway.startDraining();
+      configWatch?.close();
       server.close();
       const until = Date.now() + deadlineMs;
       while (gateway.inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));

@@ -138,6 +138,22 @@ export const AgentConfig = Type.Object(
 );
 export type AgentConfig = Static<typeof AgentConfig>;
 
+/**
+ * Sections the agent applies in place when its config file changes (policy, filters, OIDC): the
+ * next request is judged by the new set. A change anywhere else (upstream, ports, limits, session
+ * settings) takes a restart, so the reconciler's pod-template hash covers exactly the rest.
+ */
+export const RELOADABLE_KEYS = ['oidcConfig', 'authzConfig', 'toolsFilter', 'capabilities', 'readOnly', 'scopes', 'resourceURL', 'audit'] as const;
+const RELOADABLE = new Set<string>(RELOADABLE_KEYS);
+
+/** The config split into what reloads in place and what needs a restart. */
+export function splitReloadable(config: object): { reloadable: Record<string, unknown>; restart: Record<string, unknown> } {
+  const reloadable: Record<string, unknown> = {};
+  const restart: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) (RELOADABLE.has(k) ? reloadable : restart)[k] = v;
+  return { reloadable, restart };
+}
+
 type DeepPartial<T> = T extends readonly (infer U)[]
   ? readonly DeepPartial<U>[]
   : T extends object

@@ -38,6 +38,9 @@ export interface AgentOptions {
   /** auto: probe the stdio upstream for 2026-07-28; legacy / modern: skip the probe. */
   upstreamProtocol: 'auto' | 'legacy' | 'modern';
   config: string | undefined;
+  /** --oidc-config-file / --cedar-policies: files the policy sections are completed from (and reloaded from). */
+  oidcConfigFile: string | undefined;
+  cedarPolicies: string | undefined;
   /** The policy sections of the config file (oidcConfig, authzConfig, toolsFilter, …), validated by the policy layer. */
   policy: Record<string, unknown>;
 }
@@ -145,6 +148,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     stateKey: str('state-key'),
     upstreamProtocol: oneOf('upstream-protocol', ['auto', 'legacy', 'modern'] as const),
     config: configPath,
+    oidcConfigFile: str('oidc-config-file'),
+    cedarPolicies: str('cedar-policies'),
     policy: policySections(file, str('oidc-config-file'), str('cedar-policies')),
     help: flags.help === true,
     version: flags.version === true,
@@ -169,6 +174,14 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     throw new UsageError('--session-mode per-session needs a server command (the agent must own the process)');
   }
   return options;
+}
+
+/**
+ * The policy sections as the files say now (a reload). Throws UsageError naming the file and field
+ * when one is unreadable or invalid.
+ */
+export function readPolicySections(options: Pick<AgentOptions, 'config' | 'oidcConfigFile' | 'cedarPolicies'>): Record<string, unknown> {
+  return policySections(options.config ? readAgentConfig(options.config) : {}, options.oidcConfigFile, options.cedarPolicies);
 }
 
 /**

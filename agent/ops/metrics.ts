@@ -32,6 +32,12 @@ export class AgentMetrics {
     registers: [this.registry],
   });
   readonly upstreamUp = new Gauge({ name: 'ome_mcp_upstream_up', help: '1 while the MCP server is initialized', registers: [this.registry] });
+  readonly configReloads = new Counter({
+    name: 'ome_mcp_agent_config_reloads_total',
+    help: 'Changes of the agent config files seen, by result: applied, unchanged (nothing reloadable changed), failed (the last good config stays)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   private readonly requestChildren = new Map<string, Counter.Internal>();
   private readonly durationChildren = new Map<string, Histogram.Internal<'method'>>();
 

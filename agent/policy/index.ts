@@ -38,6 +38,8 @@ export interface PolicyDeps {
   configMapPath?: ConfigMapPath;
   /** Resolves oidcConfig.inline.clientSecretRef (default: env OME_MCP_CLIENT_SECRET). */
   readSecret?: (ref: { name: string; key: string }) => string | undefined;
+  /** Limits to use instead of new ones from the config: a reload keeps the counters and buckets. */
+  limits?: Limits;
   /** Overrides for stage options (tests, tuning): token cache, JWKS cooldown, clock skew, … */
   authn?: Partial<AuthnOptions>;
   authz?: Partial<CedarAuthorizerOptions>;
@@ -326,6 +328,20 @@ class Pipeline implements PolicyPipeline {
   }
 }
 
+/** The limits stage of a validated agent configuration. */
+export function limitsFromConfig(config: AgentConfig, metrics?: PolicyMetrics): Limits {
+  const l = config.limits;
+  return new Limits({
+    maxConcurrentRequests: l?.maxConcurrentRequests,
+    perPrincipalConcurrentRequests: l?.perPrincipal?.maxConcurrentRequests,
+    requestsPerMinute: l?.perPrincipal?.requestsPerMinute,
+    burst: l?.perPrincipal?.burst,
+    requestTimeoutMs: l?.requestTimeout ? durationToMs(l.requestTimeout) : undefined,
+    maxBodyBytes: l?.maxBodyBytes,
+    metrics,
+  });
+}
+
 /**
  * Builds the pipeline from a validated agent configuration (`parseAgentConfig`). Throws with the
  * offending field or file named when the configuration or a policy is invalid.
@@ -344,16 +360,7 @@ export async function createPolicyPipeline(config: AgentConfig, deps: PolicyDeps
   const zo = authzOptionsFromConfig(config, { ...deps, logger: log });
   const authz = zo ? await (await import('./authz/index.js')).createCedarAuthorizer(zo) : undefined;
   const filters = new Filters({ toolsFilter: config.toolsFilter, capabilities: config.capabilities, readOnly: config.readOnly });
-  const l = config.limits;
-  const limits = new Limits({
-    maxConcurrentRequests: l?.maxConcurrentRequests,
-    perPrincipalConcurrentRequests: l?.perPrincipal?.maxConcurrentRequests,
-    requestsPerMinute: l?.perPrincipal?.requestsPerMinute,
-    burst: l?.perPrincipal?.burst,
-    requestTimeoutMs: l?.requestTimeout ? durationToMs(l.requestTimeout) : undefined,
-    maxBodyBytes: l?.maxBodyBytes,
-    metrics: deps.metrics,
-  });
+  const limits = deps.limits ?? limitsFromConfig(config, deps.metrics);
   const auditor = new Auditor(deps.logger, config.audit ?? {});
   return new Pipeline(authn, authz, filters, limits, auditor);
 }
