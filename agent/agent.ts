@@ -24,6 +24,8 @@ import { watchAgentConfig } from './config/reload.js';
 import { AgentMetrics } from './ops/metrics.js';
 import { hostPolicy } from './ops/host.js';
 import { originPolicy } from './ops/origin.js';
+import { opsApp, startOpsServer } from './ops/ops-server.js';
+import { servingTls } from './ops/tls.js';
 import { ErrorCode } from './protocol/jsonrpc.js';
 import { createUpstreamTransport } from './upstream/factory.js';
 
@@ -37,6 +39,8 @@ export type { AgentPolicy } from './agent-policy.js';
 export interface RunningAgent {
   url: string;
   port: number;
+  /** The ops listener's port, with --ops-port. */
+  opsPort: number | undefined;
   gateway: Gateway;
   metrics: AgentMetrics;
   /** Graceful stop: refuse new work, let in-flight requests finish (up to the deadline), stop the server. */
@@ -84,6 +88,9 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       hooks,
     });
 
+  // Before the server starts: unusable certificate files end the start with a clear error.
+  const tls = options.tls ? servingTls(options.tls, logger, metrics.registry) : undefined;
+  const scheme = tls ? 'https' : 'http';
   let pool;
   if (options.sessionMode === 'per-session') {
     // The server sees its one client as it is: that client's own capabilities and name.
@@ -123,13 +130,11 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
     logger.error({ err: err.message, stack: err.stack, path: c.req.path }, 'unhandled error');
     return jsonRpcError(500, null, ErrorCode.InternalError, 'internal error');
   });
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => {
+  const ops = opsApp(() => {
     const protocol = pool instanceof SharedPool ? (pool.upstream.initializeResult?.protocolVersion as string | undefined) : undefined;
-    const body = { ready: gateway.ready, upstream: pool.detail, ...(protocol ? { upstreamProtocol: protocol } : {}), sessions: gateway.sessionCount };
-    return c.json(body, gateway.ready ? 200 : 503);
-  });
-  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
+    return { ready: gateway.ready, body: { ready: gateway.ready, upstream: pool.detail, ...(protocol ? { upstreamProtocol: protocol } : {}), sessions: gateway.sessionCount } };
+  }, metrics.registry);
+  if (options.opsPort === undefined) app.route('/', ops); // else the MCP port 404s them (app.notFound)
   policy.mount?.(app);
   // One endpoint, both generations: 2026-07-28 requests are told apart per request (docs/modern-protocol.md).
   // Replicas that share a state key and know their address (--pod-ip) pass an input-required
@@ -140,7 +145,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
     holdTimeoutMs: requestTimeoutMs,
     enabled: options.sessionMode !== 'per-session',
     signer: new RequestStateSigner(stateKey ? createHash('sha256').update(stateKey).digest() : undefined),
-    node: podIp ? () => `http://${podIp.includes(':') ? `[${podIp}]` : podIp}:${boundPort}` : undefined,
+    node: podIp ? () => `${scheme}://${podIp.includes(':') ? `[${podIp}]` : podIp}:${boundPort}` : undefined,
   });
   modernTools = (result) => modern.observeToolsList(result);
   const mcpPost = mountStreamableHttp(app, '/mcp', ctx, modern);
@@ -160,21 +165,24 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
         port: options.port,
         hostname: options.host,
         websocket: { server: wss },
-        createServer: ((opts: object, listener: RequestListener) => createServer(opts, front ? (req, res) => front(req, res) || listener(req, res) : listener)) as typeof createServer,
+        createServer: ((opts: object, listener: RequestListener) =>
+          (tls?.createServer ?? createServer)(opts, front ? (req, res) => front(req, res) || listener(req, res) : listener)) as typeof createServer,
       },
       () => resolve(s),
     );
     s.once('error', reject);
   });
   answerClientErrors(server);
+  const opsServer = options.opsPort === undefined ? undefined : await startOpsServer(ops, options.host, options.opsPort);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   boundPort = port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
 
   return {
-    url: `http://${host}:${port}/mcp`,
+    url: `${scheme}://${host}:${port}/mcp`,
     port,
+    opsPort: opsServer?.port,
     gateway,
     metrics,
     async stop(deadlineMs = options.shutdownTimeout * 1000) {
@@ -187,6 +195,8 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       await policy.close();
       wss.close();
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      tls?.close();
+      opsServer?.close();
     },
   };
 }

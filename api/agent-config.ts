@@ -92,6 +92,25 @@ export const AgentUpstream = Type.Object(
 );
 export type AgentUpstream = Static<typeof AgentUpstream>;
 
+/**
+ * HTTPS for the agent's MCP port. The files are re-read when they change (a mounted Secret swaps a
+ * `..data` symlink), so a rotated certificate is served without a restart.
+ */
+export const AgentTls = Type.Object(
+  {
+    certFile: Type.String({ minLength: 1, description: 'Certificate chain (PEM), leaf first.' }),
+    keyFile: Type.String({ minLength: 1, description: 'Private key of the certificate (PEM).' }),
+    clientCAFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'CA bundle (PEM): client certificates are requested (not required) and verified against it; authentication decides what a missing or unverified one means.',
+      }),
+    ),
+  },
+  { description: 'Serve HTTPS with this certificate.' },
+);
+export type AgentTls = Static<typeof AgentTls>;
+
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const Seconds = (description: string, minimum = 0) => Type.Optional(Type.Number({ minimum, description }));
 
@@ -101,7 +120,10 @@ const Seconds = (description: string, minimum = 0) => Type.Optional(Type.Number(
  */
 export const AgentRuntimeSettings = {
   host: Type.Optional(Type.String({ minLength: 1, description: 'Address to listen on (127.0.0.1 locally, 0.0.0.0 in a pod).' })),
-  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Port of every endpoint (0: any free port).' })),
+  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Port of the MCP endpoints, and of the ops endpoints without opsPort (0: any free port).' })),
+  opsPort: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 65535, description: 'Port of /healthz, /readyz and /metrics alone (plain HTTP, for probes and Prometheus); the MCP port then answers 404 for them.' }),
+  ),
   sessionMode: Type.Optional(StringEnum(SESSION_MODES, { description: 'shared: one server for all sessions; per-session: a process per session.' })),
   maxSessions: Type.Optional(Type.Integer({ minimum: 1, description: 'Client sessions allowed at once.' })),
   maxProcesses: Type.Optional(Type.Integer({ minimum: 1, description: 'Per-session mode: server processes allowed at once.' })),
@@ -122,6 +144,7 @@ export const AgentConfig = Type.Object(
     name: Type.Optional(Type.String({ description: 'Name of the MCP server (logs, metrics).' })),
     namespace: Type.Optional(Type.String({ description: 'Namespace of the MCP server.' })),
     upstream: Type.Optional(AgentUpstream),
+    tls: Type.Optional(AgentTls),
     resourceURL: Type.Optional(
       Type.String({ pattern: '^https?://.*', description: 'This resource (RFC 9728 `resource`, and the expected token audience when none is set).' }),
     ),

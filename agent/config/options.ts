@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { AGENT_RUNTIME_KEYS, LOG_LEVELS, parseAgentConfig, SESSION_MODES, ValidationError, type AgentConfigInput } from '../../api/agent-config.js';
+import { AGENT_RUNTIME_KEYS, LOG_LEVELS, parseAgentConfig, SESSION_MODES, ValidationError, type AgentConfigInput, type AgentTls } from '../../api/agent-config.js';
 import { optionHelpLines, resolveOptions, UsageError, type OptionTable, type RawValue } from '../../api/cli.js';
 
 export { UsageError } from '../../api/cli.js';
@@ -9,6 +9,10 @@ export { UsageError } from '../../api/cli.js';
 export interface AgentOptions {
   host: string;
   port: number;
+  /** Port of /healthz, /readyz, /metrics alone (plain HTTP); unset: they are served on `port`. */
+  opsPort: number | undefined;
+  /** HTTPS on `port` (files re-read when they change). */
+  tls: AgentTls | undefined;
   /** Stdio upstream: the server command and its arguments (after `--`). */
   command: string[];
   upstream: string | undefined;
@@ -48,7 +52,11 @@ export interface AgentOptions {
 /** One table drives flags, env vars (`OME_MCP_<NAME>`), config-file keys (camelCase) and `--help`. */
 const SPECS: OptionTable = {
   host: { type: 'string', default: '127.0.0.1', placeholder: 'addr', help: 'address to listen on (0.0.0.0 in a pod)' },
-  port: { type: 'string', default: '8080', placeholder: 'n', help: 'port for /mcp, /sse, /ws, /healthz, /readyz, /metrics (0 = any free port)' },
+  port: { type: 'string', default: '8080', placeholder: 'n', help: 'port for /mcp, /sse, /ws (and /healthz, /readyz, /metrics without --ops-port; 0 = any free port)' },
+  'ops-port': { type: 'string', placeholder: 'n', help: 'serve /healthz, /readyz, /metrics on this port alone, plain HTTP for probes and Prometheus (the MCP port then 404s them)' },
+  'tls-cert-file': { type: 'string', placeholder: 'file', help: 'serve HTTPS with this certificate chain (PEM); re-read when it changes, no restart' },
+  'tls-key-file': { type: 'string', placeholder: 'file', help: 'the private key of --tls-cert-file (PEM)' },
+  'tls-client-ca-file': { type: 'string', placeholder: 'file', help: 'request client certificates and verify them against these CAs (PEM); authentication decides who may call' },
   upstream: { type: 'string', placeholder: 'url', help: 'an HTTP MCP server instead of a command (streamable HTTP, falling back to SSE)' },
   'upstream-transport': { type: 'string', default: 'auto', placeholder: 'kind', help: 'auto | streamable-http | sse, for --upstream' },
   'upstream-fifo': { type: 'string', placeholder: 'dir', help: 'in-pod FIFO bridge: the server reads <dir>/in and writes <dir>/out' },
@@ -88,7 +96,7 @@ export function helpText(): string {
     '  ome-mcp-agent [options] --upstream <url>          front an HTTP MCP server',
     '',
     'Endpoints: /mcp (streamable HTTP), /sse + /messages (legacy HTTP+SSE), /ws (WebSocket),',
-    '           /healthz, /readyz, /metrics, /.well-known/oauth-protected-resource',
+    '           /.well-known/oauth-protected-resource; /healthz, /readyz, /metrics (on --ops-port when set)',
     '',
     'Options (each also as env OME_MCP_<NAME>, e.g. OME_MCP_PORT=9000, and as a config-file key):',
   ];
@@ -125,6 +133,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   const options = {
     host: str('host')!,
     port: num('port', 0),
+    opsPort: raw('ops-port') === undefined ? undefined : num('ops-port', 0),
+    tls: tlsFiles(str('tls-cert-file'), str('tls-key-file'), str('tls-client-ca-file')),
     command: command.length > 0 ? command : [...(file.upstream?.command ?? [])],
     upstream: str('upstream'),
     upstreamTransport: oneOf('upstream-transport', ['auto', 'streamable-http', 'sse'] as const),
@@ -170,6 +180,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--upstream must be an http(s) URL');
   }
+  if (options.opsPort !== undefined && options.opsPort !== 0 && options.opsPort === options.port) {
+    throw new UsageError(`--ops-port must differ from --port (both ${options.port})`);
+  }
   if (options.sessionMode === 'per-session' && options.command.length === 0) {
     throw new UsageError('--session-mode per-session needs a server command (the agent must own the process)');
   }
@@ -184,12 +197,19 @@ export function readPolicySections(options: Pick<AgentOptions, 'config' | 'oidcC
   return policySections(options.config ? readAgentConfig(options.config) : {}, options.oidcConfigFile, options.cedarPolicies);
 }
 
+/** The TLS flags as one setting: a certificate needs its key, a client CA needs both. */
+function tlsFiles(certFile: string | undefined, keyFile: string | undefined, clientCAFile: string | undefined): AgentTls | undefined {
+  if (!certFile && !keyFile && !clientCAFile) return undefined;
+  if (!certFile || !keyFile) throw new UsageError(`--tls-cert-file and --tls-key-file go together${clientCAFile ? ' (--tls-client-ca-file needs both)' : ''}`);
+  return { certFile, keyFile, ...(clientCAFile ? { clientCAFile } : {}) };
+}
+
 /**
  * The policy part of the config file, completed from --oidc-config-file / --cedar-policies (the
  * injector mounts the ConfigMaps named by pod annotations and passes their paths in env).
  */
 function policySections(file: AgentConfigInput, oidcFile: string | undefined, cedarPath: string | undefined): Record<string, unknown> {
-  const policy: Record<string, unknown> = Object.fromEntries(Object.entries(file).filter(([k]) => !RUNTIME_KEYS.has(k) && k !== 'upstream'));
+  const policy: Record<string, unknown> = Object.fromEntries(Object.entries(file).filter(([k]) => !RUNTIME_KEYS.has(k) && k !== 'upstream' && k !== 'tls'));
   if (oidcFile && policy.oidcConfig === undefined) {
     // Either a whole oidcConfig (`type: …`) or just its inline settings (`issuer: …`).
     const doc = readConfigFile(oidcFile);
@@ -200,6 +220,8 @@ function policySections(file: AgentConfigInput, oidcFile: string | undefined, ce
 }
 
 const RUNTIME_KEYS = new Set<string>(AGENT_RUNTIME_KEYS);
+/** The config file's `tls` keys by flag. */
+const TLS_FLAG_KEYS: Record<string, keyof AgentTls> = { 'tls-cert-file': 'certFile', 'tls-key-file': 'keyFile', 'tls-client-ca-file': 'clientCAFile' };
 
 /**
  * The config file's value for a flag, as the option resolver reads it (flags and env override it).
@@ -210,6 +232,7 @@ function fileValue(file: AgentConfigInput, flag: string): RawValue {
   const up = file.upstream;
   if (flag === 'upstream') return up?.url;
   if (flag === 'upstream-transport') return up?.url && up.transport !== 'stdio' ? up.transport : undefined;
+  if (flag.startsWith('tls-')) return file.tls?.[TLS_FLAG_KEYS[flag]!];
   const key = camel(flag);
   if (!RUNTIME_KEYS.has(key)) return undefined;
   const value = (file as Record<string, unknown>)[key];
