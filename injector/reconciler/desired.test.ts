@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Container, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { policyConfigHash } from './pod-nudge.js';
 import { parseAgentConfig } from '../../api/agent-config.js';
 import { AGENT_CONTAINER_NAME, ANNOTATION_INJECT, ANNOTATION_INJECTED, ANNOTATION_UPSTREAM_URL, MCP_CONTAINER_NAME } from '../../api/annotations.js';
 import { MCPServerSpec, type MCPServerSpec as Spec } from '../../api/v1beta1/mcpserver.js';
@@ -262,12 +263,19 @@ describe('files the agent reads from the spec volumes', () => {
 
 describe('config hash', () => {
   const hash = (i: BuildInput) => pod(i).metadata!.annotations!['mcp.ome.io/config-hash'];
-  it('changes with the agent config (a Cedar policy edit rolls the pods), not otherwise', () => {
-    const a = input({}, { agentConfig: parseAgentConfig({ name: 'fs', authzConfig: { type: 'inline', inline: { policies: ['permit(principal, action, resource);'] } } }) });
-    const b = input({}, { agentConfig: parseAgentConfig({ name: 'fs', authzConfig: { type: 'inline', inline: { policies: ['forbid(principal, action, resource);'] } } }) });
+  const cfg = (extra: object) => input({}, { agentConfig: parseAgentConfig({ name: 'fs', ...extra }) });
+  it('ignores what the agent reloads in place (a Cedar policy or tool filter edit keeps the pods)', () => {
+    const a = cfg({ authzConfig: { type: 'inline', inline: { policies: ['permit(principal, action, resource);'] } } });
+    const b = cfg({ authzConfig: { type: 'inline', inline: { policies: ['forbid(principal, action, resource);'] } }, toolsFilter: ['echo'] });
     expect(hash(a)).toMatch(/^[0-9a-f]{16}$/);
+    expect(hash(a)).toBe(hash(b));
+    expect(policyConfigHash(a.agentConfig)).not.toBe(policyConfigHash(b.agentConfig));
+  });
+  it('changes with what takes a restart (limits, sessions), which rolls the pods', () => {
+    const a = cfg({});
     expect(hash(a)).toBe(hash(structuredClone(a)));
-    expect(hash(a)).not.toBe(hash(b));
+    expect(hash(a)).not.toBe(hash(cfg({ limits: { maxConcurrentRequests: 3 } })));
+    expect(hash(a)).not.toBe(hash(cfg({ sessionMode: 'per-session' })));
   });
 });
 

@@ -16,7 +16,7 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
-import type { AgentConfig } from '../../api/agent-config.js';
+import { splitReloadable, type AgentConfig } from '../../api/agent-config.js';
 import {
   AGENT_CONFIG_KEY,
   AGENT_CONTAINER_NAME,
@@ -43,11 +43,15 @@ export const ANNOTATION_APPLIED_HASH = 'mcp.ome.io/applied-hash';
 export const ANNOTATION_OWNER = 'mcp.ome.io/owner';
 
 /**
- * Pod template annotation: hash of the agent config. The agent reads its config at start, so a
- * changed config (policy, filters, OIDC, upstream) rolls the Deployment instead of leaving pods
- * on the old one while status says Running.
+ * Pod template annotation: hash of the agent config the agent cannot apply in place (upstream,
+ * ports, limits, sessions: everything but RELOADABLE_KEYS). A change there rolls the Deployment
+ * instead of leaving pods on the old settings while status says Running; a change of policy,
+ * filters or OIDC does not: the agent reloads those from the mounted ConfigMap (pod-nudge.ts).
  */
 export const ANNOTATION_CONFIG_HASH = 'mcp.ome.io/config-hash';
+
+/** The config hash of the pod template: the part of the agent config that needs a restart. */
+const restartConfigHash = (config: AgentConfig) => shortHash(JSON.stringify(splitReloadable(config).restart), 16);
 
 /** The webhook's pod mutation refused the generated template (a spec problem the user must fix). */
 export class InjectionDenied extends Error {}
@@ -234,7 +238,7 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
       ...(template.metadata?.annotations ?? {}),
       ...annotations,
       [ANNOTATION_OWNER]: ref.name,
-      [ANNOTATION_CONFIG_HASH]: shortHash(JSON.stringify(input.agentConfig), 16),
+      [ANNOTATION_CONFIG_HASH]: restartConfigHash(input.agentConfig),
     },
   };
   // The same mutation the webhook applies to pods: the Deployment shows the agent, and the webhook

@@ -22,6 +22,7 @@ import type { References } from './kit/refs.js';
 import type { StatusWriter } from './kit/status-writer.js';
 import { objKey, type Cached, type Logger, type Obj, type Reconciler, type Result } from './kit/types.js';
 import { keyOf, selectorLabels, serviceURL, type ServerKind, type ServerRef } from './names.js';
+import { nudgePods } from './pod-nudge.js';
 import { resolve as resolveSpec, type Lookup } from './resolve.js';
 import { deriveStatus } from './status.js';
 
@@ -141,6 +142,8 @@ export abstract class ServerReconciler implements Reconciler {
     }
     // Invalid config: report the Deployment that is still there (left running with its last good config).
     deployment ??= currentDeployment(d, key);
+    const pods = deployment ? podsOf(d, deployment) : [];
+    if (!problems.length && resolved.agentConfig) await nudgePods(d.client, pods, resolved.agentConfig, d.log);
 
     const status = deriveStatus({
       generation,
@@ -148,7 +151,7 @@ export abstract class ServerReconciler implements Reconciler {
       problems,
       problemReason: reason,
       deployment,
-      pods: deployment ? podsOf(d, deployment) : [],
+      pods,
       desiredReplicas: spec.replicas ?? 1,
       url,
       selector: Object.entries(selectorLabels(ref)).map(([k, v]) => `${k}=${v}`).join(','),

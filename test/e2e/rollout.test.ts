@@ -116,9 +116,9 @@ describe('zero-downtime changes (2026-07-28 stateless clients)', () => {
       const loop = kubectl(['-n', NS, 'exec', 'mcp-client', '--', 'node', '-e', LOOP, URL_IN_CLUSTER, '70'], { timeoutMs: 150_000 });
       await new Promise((r) => setTimeout(r, 5000));
 
-      // A config change: the config hash on the pod template rolls the pods.
+      // A change the agent cannot apply in place (a limit): the config hash on the pod template rolls the pods.
       const before = await getJSON(['-n', NS, 'get', 'deployment', DEPLOYMENT]);
-      await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=merge', '-p', '{"spec":{"toolsFilter":["echo","get-sum"]}}']);
+      await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=merge', '-p', '{"spec":{"limits":{"maxConcurrentRequests":64}}}']);
       await rollout();
       const after = await getJSON(['-n', NS, 'get', 'deployment', DEPLOYMENT]);
       expect(after.spec.template.metadata.annotations['mcp.ome.io/config-hash']).not.toBe(before.spec.template.metadata.annotations['mcp.ome.io/config-hash']);
@@ -133,7 +133,7 @@ describe('zero-downtime changes (2026-07-28 stateless clients)', () => {
       expect(summary.fail, JSON.stringify(summary.errors)).toBe(0);
       expect(summary.ok).toBeGreaterThan(200);
     } finally {
-      await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=json', '-p', '[{"op":"remove","path":"/spec/toolsFilter"},{"op":"replace","path":"/spec/replicas","value":1}]']).catch(() => {});
+      await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=json', '-p', '[{"op":"remove","path":"/spec/limits"},{"op":"replace","path":"/spec/replicas","value":1}]']).catch(() => {});
     }
   });
 });
