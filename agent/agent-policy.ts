@@ -6,10 +6,11 @@ import { durationToMs, parseAgentConfig, splitReloadable, type AgentConfig } fro
 import type { GatewayPolicy } from './mux/gateway.js';
 import { createPolicyMetrics, createPolicyPipeline, limitsFromConfig, type PolicyMetrics, type PolicyPipeline, type Principal, type Refusal } from './policy/index.js';
 import type { Limits } from './policy/limits/index.js';
+import type { Credentials } from './policy/authn/credentials.js';
 
 /** The policy pipeline as the agent's HTTP layer sees it (authentication happens per HTTP request). */
 export interface AgentPolicy extends GatewayPolicy {
-  authenticate(authorization: string | undefined): Principal | Refusal | Promise<Principal | Refusal>;
+  authenticate(credentials: Credentials): Principal | Refusal | Promise<Principal | Refusal>;
   /** The server's tools with their annotations (readOnlyHint, …), for policies that use them. */
   observeToolsList?(result: { tools: unknown[] }): void;
   /** Extra routes: RFC 9728 metadata and the like. */
@@ -67,7 +68,7 @@ export async function bindPolicy(sections: Record<string, unknown>, logger: Logg
   let current = await build(sections, logger, metrics);
   let applied = sections;
   const policy: AgentPolicy = {
-    authenticate: (header) => current.pipeline.authenticate(header),
+    authenticate: (credentials) => current.pipeline.authenticate(credentials),
     checkMessage: (session, message) => current.pipeline.checkRequest(session.caller, message, session.id),
     admit: (session) => current.pipeline.admit(session.caller),
     transformResult: (session, method, result) => current.pipeline.filterResult(session.caller, method, result),

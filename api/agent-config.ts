@@ -10,6 +10,8 @@ import {
   MCP_TRANSPORT_TYPES,
   OIDCConfigRef,
 } from './v1beta1/mcpserver.js';
+import { AgentAuthentication } from './agent-authentication.js';
+import { authMethodIssues } from './v1beta1/authentication.js';
 import { AgentAudit, AgentLimits, DURATION_PATTERN, durationToMs, SESSION_MODES } from './v1beta1/operations.js';
 import { cel, StringEnum } from './v1beta1/schema.js';
 import { check, joinPath, ValidationError, type Issue } from './validate.js';
@@ -151,6 +153,7 @@ export const AgentConfig = Type.Object(
     scopes: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Scopes advertised in protected resource metadata.' })),
     oidcConfig: Type.Optional(OIDCConfigRef),
     authzConfig: Type.Optional(AgentAuthzConfig),
+    authentication: Type.Optional(AgentAuthentication),
     toolsFilter: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Only these tools are listed and callable.' })),
     capabilities: Type.Optional(MCPCapabilities),
     readOnly: Type.Boolean({ default: false, description: 'Refuse tools not annotated readOnlyHint: true.' }),
@@ -238,6 +241,7 @@ function semanticIssues(c: AgentConfig): Issue[] {
   if (o?.resourceURL !== undefined) out.push(httpUrlIssue('oidcConfig.resourceURL', o.resourceURL));
   if (c.resourceURL !== undefined) out.push(httpUrlIssue('resourceURL', c.resourceURL));
   if (c.upstream?.url !== undefined) out.push(httpUrlIssue('upstream.url', c.upstream.url));
+  if (c.authentication) out.push(...authMethodIssues(c.authentication.methods, { oidcConfig: !!o, tls: !!c.tls?.clientCAFile, tlsField: 'tls.clientCAFile' }, 'authentication.methods'));
   const entities = c.authzConfig?.inline?.entitiesJSON;
   if (entities !== undefined) {
     try {

@@ -4,6 +4,7 @@ import pino from 'pino';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { createCedarAuthorizer } from '../agent/policy/authz/index.js';
 import type { Principal } from '../agent/policy/types.js';
+import { bearerOnly } from '../agent/policy/authn/credentials.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -132,11 +133,12 @@ for (const n of [10, 200]) await section(n);
       { logger: sink },
     );
     const header = `Bearer ${await idp.clientCredentialsToken()}`;
-    const who = await pipeline.authenticate(header);
+    const credentials = bearerOnly(header);
+    const who = await pipeline.authenticate(bearerOnly(header));
     if (!('sub' in who)) throw new Error('token refused');
     const msg = { jsonrpc: '2.0' as const, id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hi' } } };
     results[`pipeline-${n}`] = time(`pipeline: authn (cached) + checkRequest + admit, ${n + 1} policies`, 20_000, () => {
-      const p = pipeline.authenticate(header) as typeof who;
+      const p = pipeline.authenticate(credentials) as typeof who;
       if (pipeline.checkRequest(p, msg, 'sess') !== null) throw new Error('denied');
       const release = pipeline.admit(p);
       if (typeof release === 'function') release();

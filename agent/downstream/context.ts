@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../core/principal.js';
+import type { Credentials } from '../policy/authn/credentials.js';
 import type { Gateway } from '../mux/gateway.js';
 import type { Refusal } from '../protocol/refusal.js';
 
@@ -7,8 +8,8 @@ import type { Refusal } from '../protocol/refusal.js';
 export interface DownstreamContext {
   gateway: Gateway;
   logger: Logger;
-  /** Verifies the Authorization header (sync when the token is cached). */
-  authenticate(authorization: string | undefined): Principal | Refusal | Promise<Principal | Refusal>;
+  /** Verifies the request's credentials by the configured methods (sync when the credential is cached). */
+  authenticate(credentials: Credentials): Principal | Refusal | Promise<Principal | Refusal>;
   /** Host header allowlist (DNS rebinding), checked before the Origin rule; undefined = no Host header. */
   hostAllowed(host: string | undefined): boolean;
   /** Origin allowlist; `host` is the request's Host header (already checked by `hostAllowed`). */

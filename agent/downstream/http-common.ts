@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode, asJsonRpcMessage, type JsonRpcId, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import type { Principal } from '../core/principal.js';
+import { RequestCredentials } from '../policy/authn/credentials.js';
 import { isRefusal, type Refusal } from '../protocol/refusal.js';
 import type { DownstreamContext } from './context.js';
 import type { Exchange } from './exchange.js';
@@ -76,7 +77,7 @@ export function preamble(c: Exchange, ctx: DownstreamContext, accept?: AcceptRul
       return jsonRpcError(406, null, ErrorCode.InvalidRequest, accept.message);
     }
   }
-  const result = ctx.authenticate(c.req.header('authorization'));
+  const result = ctx.authenticate(new RequestCredentials(c.req, c.env.incoming?.socket));
   return result instanceof Promise ? result.then(callerOrRefusal) : callerOrRefusal(result);
 }
 

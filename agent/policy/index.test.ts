@@ -7,6 +7,7 @@ import { parseAgentConfig } from '../../api/agent-config.js';
 import { ErrorCode, type JsonRpcRequest } from '../protocol/jsonrpc.js';
 import { createPolicyPipeline, isRefusal, type PolicyDeps, type PolicyPipeline, type Principal, type Refusal } from './index.js';
 import { RESOURCE, startTestIdP, type TestIdP } from './testing/oidc.js';
+import { bearerOnly } from './authn/credentials.js';
 
 function capture(): { logger: pino.Logger; lines: () => Record<string, unknown>[]; raw: () => string } {
   const out: string[] = [];
@@ -44,9 +45,9 @@ describe('without oidcConfig', () => {
   it('everyone is the anonymous principal, and a loud warning is logged once at start', async () => {
     const c = capture();
     const p = await pipeline({}, { logger: c.logger });
-    const who = p.authenticate(undefined) as Principal;
+    const who = p.authenticate(bearerOnly(undefined)) as Principal;
     expect(who.key).toBe('anonymous');
-    expect(p.authenticate('Bearer whatever')).toBe(who);
+    expect(p.authenticate(bearerOnly('Bearer whatever'))).toBe(who);
     expect(p.authenticationEnabled).toBe(false);
     const warnings = c.lines().filter((l) => l.level === 40);
     expect(warnings).toHaveLength(1);
@@ -88,16 +89,16 @@ describe('the whole pipeline: OIDC + Cedar + toolsFilter + capabilities', () => 
       { logger: c.logger },
     );
     token = await idp.clientCredentialsToken();
-    alice = (await p.authenticate(`Bearer ${token}`)) as Principal;
+    alice = (await p.authenticate(bearerOnly(`Bearer ${token}`))) as Principal;
   });
 
   it('authenticates, then answers from the token cache synchronously', () => {
     expect(isRefusal(alice)).toBe(false);
-    expect(p.authenticate(`Bearer ${token}`)).toBe(alice);
+    expect(p.authenticate(bearerOnly(`Bearer ${token}`))).toBe(alice);
   });
 
   it('401 for a missing token carries the metadata pointer; the RFC 9728 document names the issuer', async () => {
-    const r = (await p.authenticate(undefined)) as Refusal;
+    const r = (await p.authenticate(bearerOnly(undefined))) as Refusal;
     expect(r.status).toBe(401);
     expect(r.code).toBe(ErrorCode.Unauthorized);
     expect(r.headers['WWW-Authenticate']).toBe('Bearer resource_metadata="http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp"');
@@ -178,7 +179,7 @@ describe('the whole pipeline: OIDC + Cedar + toolsFilter + capabilities', () => 
 describe('read-only mode', () => {
   it('only tools the server annotates readOnlyHint: true are listed and callable', async () => {
     const p = await pipeline({ readOnly: true });
-    const who = p.authenticate(undefined) as Principal;
+    const who = p.authenticate(bearerOnly(undefined)) as Principal;
     expect(p.checkRequest(who, req('tools/call', { name: 'get_weather' }))!.message).toBe('Unknown tool: get_weather'); // annotations not seen yet
     p.observeToolsList(TOOLS);
     expect(p.checkRequest(who, req('tools/call', { name: 'get_weather' }))).toBeNull();
@@ -191,7 +192,7 @@ describe('read-only mode', () => {
 describe('limits', () => {
   it('per-principal token bucket: 429 with Retry-After', async () => {
     const p = await pipeline({ limits: { perPrincipal: { requestsPerMinute: 60, burst: 3 } } });
-    const who = p.authenticate(undefined) as Principal;
+    const who = p.authenticate(bearerOnly(undefined)) as Principal;
     for (let i = 0; i < 3; i++) {
       const r = p.admit(who);
       expect(typeof r).toBe('function');
@@ -235,7 +236,7 @@ describe('authorization from files', () => {
     try {
       writeFileSync(join(dir, 'authz.yaml'), 'version: "1.0"\ntype: cedarv1\ncedar:\n  policies:\n    - permit(principal, action == Action::"call_tool", resource == Tool::"weather");\n  entities_json: "[]"\n');
       const p = await pipeline({ authzConfig: { type: 'file', file: { policyPaths: [join(dir, 'authz.yaml')] } } });
-      const who = p.authenticate(undefined) as Principal;
+      const who = p.authenticate(bearerOnly(undefined)) as Principal;
       expect(p.checkRequest(who, req('tools/call', { name: 'weather' }))).toBeNull();
       expect(p.checkRequest(who, req('tools/call', { name: 'other' }))!.status).toBe(403);
 
@@ -282,7 +283,7 @@ describe('authentication concurrency', () => {
   it('concurrent first uses of one token share one verification', async () => {
     const p = await pipeline({ resourceURL: RESOURCE, oidcConfig: { type: 'inline', inline: { issuer: idp.issuer, jwksURL: idp.jwksURL, jwksAllowPrivateIP: true } } });
     const token = await idp.sign({ sub: 'concurrent' });
-    const results = await Promise.all(Array.from({ length: 20 }, () => p.authenticate(`Bearer ${token}`)));
+    const results = await Promise.all(Array.from({ length: 20 }, () => p.authenticate(bearerOnly(`Bearer ${token}`))));
     expect(new Set(results).size).toBe(1);
     expect((results[0] as Principal).sub).toBe('concurrent');
   });

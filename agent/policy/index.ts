@@ -3,7 +3,7 @@
 // this file resolves the agent configuration into stage options once and wires them together.
 //
 //   const policy = await createPolicyPipeline(config, { logger });
-//   const who = policy.authenticate(req.headers.authorization);      // sync when the token is cached
+//   const who = policy.authenticate(credentials);                    // sync when the credential is cached
 //   if (who instanceof Promise) …; if (isRefusal(who)) → who.status, who.headers, who.toError()
 //   const refusal = policy.checkRequest(who, message, sessionId);   // null = allowed
 //   const release = policy.admit(who);                               // function, or a Refusal
@@ -17,7 +17,9 @@ import { DEFAULT_K8S_AUDIENCE, DEFAULT_K8S_ISSUER, type InlineOIDCConfig } from 
 import { durationToMs, type AgentConfig } from '../../api/agent-config.js';
 import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/jsonrpc.js';
 import { Auditor, type AuditEntry } from './audit/index.js';
-import type { Authenticator, AuthnOptions } from './authn/index.js';
+import type { AuthChain } from './authn/chain.js';
+import type { Credentials } from './authn/credentials.js';
+import type { AuthnOptions } from './authn/index.js';
 import type { CedarAuthorizer, CedarAuthorizerOptions, Feature } from './authz/index.js';
 import { Filters, methodSpec } from './filters/index.js';
 import { Limits } from './limits/index.js';
@@ -52,8 +54,8 @@ export interface PolicyPipeline {
   readonly requestTimeoutMs: number;
   /** For the transport: 413 above this. */
   readonly maxBodyBytes: number;
-  /** The Authorization header → who is calling. Synchronous when the verified token is cached. */
-  authenticate(authorizationHeader: string | undefined): Principal | Refusal | Promise<Principal | Refusal>;
+  /** The request's credentials → who is calling, by the configured methods in order. Synchronous when the credential is cached. */
+  authenticate(credentials: Credentials): Principal | Refusal | Promise<Principal | Refusal>;
   /** A client→server message: null when allowed, else the refusal (audited either way). */
   checkRequest(principal: Principal, message: JsonRpcRequest | JsonRpcNotification, sessionId?: string): Refusal | null;
   /** Takes a concurrency/rate slot: the release function (call once the response is done), or a refusal. */
@@ -173,7 +175,7 @@ class Pipeline implements PolicyPipeline {
   private lastTools: unknown;
 
   constructor(
-    private readonly authn: Authenticator | undefined,
+    private readonly authn: AuthChain | undefined,
     private readonly authz: CedarAuthorizer | undefined,
     private readonly filters: Filters,
     private readonly limits: Limits,
@@ -185,9 +187,9 @@ class Pipeline implements PolicyPipeline {
     this.maxBodyBytes = limits.maxBodyBytes;
   }
 
-  authenticate(header: string | undefined): Principal | Refusal | Promise<Principal | Refusal> {
+  authenticate(credentials: Credentials): Principal | Refusal | Promise<Principal | Refusal> {
     if (!this.authn) return ANONYMOUS;
-    const r = this.authn.authenticate(header);
+    const r = this.authn.authenticate(credentials);
     if (r instanceof Promise) return r.then((x) => this.auditAuthn(x));
     return this.auditAuthn(r);
   }
@@ -324,6 +326,7 @@ class Pipeline implements PolicyPipeline {
   }
 
   async close(): Promise<void> {
+    this.authn?.close();
     this.authz?.close();
   }
 }
@@ -349,14 +352,14 @@ export function limitsFromConfig(config: AgentConfig, metrics?: PolicyMetrics): 
 export async function createPolicyPipeline(config: AgentConfig, deps: PolicyDeps): Promise<PolicyPipeline> {
   const log = deps.logger.child({ component: 'policy' });
   const an = authnOptionsFromConfig(config, { ...deps, logger: log });
-  if (!an) {
-    log.warn(
-      'AUTHENTICATION IS OFF: no oidcConfig is set, so every caller is the anonymous principal. Anyone who can reach this endpoint can use the MCP server. Set oidcConfig to require tokens.',
-    );
-  }
   // The stages load when configured: an agent without OIDC or Cedar never loads jose or the
   // policy compiler (start-up time and memory, docs/benchmarks.md).
-  const authn = an ? new (await import('./authn/index.js')).Authenticator(an) : undefined;
+  const authn = an || config.authentication ? await (await import('./authn/chain.js')).createAuthChain(config, an, { logger: log, metrics: deps.metrics }) : undefined;
+  if (!authn) {
+    log.warn(
+      'AUTHENTICATION IS OFF: no oidcConfig or authentication methods are set, so every caller is the anonymous principal. Anyone who can reach this endpoint can use the MCP server. Set oidcConfig or authentication.methods to require credentials.',
+    );
+  }
   const zo = authzOptionsFromConfig(config, { ...deps, logger: log });
   const authz = zo ? await (await import('./authz/index.js')).createCedarAuthorizer(zo) : undefined;
   const filters = new Filters({ toolsFilter: config.toolsFilter, capabilities: config.capabilities, readOnly: config.readOnly });

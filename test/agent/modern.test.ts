@@ -242,7 +242,7 @@ describe('policy on stateless requests', () => {
   // A stand-in policy: two bearer tokens, `sleep` forbidden for bob, bob's tools/list filtered.
   let authentications = 0;
   const policy: AgentPolicy = {
-    authenticate(header) {
+    authenticate({ authorization: header }) {
       authentications++;
       if (header === 'Bearer alice') return principalNamed('alice');
       if (header === 'Bearer bob') return principalNamed('bob');

@@ -20,6 +20,8 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
 
 export interface AuthnOptions {
   logger: Logger;
+  /** The method name principals carry (`claims.auth_method`): JWT when introspection is not used. Default Bearer. */
+  method?: 'Bearer' | 'JWT';
   metrics?: PolicyMetrics;
   /** `oidc` (inline/ConfigMap OIDC) or `kubernetes` (service-account tokens). */
   kind: 'oidc' | 'kubernetes';
@@ -76,7 +78,8 @@ interface CacheEntry {
   scopeOk: boolean;
 }
 
-export type AuthResult = Principal | Refusal;
+export type { AuthResult } from './method.js';
+type AuthResult = Principal | Refusal;
 
 const isJwtShaped = (t: string) => {
   const a = t.indexOf('.');
@@ -103,7 +106,8 @@ export class Authenticator {
   private jwksPending: Promise<JWTVerifyGetKey> | undefined;
   private jwksFailedAt = 0;
   private readonly ca: string | undefined;
-  private readonly challenge: string;
+  /** `WWW-Authenticate` of a 401: Bearer with the RFC 9728 metadata URL when the resource is known. */
+  readonly challenge: string;
   private readonly missing: Refusal;
   private readonly maxTokenBytes: number;
   private readonly cacheSize: number;
@@ -275,11 +279,14 @@ export class Authenticator {
     let until = exp !== undefined ? exp * 1000 + skewMs : Date.now() + 60_000;
     if (cacheCapMs !== undefined) until = Math.min(until, Date.now() + cacheCapMs);
     const iss = typeof payload.iss === 'string' ? payload.iss : this.o.issuer;
+    const method = this.o.method ?? 'Bearer';
     const principal: Principal = {
       key: `${iss}|${sub}`,
       sub,
       iss,
-      claims: payload as Record<string, unknown>,
+      method,
+      // auth_method is the agent's, as for every other method (a token's own claim of that name is overridden).
+      claims: { ...(payload as Record<string, unknown>), auth_method: method },
       scopes: scopesOf(payload),
       expiresAt: exp,
     };
