@@ -28,6 +28,7 @@ import { opsApp, startOpsServer } from './ops/ops-server.js';
 import { servingTls } from './ops/tls.js';
 import { ErrorCode } from './protocol/jsonrpc.js';
 import { createUpstreamTransport } from './upstream/factory.js';
+import { startEgressProxy } from './egress/proxy.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -54,6 +55,8 @@ export interface RunningAgent {
  */
 export async function startAgent(options: AgentOptions, logger: Logger, policyOverride?: AgentPolicy): Promise<RunningAgent> {
   const metrics = new AgentMetrics();
+  // Up before the server starts, which may reach out at once (its HTTP(S)_PROXY points here).
+  const egress = options.egress && (await startEgressProxy({ ...options.egress, logger, registry: metrics.registry }));
   const bound = policyOverride ? undefined : await bindPolicy(options.policy, logger, metrics.registry);
   const policy = bound?.policy ?? policyOverride!;
   const configWatch = bound && watchAgentConfig(options, { bound, logger, reloads: metrics.configReloads });
@@ -193,6 +196,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       while (gateway.inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
       await gateway.stop();
       await policy.close();
+      await egress?.close();
       wss.close();
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       tls?.close();

@@ -15,6 +15,7 @@ import { authMethodIssues } from './v1beta1/authentication.js';
 import { AgentAudit, AgentLimits, DURATION_PATTERN, durationToMs, SESSION_MODES } from './v1beta1/operations.js';
 import { cel, StringEnum } from './v1beta1/schema.js';
 import { check, joinPath, ValidationError, type Issue } from './validate.js';
+import { AgentEgress, allowHostIssues } from './egress.js';
 
 export { ValidationError, type Issue } from './validate.js';
 export {
@@ -159,6 +160,7 @@ export const AgentConfig = Type.Object(
     readOnly: Type.Boolean({ default: false, description: 'Refuse tools not annotated readOnlyHint: true.' }),
     limits: AgentLimits,
     audit: AgentAudit,
+    egress: Type.Optional(AgentEgress),
   },
   { description: 'The document the ome-mcp agent runs from: how it runs, its upstream, and its policy.' },
 );
@@ -253,6 +255,7 @@ function semanticIssues(c: AgentConfig): Issue[] {
   if (c.limits.requestTimeout && new RegExp(DURATION_PATTERN).test(c.limits.requestTimeout) && durationToMs(c.limits.requestTimeout) <= 0) {
     out.push({ path: 'limits.requestTimeout', message: 'must be greater than 0' });
   }
+  if (c.egress) out.push(...allowHostIssues('egress.allowHost', c.egress.allowHost));
   const pp = c.limits.perPrincipal;
   if (pp?.burst !== undefined && pp.requestsPerMinute === undefined) {
     out.push({ path: 'limits.perPrincipal.burst', message: 'needs requestsPerMinute' });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { AGENT_RUNTIME_KEYS, LOG_LEVELS, parseAgentConfig, SESSION_MODES, ValidationError, type AgentConfigInput, type AgentTls } from '../../api/agent-config.js';
 import { optionHelpLines, resolveOptions, UsageError, type OptionTable, type RawValue } from '../../api/cli.js';
+import { allowHostIssues, type AgentEgress } from '../../api/egress.js';
 
 export { UsageError } from '../../api/cli.js';
 
@@ -47,6 +48,8 @@ export interface AgentOptions {
   cedarPolicies: string | undefined;
   /** The policy sections of the config file (oidcConfig, authzConfig, toolsFilter, …), validated by the policy layer. */
   policy: Record<string, unknown>;
+  /** The allow-listing egress proxy for the server (config `egress`, or the --egress-* flags). */
+  egress: AgentEgress | undefined;
 }
 
 /** One table drives flags, env vars (`OME_MCP_<NAME>`), config-file keys (camelCase) and `--help`. */
@@ -80,6 +83,9 @@ const SPECS: OptionTable = {
   config: { type: 'string', placeholder: 'file', help: 'the agent config (JSON or YAML, api/agent-config.ts): the options above in camelCase, upstream, and the policy sections' },
   'oidc-config-file': { type: 'string', placeholder: 'file', help: 'inline OIDC settings (issuer, audience, jwksURL, …) as JSON/YAML, e.g. a mounted ConfigMap; used when the config has no oidcConfig' },
   'cedar-policies': { type: 'string', placeholder: 'path', help: 'Cedar policies: a .cedar file, a ToolHive authz config (JSON/YAML), or a directory of them; used when the config has no authzConfig' },
+  'egress-port': { type: 'string', placeholder: 'n', help: 'run the allow-listing egress proxy on 127.0.0.1:<n> (the server\'s HTTP_PROXY/HTTPS_PROXY); the next two say what it allows' },
+  'egress-allow-host': { type: 'string', placeholder: 'list', help: 'comma-separated hosts: name, .domain (and names under it), *.domain, IP, CIDR (empty: any host on the ports)' },
+  'egress-allow-port': { type: 'string', placeholder: 'list', help: 'comma-separated ports (empty: any port of the hosts; both empty: nothing)' },
   help: { type: 'boolean', help: 'show this help' },
   version: { type: 'boolean', help: 'print the version' },
 };
@@ -161,6 +167,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     oidcConfigFile: str('oidc-config-file'),
     cedarPolicies: str('cedar-policies'),
     policy: policySections(file, str('oidc-config-file'), str('cedar-policies')),
+    egress: egressOptions(str('egress-port'), str('egress-allow-host'), str('egress-allow-port')),
     help: flags.help === true,
     version: flags.version === true,
   };
@@ -220,6 +227,29 @@ function policySections(file: AgentConfigInput, oidcFile: string | undefined, ce
 }
 
 const RUNTIME_KEYS = new Set<string>(AGENT_RUNTIME_KEYS);
+
+/** The egress proxy from its three settings (flags, env or the config's `egress`); none without a port. */
+function egressOptions(port: string | undefined, hosts: string | undefined, ports: string | undefined): AgentEgress | undefined {
+  const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (port === undefined) {
+    if (hosts || ports) throw new UsageError('--egress-allow-host / --egress-allow-port need --egress-port');
+    return undefined;
+  }
+  const n = Number(port);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--egress-port must be a port (0-65535), got ${port}`);
+  const allowPort = list(ports).map((p) => {
+    const v = Number(p);
+    if (!Number.isInteger(v) || v < 1 || v > 65535) throw new UsageError(`--egress-allow-port: ${p} is not a port`);
+    return v;
+  });
+  const allowHost = list(hosts);
+  const issue = allowHostIssues('--egress-allow-host', allowHost)[0];
+  if (issue) throw new UsageError(`${issue.path}: ${issue.message}`);
+  return { port: n, allowHost, allowPort };
+}
+
+/** The config file's `egress` keys by flag. */
+const EGRESS_FLAG_KEYS: Record<string, keyof AgentEgress> = { 'egress-port': 'port', 'egress-allow-host': 'allowHost', 'egress-allow-port': 'allowPort' };
 /** The config file's `tls` keys by flag. */
 const TLS_FLAG_KEYS: Record<string, keyof AgentTls> = { 'tls-cert-file': 'certFile', 'tls-key-file': 'keyFile', 'tls-client-ca-file': 'clientCAFile' };
 
@@ -232,6 +262,10 @@ function fileValue(file: AgentConfigInput, flag: string): RawValue {
   const up = file.upstream;
   if (flag === 'upstream') return up?.url;
   if (flag === 'upstream-transport') return up?.url && up.transport !== 'stdio' ? up.transport : undefined;
+  if (flag in EGRESS_FLAG_KEYS) {
+    const v = file.egress?.[EGRESS_FLAG_KEYS[flag]!];
+    return v === undefined ? undefined : Array.isArray(v) ? v.join(',') : String(v);
+  }
   if (flag.startsWith('tls-')) return file.tls?.[TLS_FLAG_KEYS[flag]!];
   const key = camel(flag);
   if (!RUNTIME_KEYS.has(key)) return undefined;

@@ -1,0 +1,67 @@
+// The agent's egress proxy as the agent config declares it, and the grammar of allowHost entries
+// (shared by the reconciler, which reports a bad entry on status, and the agent, which matches).
+import { Type, type Static } from 'typebox';
+import { Int32 } from './v1beta1/schema.js';
+import { isIP } from 'node:net';
+import type { Issue } from './validate.js';
+
+/** Port of the proxy on the pod's loopback (Squid's customary one; moved aside when the server's ports take it). */
+export const DEFAULT_EGRESS_PORT = 3128;
+/** What the server reaches without the proxy: its own pod's loopback (the agent, sidecars). */
+export const EGRESS_NO_PROXY = 'localhost,127.0.0.1,::1';
+
+export const AgentEgress = Type.Object(
+  {
+    port: Type.Integer({ minimum: 0, maximum: 65535, description: 'Port of the proxy on 127.0.0.1 (0: any free port).' }),
+    allowHost: Type.Array(Type.String({ minLength: 1 }), {
+      description: 'Hosts the server may reach: `name`, `.domain` (domain and names under it), `*.domain` (names under it), IPs and CIDRs. Empty: any host on allowPort.',
+    }),
+    allowPort: Type.Array(Int32({ minimum: 1, maximum: 65535 }), { description: 'Ports the server may reach. Empty: any port of allowHost.' }),
+  },
+  {
+    description:
+      'An HTTP forward and CONNECT proxy on 127.0.0.1 that allows only these destinations (permissionProfile.network.outbound); the server container is given HTTP_PROXY/HTTPS_PROXY pointing at it. Both lists empty: nothing is allowed.',
+  },
+);
+export type AgentEgress = Static<typeof AgentEgress>;
+
+export type HostEntry =
+  | { kind: 'name'; name: string }
+  /** `.domain` (includeApex) or `*.domain`; `suffix` keeps its leading dot. */
+  | { kind: 'suffix'; suffix: string; includeApex: boolean }
+  | { kind: 'network'; address: string; bits: number };
+
+/** Lower case, no trailing dot, no IPv6 brackets: the form names and addresses are compared in. */
+export function normalizeHost(host: string): string {
+  const h = host.trim().toLowerCase().replace(/\.$/, '');
+  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
+}
+
+/** A DNS name (labels of letters, digits, `-`, `_`): no spaces, `@`, `/`, `%`, `:`. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+
+export function isHostName(host: string): boolean {
+  return HOST_NAME.test(host);
+}
+
+/** One allowHost entry, or undefined when it is neither a name, a wildcard, nor an IP/CIDR. */
+export function parseHostEntry(raw: string): HostEntry | undefined {
+  const entry = normalizeHost(raw);
+  if (entry.includes('/') || isIP(entry) !== 0) {
+    const [address = '', bits, extra] = entry.split('/');
+    const max = isIP(address) === 6 ? 128 : 32;
+    if (extra !== undefined || isIP(address) === 0) return undefined;
+    if (bits === undefined) return { kind: 'network', address, bits: max };
+    return /^\d{1,3}$/.test(bits) && Number(bits) <= max ? { kind: 'network', address, bits: Number(bits) } : undefined;
+  }
+  if (entry.startsWith('*.')) return HOST_NAME.test(entry.slice(2)) ? { kind: 'suffix', suffix: entry.slice(1), includeApex: false } : undefined;
+  if (entry.startsWith('.')) return HOST_NAME.test(entry.slice(1)) ? { kind: 'suffix', suffix: entry, includeApex: true } : undefined;
+  return HOST_NAME.test(entry) ? { kind: 'name', name: entry } : undefined;
+}
+
+/** An issue per allowHost entry the proxy could not match (a typo would otherwise allow nothing, silently). */
+export function allowHostIssues(path: string, allowHost: readonly string[]): Issue[] {
+  return allowHost.flatMap((h, i) =>
+    parseHostEntry(h) ? [] : [{ path: `${path}[${i}]`, message: `${JSON.stringify(h)} is neither a host name, a .domain or *.domain wildcard, nor an IP or CIDR` }],
+  );
+}
