@@ -45,7 +45,7 @@ async function build(sections: Record<string, unknown>, logger: Logger, metrics:
   const config = parseAgentConfig(sections);
   // Audit lines record policy decisions; with no policy at all there are none to record (and a
   // line per call would only cost the hot path). `audit.enabled: true` keeps them anyway.
-  const unpoliced = !config.oidcConfig && !config.authzConfig && !config.toolsFilter && !config.readOnly;
+  const unpoliced = !config.oidcConfig && !config.authzConfig && !config.toolsFilter && !config.readOnly && !config.approval;
   const auditSet = (sections.audit as { enabled?: unknown } | undefined)?.enabled !== undefined;
   if (unpoliced && !auditSet && config.audit) config.audit = { ...config.audit, enabled: false };
   const kept = limits ?? limitsFromConfig(config, metrics);
@@ -67,12 +67,19 @@ export async function bindPolicy(sections: Record<string, unknown>, logger: Logg
   const metrics = createPolicyMetrics(registry);
   let current = await build(sections, logger, metrics);
   let applied = sections;
+  // The server's tool annotations, for a reloaded set: read-only mode and Cedar need them at once.
+  let lastTools: { tools: unknown[] } | undefined;
   const policy: AgentPolicy = {
     authenticate: (credentials) => current.pipeline.authenticate(credentials),
     checkMessage: (session, message) => current.pipeline.checkRequest(session.caller, message, session.id),
     admit: (session) => current.pipeline.admit(session.caller),
     transformResult: (session, method, result) => current.pipeline.filterResult(session.caller, method, result),
-    observeToolsList: (result) => current.pipeline.observeToolsList(result),
+    approvalFor: (_session, request) => current.pipeline.approvalFor(request),
+    recordApproval: (session, ask, outcome) => current.pipeline.recordApproval(session.caller, session.id, ask, outcome),
+    observeToolsList: (result) => {
+      lastTools = result;
+      current.pipeline.observeToolsList(result);
+    },
     mount(app: AgentApp) {
       // RFC 9728 §3.1: the metadata of resource https://host/mcp lives at
       // /.well-known/oauth-protected-resource/mcp; the bare path serves it too for clients that look there.
@@ -101,6 +108,7 @@ export async function bindPolicy(sections: Record<string, unknown>, logger: Logg
       if (!changed.length) return { applied: [], needRestart };
       const merged = { ...was.restart, ...want.reloadable };
       const built = await build(merged, logger, metrics, current.limits);
+      if (lastTools) built.pipeline.observeToolsList(lastTools);
       const old = current;
       current = built;
       applied = merged;

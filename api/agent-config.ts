@@ -12,7 +12,7 @@ import {
 } from './v1beta1/mcpserver.js';
 import { AgentAuthentication } from './agent-authentication.js';
 import { authMethodIssues } from './v1beta1/authentication.js';
-import { AgentAudit, AgentLimits, DURATION_PATTERN, durationToMs, SESSION_MODES } from './v1beta1/operations.js';
+import { AgentAudit, AgentLimits, Approval, DURATION_PATTERN, durationToMs, SESSION_MODES } from './v1beta1/operations.js';
 import { cel, StringEnum } from './v1beta1/schema.js';
 import { check, joinPath, ValidationError, type Issue } from './validate.js';
 import { AgentEgress, allowHostIssues } from './egress.js';
@@ -158,6 +158,7 @@ export const AgentConfig = Type.Object(
     toolsFilter: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Only these tools are listed and callable.' })),
     capabilities: Type.Optional(MCPCapabilities),
     readOnly: Type.Boolean({ default: false, description: 'Refuse tools not annotated readOnlyHint: true.' }),
+    approval: Type.Optional(Approval),
     limits: AgentLimits,
     audit: AgentAudit,
     egress: Type.Optional(AgentEgress),
@@ -171,7 +172,7 @@ export type AgentConfig = Static<typeof AgentConfig>;
  * next request is judged by the new set. A change anywhere else (upstream, ports, limits, session
  * settings) takes a restart, so the reconciler's pod-template hash covers exactly the rest.
  */
-export const RELOADABLE_KEYS = ['oidcConfig', 'authzConfig', 'toolsFilter', 'capabilities', 'readOnly', 'scopes', 'resourceURL', 'audit'] as const;
+export const RELOADABLE_KEYS = ['oidcConfig', 'authzConfig', 'toolsFilter', 'capabilities', 'readOnly', 'approval', 'scopes', 'resourceURL', 'audit'] as const;
 const RELOADABLE = new Set<string>(RELOADABLE_KEYS);
 
 /** The config split into what reloads in place and what needs a restart. */

@@ -7,9 +7,11 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from '../protocol/jsonrpc.js';
+import type { ApprovalAsk, ApprovalOutcome } from '../core/approval.js';
 import type { Principal } from '../core/principal.js';
 import { Refusal, Refusals } from '../protocol/refusal.js';
 import { negotiateVersion } from '../protocol/versions.js';
+import { Approvals } from './approval.js';
 import type { ResponseChannel } from './channels.js';
 import { ClientSession, type ClientCapabilities } from './client-session.js';
 import type { UpstreamSession } from './upstream-session.js';
@@ -28,6 +30,10 @@ export interface GatewayPolicy {
   /** Concurrency and rate limits: a release function, or the refusal. */
   admit(session: ClientSession): (() => void) | Refusal;
   transformResult(session: ClientSession, method: string, result: Record<string, unknown>): Record<string, unknown>;
+  /** A request that needs a person's approval before it may reach the server (undefined: none). */
+  approvalFor?(session: ClientSession, request: JsonRpcRequest): ApprovalAsk | undefined;
+  /** What came of an approval (an audit line). */
+  recordApproval?(session: ClientSession, ask: ApprovalAsk, outcome: ApprovalOutcome): void;
 }
 
 export interface UpstreamPool {
@@ -67,8 +73,10 @@ export class Gateway {
   private readonly entries = new Map<string, SessionEntry>();
   private readonly reaper: NodeJS.Timeout;
   private draining = false;
+  private readonly approvals: Approvals;
 
   constructor(private readonly options: GatewayOptions) {
+    this.approvals = new Approvals((session, ask, outcome) => options.policy?.recordApproval?.(session, ask, outcome));
     this.reaper = setInterval(() => this.reapIdle(), Math.min(60_000, Math.max(1000, options.sessionIdleTimeoutMs / 4)));
     this.reaper.unref();
   }
@@ -184,7 +192,7 @@ export class Gateway {
     if (entry === undefined) return SESSION_NOT_FOUND;
     const m = message as JsonRpcRequest & JsonRpcResponse;
     if (m.method === undefined) {
-      entry.upstream.reply(session, m);
+      if (this.approvals.pending === 0 || !this.approvals.answer(session, m)) entry.upstream.reply(session, m);
       return null;
     }
     if (m.method === 'initialize') {
@@ -196,7 +204,9 @@ export class Gateway {
       if (refusal) return refusal;
     }
     if (!isRequest(m)) {
-      entry.upstream.notify(session, m as JsonRpcNotification);
+      const n = m as JsonRpcNotification;
+      const held = this.approvals.pending > 0 && n.method === 'notifications/cancelled' && this.approvals.cancel(session, n.params?.requestId);
+      if (!held) entry.upstream.notify(session, n);
       return null;
     }
     if (channel === undefined) throw new Error('a request needs a response channel');
@@ -204,6 +214,12 @@ export class Gateway {
       const admitted = policy.admit(session);
       if (admitted instanceof Refusal) return admitted;
       channel = new PolicedChannel(channel, session, m.method, policy, admitted);
+      const ask = policy.approvalFor?.(session, m);
+      if (ask) {
+        const policed = channel;
+        this.approvals.hold(session, m, policed, ask, () => entry.upstream.request(session, m, policed));
+        return null;
+      }
     }
     entry.upstream.request(session, m, channel);
     return null;
@@ -215,6 +231,7 @@ export class Gateway {
     if (!entry) return;
     this.entries.delete(session.id);
     session.closed = true;
+    this.approvals.drop(session);
     entry.upstream.detach(session);
     this.options.pool.release(session, entry.upstream);
     for (const fn of entry.onEnd) fn();

@@ -14,9 +14,11 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_K8S_AUDIENCE, DEFAULT_K8S_ISSUER, type InlineOIDCConfig } from '../../api/v1beta1/mcpserver.js';
-import { durationToMs, type AgentConfig } from '../../api/agent-config.js';
+import { DEFAULT_REDACTED_ARGUMENTS, durationToMs, type AgentConfig } from '../../api/agent-config.js';
 import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/jsonrpc.js';
+import { ApprovalRule } from './approval/index.js';
 import { Auditor, type AuditEntry } from './audit/index.js';
+import type { ApprovalAsk, ApprovalOutcome } from '../core/approval.js';
 import type { AuthChain } from './authn/chain.js';
 import type { Credentials } from './authn/credentials.js';
 import type { AuthnOptions } from './authn/index.js';
@@ -64,6 +66,10 @@ export interface PolicyPipeline {
   filterResult(principal: Principal, method: string, result: Record<string, unknown>): Record<string, unknown>;
   /** Remembers the server's tool annotations (readOnlyHint, …) from a tools/list result. */
   observeToolsList(result: Record<string, unknown>): void;
+  /** A request that needs a person's approval before it may reach the server (the gateway holds it and asks), or undefined. */
+  approvalFor(message: JsonRpcRequest | JsonRpcNotification): ApprovalAsk | undefined;
+  /** Audits what came of an approval. */
+  recordApproval(principal: Principal, sessionId: string, ask: ApprovalAsk, outcome: ApprovalOutcome): void;
   /** An audit line for something the transport decided (e.g. a refused authentication). */
   audit(entry: AuditEntry): void;
   /** RFC 9728 document for `/.well-known/oauth-protected-resource…`, or undefined when authentication is off. */
@@ -180,6 +186,7 @@ class Pipeline implements PolicyPipeline {
     private readonly filters: Filters,
     private readonly limits: Limits,
     private readonly auditor: Auditor,
+    private readonly approval: ApprovalRule,
   ) {
     this.authenticationEnabled = authn !== undefined;
     this.authorizationEnabled = authz !== undefined;
@@ -317,6 +324,14 @@ class Pipeline implements PolicyPipeline {
     return kept === undefined ? result : { ...result, [spec.key]: kept };
   }
 
+  approvalFor(message: JsonRpcRequest | JsonRpcNotification): ApprovalAsk | undefined {
+    return this.approval.active ? this.approval.askFor(message) : undefined;
+  }
+
+  recordApproval(principal: Principal, sessionId: string, ask: ApprovalAsk, outcome: ApprovalOutcome): void {
+    this.auditor.record({ principal, sessionId, method: 'approval', target: ask.tool, decision: outcome === 'accept' ? 'allow' : 'deny', reason: `approval: ${outcome}`, arguments: ask.arguments });
+  }
+
   audit(entry: AuditEntry): void {
     this.auditor.record(entry);
   }
@@ -365,6 +380,7 @@ export async function createPolicyPipeline(config: AgentConfig, deps: PolicyDeps
   const filters = new Filters({ toolsFilter: config.toolsFilter, capabilities: config.capabilities, readOnly: config.readOnly });
   const limits = deps.limits ?? limitsFromConfig(config, deps.metrics);
   const auditor = new Auditor(deps.logger, config.audit ?? {});
-  return new Pipeline(authn, authz, filters, limits, auditor);
+  const approval = new ApprovalRule(config.approval, config.audit?.redactArguments ?? DEFAULT_REDACTED_ARGUMENTS, (tool) => filters.annotationsOf(tool));
+  return new Pipeline(authn, authz, filters, limits, auditor, approval);
 }
 

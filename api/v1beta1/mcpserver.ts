@@ -2,7 +2,7 @@
 // This file is the single source of truth: the TS types (Static<>), the JSON Schema used by
 // the agent's config parser, and the CRDs in manifests/crds/ (scripts/gen-crds.ts) all come
 // from these definitions. Comments become the CRD field descriptions.
-import { AgentAudit, AgentLimits, SessionSettings } from './operations.js';
+import { AgentAudit, AgentLimits, Approval, SessionSettings } from './operations.js';
 import { Type, type Static } from 'typebox';
 import { cel, Int32, Int64, StringEnum, withoutDefault } from './schema.js';
 import {
@@ -336,6 +336,7 @@ export const MCPServerSpec = Type.Object(
       Type.Array(Type.String(), { 'x-kubernetes-list-type': 'set', description: 'Only these tools are listed and callable (empty: all).' }),
     ),
     readOnly: Type.Optional(Type.Boolean({ description: 'Only tools the server annotates readOnlyHint: true are listed and callable.' })),
+    approval: Type.Optional(Approval),
     limits: Type.Optional(withoutDefault(AgentLimits)),
     audit: Type.Optional(withoutDefault(AgentAudit)),
     session: Type.Optional(SessionSettings),

@@ -75,3 +75,24 @@ export const SessionSettings = Type.Object(
   { description: 'Client sessions.' },
 );
 export type SessionSettings = Static<typeof SessionSettings>;
+
+export const DEFAULT_APPROVAL_TIMEOUT = '2m';
+
+export const Approval = Type.Object(
+  {
+    destructiveTools: Type.Boolean({
+      default: true,
+      description:
+        'Ask before every tool the MCP annotations treat as destructive: readOnlyHint not true and destructiveHint not false (the specification\'s defaults, so a tool without annotations counts).',
+    }),
+    tools: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { 'x-kubernetes-list-type': 'set', description: 'Ask before these tools too, whatever their annotations.' }),
+    ),
+    timeout: Duration({ default: DEFAULT_APPROVAL_TIMEOUT, description: 'How long the person has to answer; then the call ends with a tool error.' }),
+  },
+  {
+    description:
+      'Human approval: a call to a selected tool is held while the agent asks the person through the client (elicitation), and reaches the server only when they accept.',
+  },
+);
+export type Approval = Static<typeof Approval>;

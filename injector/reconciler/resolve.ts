@@ -238,6 +238,7 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     ...(spec.toolsFilter?.length ? { toolsFilter: spec.toolsFilter } : {}),
     ...(spec.capabilities ? { capabilities: spec.capabilities } : {}),
     ...(spec.readOnly ? { readOnly: true } : {}),
+    ...(spec.approval ? { approval: spec.approval } : {}),
     ...(spec.limits ? { limits: spec.limits } : {}),
     ...(spec.audit ? { audit: spec.audit } : {}),
     ...sessionSettings(spec),

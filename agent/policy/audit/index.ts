@@ -2,6 +2,7 @@
 // target, decision, the policies that decided, latency. Never a token; tool/prompt arguments only
 // when asked for, with values of configured argument names redacted at any depth.
 import type { Logger } from 'pino';
+import { DEFAULT_REDACTED_ARGUMENTS } from '../../../api/v1beta1/operations.js';
 import type { Principal } from '../types.js';
 
 export interface AuditOptions {
@@ -52,7 +53,7 @@ export class Auditor {
     private readonly o: AuditOptions = {},
   ) {
     this.enabled = o.enabled !== false;
-    this.names = new Set((o.redactArguments ?? ['password', 'token', 'secret', 'apiKey', 'api_key', 'authorization']).map((n) => n.toLowerCase()));
+    this.names = new Set((o.redactArguments ?? DEFAULT_REDACTED_ARGUMENTS).map((n) => n.toLowerCase()));
     this.log = logger.child({ component: 'audit' });
   }
 

@@ -84,6 +84,11 @@ export class Filters {
     this.annotations = m;
   }
 
+  /** The server's annotations of a tool (from its last tools/list), undefined when it gave none. */
+  annotationsOf(name: string): Readonly<Record<string, unknown>> | undefined {
+    return this.annotations.get(name);
+  }
+
   /** Listed and callable, as far as toolsFilter and read-only mode go. */
   toolVisible(name: string): boolean {
     if (this.allowedTools !== undefined && !this.allowedTools.has(name)) return false;
