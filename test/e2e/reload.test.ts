@@ -14,7 +14,7 @@ apiVersion: ome.io/v1beta1
 kind: MCPServer
 metadata: { name: ${NAME}, namespace: ${NS} }
 spec:
-  image: mcp/everything:latest
+  image: localhost/ome-mcp-test/servers:e2e   # test/k8s/images.sh built it (the examples map mcp/everything to it)
   podTemplateSpec:
     spec:
       containers:
