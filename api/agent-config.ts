@@ -12,7 +12,7 @@ import {
 } from './v1beta1/mcpserver.js';
 import { AgentAuthentication } from './agent-authentication.js';
 import { authMethodIssues } from './v1beta1/authentication.js';
-import { AgentAudit, AgentLimits, Approval, DURATION_PATTERN, durationToMs, SESSION_MODES } from './v1beta1/operations.js';
+import { AgentAudit, AgentLimits, Approval, ArgumentRule, DURATION_PATTERN, durationToMs, SESSION_MODES } from './v1beta1/operations.js';
 import { cel, StringEnum } from './v1beta1/schema.js';
 import { check, joinPath, ValidationError, type Issue } from './validate.js';
 import { AgentEgress, allowHostIssues } from './egress.js';
@@ -159,6 +159,7 @@ export const AgentConfig = Type.Object(
     capabilities: Type.Optional(MCPCapabilities),
     readOnly: Type.Boolean({ default: false, description: 'Refuse tools not annotated readOnlyHint: true.' }),
     approval: Type.Optional(Approval),
+    argumentRules: Type.Optional(Type.Array(ArgumentRule, { description: 'Argument sanitization rules, checked before a tool call reaches the server.' })),
     limits: AgentLimits,
     audit: AgentAudit,
     egress: Type.Optional(AgentEgress),
@@ -172,7 +173,7 @@ export type AgentConfig = Static<typeof AgentConfig>;
  * next request is judged by the new set. A change anywhere else (upstream, ports, limits, session
  * settings) takes a restart, so the reconciler's pod-template hash covers exactly the rest.
  */
-export const RELOADABLE_KEYS = ['oidcConfig', 'authzConfig', 'toolsFilter', 'capabilities', 'readOnly', 'approval', 'scopes', 'resourceURL', 'audit'] as const;
+export const RELOADABLE_KEYS = ['oidcConfig', 'authzConfig', 'toolsFilter', 'capabilities', 'readOnly', 'approval', 'argumentRules', 'scopes', 'resourceURL', 'audit'] as const;
 const RELOADABLE = new Set<string>(RELOADABLE_KEYS);
 
 /** The config split into what reloads in place and what needs a restart. */
@@ -257,6 +258,15 @@ function semanticIssues(c: AgentConfig): Issue[] {
     out.push({ path: 'limits.requestTimeout', message: 'must be greater than 0' });
   }
   if (c.egress) out.push(...allowHostIssues('egress.allowHost', c.egress.allowHost));
+  c.argumentRules?.forEach((r, i) =>
+    r.denyPatterns?.forEach((p, j) => {
+      try {
+        new RegExp(p);
+      } catch (e) {
+        out.push({ path: `argumentRules[${i}].denyPatterns[${j}]`, message: `is not a valid regular expression (${(e as Error).message})` });
+      }
+    }),
+  );
   const pp = c.limits.perPrincipal;
   if (pp?.burst !== undefined && pp.requestsPerMinute === undefined) {
     out.push({ path: 'limits.perPrincipal.burst', message: 'needs requestsPerMinute' });

@@ -17,6 +17,8 @@ import { DEFAULT_K8S_AUDIENCE, DEFAULT_K8S_ISSUER, type InlineOIDCConfig } from 
 import { DEFAULT_REDACTED_ARGUMENTS, durationToMs, type AgentConfig } from '../../api/agent-config.js';
 import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/jsonrpc.js';
 import { ApprovalRule } from './approval/index.js';
+import { ArgumentRules } from './arguments/index.js';
+import { ToolRateLimits } from './limits/per-tool.js';
 import { Auditor, type AuditEntry } from './audit/index.js';
 import type { ApprovalAsk, ApprovalOutcome } from '../core/approval.js';
 import type { AuthChain } from './authn/chain.js';
@@ -187,6 +189,8 @@ class Pipeline implements PolicyPipeline {
     private readonly limits: Limits,
     private readonly auditor: Auditor,
     private readonly approval: ApprovalRule,
+    private readonly argumentRules: ArgumentRules | undefined,
+    private readonly toolRates: ToolRateLimits | undefined,
   ) {
     this.authenticationEnabled = authn !== undefined;
     this.authorizationEnabled = authz !== undefined;
@@ -266,6 +270,10 @@ class Pipeline implements PolicyPipeline {
           }
         }
       }
+    }
+
+    if (rejection === null && method === 'tools/call' && target !== undefined) {
+      rejection = this.argumentRules?.check(target, args) ?? this.toolRates?.take(principal, target) ?? null;
     }
 
     if (this.auditor.enabled) {
@@ -378,9 +386,12 @@ export async function createPolicyPipeline(config: AgentConfig, deps: PolicyDeps
   const zo = authzOptionsFromConfig(config, { ...deps, logger: log });
   const authz = zo ? await (await import('./authz/index.js')).createCedarAuthorizer(zo) : undefined;
   const filters = new Filters({ toolsFilter: config.toolsFilter, capabilities: config.capabilities, readOnly: config.readOnly });
+  const l = config.limits;
   const limits = deps.limits ?? limitsFromConfig(config, deps.metrics);
   const auditor = new Auditor(deps.logger, config.audit ?? {});
   const approval = new ApprovalRule(config.approval, config.audit?.redactArguments ?? DEFAULT_REDACTED_ARGUMENTS, (tool) => filters.annotationsOf(tool));
-  return new Pipeline(authn, authz, filters, limits, auditor, approval);
+  const argumentRules = config.argumentRules?.length ? new ArgumentRules(config.argumentRules) : undefined;
+  const toolRates = l?.perTool?.length ? new ToolRateLimits(l.perTool, deps.metrics) : undefined;
+  return new Pipeline(authn, authz, filters, limits, auditor, approval, argumentRules, toolRates);
 }
 

@@ -14,5 +14,5 @@ export interface PolicyMetrics {
   /** Authentication outcome. */
   authn?(outcome: 'ok' | 'cached' | 'rejected'): void;
   /** A limit refused a request. */
-  limited?(kind: 'rate' | 'concurrency' | 'principal-concurrency'): void;
+  limited?(kind: 'rate' | 'tool-rate' | 'concurrency' | 'principal-concurrency'): void;
 }

@@ -55,6 +55,9 @@ export const Refusals = {
   invalidParams: (message: string) => new Refusal(200, ErrorCode.InvalidParams, message),
   /** A malformed or misplaced request, answered with `status` (400, 404, 406, 415, …). */
   invalidRequest: (status: number, message: string) => new Refusal(status, ErrorCode.InvalidRequest, message),
+  /** A rate limit: HTTP 429 with Retry-After, and the retry hint in the error data (ToolHive's shape). */
+  rateLimited: (message: string, retryAfterSeconds: number, reason: string) =>
+    new Refusal(429, ErrorCode.RateLimited, message, { 'Retry-After': String(retryAfterSeconds) }, reason, { retryAfterSeconds }),
   /** The agent cannot take the work now (draining, session or process limits, server not ready). */
   overloaded: (message: string, retryAfterSeconds?: number) =>
     new Refusal(503, ErrorCode.Overloaded, message, retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(retryAfterSeconds) }),

@@ -36,6 +36,16 @@ export const PrincipalLimits = Type.Object(
 );
 export type PrincipalLimits = Static<typeof PrincipalLimits>;
 
+export const ToolRateLimit = Type.Object(
+  {
+    tool: Type.String({ minLength: 1, description: 'Tool name, or * for every tool without a rule of its own.' }),
+    requestsPerMinute: Type.Integer({ minimum: 1, description: 'Sustained calls per minute of this tool, per principal (token bucket).' }),
+    burst: Type.Optional(Type.Integer({ minimum: 1, description: 'Bucket size; defaults to requestsPerMinute.' })),
+  },
+  { description: 'A rate limit on calls of one tool, per principal: beyond it HTTP 429 with Retry-After and JSON-RPC -32029 with data.retryAfterSeconds.' },
+);
+export type ToolRateLimit = Static<typeof ToolRateLimit>;
+
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export const AgentLimits = Type.Object(
@@ -44,6 +54,7 @@ export const AgentLimits = Type.Object(
     maxConcurrentRequests: Type.Integer({ minimum: 1, default: 100, description: 'In-flight requests across all clients.' }),
     maxBodyBytes: Type.Integer({ minimum: 1024, default: DEFAULT_MAX_BODY_BYTES, description: 'Largest accepted request body.' }),
     perPrincipal: Type.Optional(PrincipalLimits),
+    perTool: Type.Optional(Type.Array(ToolRateLimit, { description: 'Rate limits per tool and principal, besides perPrincipal.' })),
   },
   { description: 'Timeouts, concurrency, rate and size limits.', default: {} },
 );
@@ -96,3 +107,25 @@ export const Approval = Type.Object(
   },
 );
 export type Approval = Static<typeof Approval>;
+
+/** Named deny patterns for argumentRules (agent/policy/arguments/presets.ts holds the expressions). */
+export const ARGUMENT_PRESETS = ['shell', 'path-traversal', 'secrets'] as const;
+
+export const ArgumentRule = Type.Object(
+  {
+    tool: Type.String({ minLength: 1, description: 'Tool name, or * for every tool.' }),
+    argument: Type.String({ minLength: 1, description: 'Top-level argument name, or * for every argument; its string values are checked at any depth.' }),
+    deny: Type.Optional(
+      Type.Array(StringEnum(ARGUMENT_PRESETS), {
+        'x-kubernetes-list-type': 'set',
+        description: 'Built-in patterns: shell (shell metacharacters), path-traversal (.. path segments), secrets (private keys, cloud and chat tokens, JWTs).',
+      }),
+    ),
+    denyPatterns: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { description: 'Regular expressions (JavaScript syntax); a value matching one is refused.' }),
+    ),
+    maxLength: Type.Optional(Type.Integer({ minimum: 1, description: 'Longest string value accepted, in characters.' })),
+  },
+  { description: 'Argument sanitization: checked before the call reaches the server; a refused call is JSON-RPC -32602 naming the tool, the argument and the rule, never the value.' },
+);
+export type ArgumentRule = Static<typeof ArgumentRule>;

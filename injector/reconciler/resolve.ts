@@ -239,6 +239,7 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     ...(spec.capabilities ? { capabilities: spec.capabilities } : {}),
     ...(spec.readOnly ? { readOnly: true } : {}),
     ...(spec.approval ? { approval: spec.approval } : {}),
+    ...(spec.argumentRules?.length ? { argumentRules: spec.argumentRules } : {}),
     ...(spec.limits ? { limits: spec.limits } : {}),
     ...(spec.audit ? { audit: spec.audit } : {}),
     ...sessionSettings(spec),

@@ -2,7 +2,7 @@
 // per-principal token bucket (429 with Retry-After). The request timeout and body size limit are
 // values the transports apply; they live here so all limits come from one place.
 import { ErrorCode } from '../../protocol/jsonrpc.js';
-import { Refusal, type PolicyMetrics, type Principal } from '../types.js';
+import { Refusal, Refusals, type PolicyMetrics, type Principal } from '../types.js';
 
 export interface LimitOptions {
   /** In-flight requests across all principals (default 100). */
@@ -90,7 +90,7 @@ export class Limits {
       if (b.tokens < 1) {
         this.o.metrics?.limited?.('rate');
         const retry = Math.max(1, Math.ceil((1 - b.tokens) / this.ratePerMs / 1000));
-        return new Refusal(429, ErrorCode.RateLimited, 'Rate limit exceeded', { 'Retry-After': String(retry) }, 'rate limit', { retryAfterSeconds: retry });
+        return Refusals.rateLimited('Rate limit exceeded', retry, 'rate limit');
       }
       b.tokens -= 1;
     }
