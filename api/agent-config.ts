@@ -245,7 +245,7 @@ function semanticIssues(c: AgentConfig): Issue[] {
   if (o?.resourceURL !== undefined) out.push(httpUrlIssue('oidcConfig.resourceURL', o.resourceURL));
   if (c.resourceURL !== undefined) out.push(httpUrlIssue('resourceURL', c.resourceURL));
   if (c.upstream?.url !== undefined) out.push(httpUrlIssue('upstream.url', c.upstream.url));
-  if (c.authentication) out.push(...authMethodIssues(c.authentication.methods, { oidcConfig: !!o, tls: !!c.tls?.clientCAFile, tlsField: 'tls.clientCAFile' }, 'authentication.methods'));
+  if (c.authentication) out.push(...authMethodIssues(c.authentication.methods, { oidcConfig: !!o }, 'authentication.methods'));
   const entities = c.authzConfig?.inline?.entitiesJSON;
   if (entities !== undefined) {
     try {

@@ -52,8 +52,12 @@ export const AGENT_CONFIG_MOUNT_PATH = '/etc/ome-mcp';
 /** Where the webhook mounts the OIDC and Cedar ConfigMaps named by pod annotations. */
 export const OIDC_MOUNT_PATH = '/etc/ome-mcp-oidc';
 export const CEDAR_MOUNT_PATH = '/etc/ome-mcp-cedar';
-/** Where the agent reads the upstream headers' values (the Secret keys of spec.upstreamHeaders, one file each). */
+/**
+ * Where the agent reads its upstream credentials: the upstream headers' values (the Secret keys of
+ * spec.upstreamHeaders, file `<i>` for header i) and the OAuth client secret (UPSTREAM_CLIENT_SECRET_FILE).
+ */
 export const UPSTREAM_HEADERS_MOUNT_PATH = '/etc/ome-mcp-upstream-headers';
+export const UPSTREAM_CLIENT_SECRET_FILE = `${UPSTREAM_HEADERS_MOUNT_PATH}/client-secret`;
 /** Where the FIFO bridge's emptyDir is mounted (agent, init container and server container). */
 export const BRIDGE_DIR = '/ome-mcp';
 

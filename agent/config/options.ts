@@ -20,6 +20,8 @@ export interface AgentOptions {
   upstreamTransport: 'auto' | 'streamable-http' | 'sse';
   /** Headers for an HTTP upstream, each value read from a file (config file only: credentials stay out of argv). */
   upstreamHeaders: { name: string; file: string; prefix?: string }[];
+  /** OAuth 2 client credentials for an HTTP upstream (config file only, like the headers). */
+  upstreamClientCredentials: { issuer: string; clientId: string; clientSecretFile: string; scopes?: string[] } | undefined;
   upstreamFifo: string | undefined;
   upstreamAttach: string | undefined;
   sessionMode: 'shared' | 'per-session';
@@ -145,6 +147,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     upstream: str('upstream'),
     upstreamTransport: oneOf('upstream-transport', ['auto', 'streamable-http', 'sse'] as const),
     upstreamHeaders: (file.upstream?.headers ?? []).map((h) => ({ name: h.name!, file: h.file!, ...(h.prefix !== undefined ? { prefix: h.prefix } : {}) })),
+    upstreamClientCredentials: file.upstream?.clientCredentials as AgentOptions['upstreamClientCredentials'],
     upstreamFifo: str('upstream-fifo'),
     upstreamAttach: str('upstream-attach'),
     sessionMode: oneOf('session-mode', SESSION_MODES),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Logger } from 'pino';
 import type { AgentOptions } from '../config/options.js';
 import { AttachUpstream, parseAttachTarget } from './attach.js';
@@ -14,21 +15,42 @@ function upstreamHeaders(options: AgentOptions): Record<string, string> | undefi
   if (!options.upstreamHeaders.length) return undefined;
   const headers: Record<string, string> = {};
   for (const h of options.upstreamHeaders) {
-    let value: string;
-    try {
-      value = readFileSync(h.file, 'utf8').trim();
-    } catch (e) {
-      throw new Error(`upstream header ${h.name}: cannot read ${h.file}: ${(e as Error).message}`);
-    }
-    headers[h.name] = `${h.prefix ?? ''}${value}`;
+    headers[h.name] = `${h.prefix ?? ''}${readCredential(h.file, `upstream header ${h.name}`)}`;
   }
   return headers;
+}
+
+/** Reads a credential file now (a rotated Secret is used from the next connect on). */
+function readCredential(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new Error(`${what}: cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** The SDK's client-credentials provider, the secret read at each connect; tokens live as long as the transport. */
+function clientCredentials(options: AgentOptions): (() => Promise<OAuthClientProvider>) | undefined {
+  const cc = options.upstreamClientCredentials;
+  if (!cc) return undefined;
+  return async () => {
+    const { ClientCredentialsProvider } = await import('@modelcontextprotocol/sdk/client/auth-extensions.js');
+    return new ClientCredentialsProvider({
+      clientId: cc.clientId,
+      clientSecret: readCredential(cc.clientSecretFile, 'upstream client credentials'),
+      expectedIssuer: cc.issuer,
+      clientName: 'ome-mcp-agent',
+      ...(cc.scopes?.length ? { scope: cc.scopes.join(' ') } : {}),
+    });
+  };
 }
 
 /** Builds the transport to the MCP server from the options (one per start/restart): HTTP, the in-pod FIFO or attach bridge, a pseudo-terminal, or a child's stdio. */
 export function createUpstreamTransport(options: AgentOptions, logger: Logger): UpstreamTransport {
   if (options.upstream || options.upstreamFifo || options.upstreamAttach || options.tty) discardPrespawned();
-  if (options.upstream) return new HttpUpstream({ url: options.upstream, transport: options.upstreamTransport, headers: upstreamHeaders(options) });
+  if (options.upstream) {
+    return new HttpUpstream({ url: options.upstream, transport: options.upstreamTransport, headers: upstreamHeaders(options), authProvider: clientCredentials(options) });
+  }
   // The server's own output, one log line per line it writes (the text is the message).
   const serverLog = logger.child({ server: true });
   const logLine = (line: string) => serverLog.info(line);

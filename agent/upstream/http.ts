@@ -1,6 +1,7 @@
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { asJsonRpcMessage, type JsonRpcMessage } from '../protocol/jsonrpc.js';
+import { asJsonRpcMessage, ErrorCode, errorResponse, type JsonRpcId, type JsonRpcMessage } from '../protocol/jsonrpc.js';
 import type { UpstreamTransport } from './transport.js';
 
 export interface HttpUpstreamOptions {
@@ -8,6 +9,11 @@ export interface HttpUpstreamOptions {
   transport: 'auto' | 'streamable-http' | 'sse';
   /** Extra headers for every upstream request (e.g. a static credential for a remote server). */
   headers?: Record<string, string>;
+  /**
+   * Bearer tokens on demand, made at each connect: the SDK's auth flow runs the provider when the
+   * server answers 401 (RFC 9728 discovery, then the grant).
+   */
+  authProvider?: () => Promise<OAuthClientProvider>;
 }
 
 /**
@@ -44,7 +50,14 @@ export class HttpUpstream implements UpstreamTransport {
   send(frame: string): void {
     const message = JSON.parse(frame) as JSONRPCMessage;
     // Keep order: a streamable HTTP POST per message, but sequenced as stdio would be.
-    this.queue = this.queue.then(() => this.deliver(message, frame)).catch((err: Error) => this.onerror?.(err));
+    this.queue = this.queue
+      .then(() => this.deliver(message, frame))
+      .catch((err: Error) => {
+        this.onerror?.(err);
+        // A request whose POST failed gets its answer now, not at the request timeout.
+        const { id, method } = message as { id?: JsonRpcId; method?: string };
+        if (id !== undefined && method !== undefined) this.onmessage?.(errorResponse(id, ErrorCode.InternalError, `the MCP server could not be reached: ${err.message}`));
+      });
   }
 
   async close(): Promise<void> {
@@ -79,9 +92,10 @@ export class HttpUpstream implements UpstreamTransport {
     this.kind = kind;
     const url = new URL(this.options.url);
     const requestInit = this.options.headers ? { headers: this.options.headers } : undefined;
+    const authProvider = await this.options.authProvider?.();
     const { SSEClientTransport, StreamableHTTPClientTransport } = await HttpUpstream.sdk();
     const inner: Transport =
-      kind === 'sse' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
+      kind === 'sse' ? new SSEClientTransport(url, { requestInit, authProvider }) : new StreamableHTTPClientTransport(url, { requestInit, authProvider });
     inner.onmessage = (m) => {
       const message = asJsonRpcMessage(m);
       if (typeof message === 'string') this.onerror?.(new Error(`upstream sent an invalid message: ${message}`));

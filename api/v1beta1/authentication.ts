@@ -77,8 +77,11 @@ export const AuthenticationSpec = Type.Object(
 );
 export type AuthenticationSpec = Static<typeof AuthenticationSpec>;
 
-/** Problems of a method list the schema cannot express: order, duplicates, prerequisites. `where` prefixes each path. */
-export function authMethodIssues(methods: readonly { type: AuthMethodType }[], has: { oidcConfig: boolean; tls: boolean; tlsField: string }, where: string): { path: string; message: string }[] {
+/**
+ * Problems of a method list the schema cannot express: order, duplicates, prerequisites. `where`
+ * prefixes each path. `has.tls` undefined: not checked (the agent's TLS may come from flags).
+ */
+export function authMethodIssues(methods: readonly { type: AuthMethodType }[], has: { oidcConfig: boolean; tls?: { present: boolean; field: string } }, where: string): { path: string; message: string }[] {
   const out: { path: string; message: string }[] = [];
   const seen = new Set<string>();
   methods.forEach((m, i) => {
@@ -88,7 +91,7 @@ export function authMethodIssues(methods: readonly { type: AuthMethodType }[], h
     seen.add(kind);
     if (m.type === 'None' && i !== methods.length - 1) out.push({ path, message: 'None accepts every caller, so it may only be the last method' });
     if ((m.type === 'Bearer' || m.type === 'JWT') && !has.oidcConfig) out.push({ path, message: `${m.type} verifies tokens per oidcConfig, which is not set` });
-    if (m.type === 'ClientCertificate' && !has.tls) out.push({ path, message: `ClientCertificate needs TLS with a client CA (${has.tlsField})` });
+    if (m.type === 'ClientCertificate' && has.tls && !has.tls.present) out.push({ path, message: `ClientCertificate needs TLS with a client CA (${has.tls.field})` });
   });
   return out;
 }

@@ -314,3 +314,22 @@ describe('upstream headers', () => {
     expect(container(t, AGENT_CONTAINER_NAME)!.volumeMounts).toContainEqual({ name: 'ome-mcp-upstream-headers', mountPath: '/etc/ome-mcp-upstream-headers', readOnly: true });
   });
 });
+
+describe('upstream client credentials', () => {
+  it('the client secret joins the agent-only credentials volume; the CA bundle is mounted and trusted by Node', () => {
+    const t = pod(
+      input({
+        type: 'Remote',
+        url: 'https://crm.example.com/mcp',
+        volumes: [{ name: 'corp-ca', configMap: { name: 'corp-ca' } }],
+        volumeMounts: [{ name: 'corp-ca', mountPath: '/etc/corp-ca' }],
+        upstreamAuth: { clientCredentials: { issuer: 'https://idp.example.com', clientId: 'crm', clientSecretRef: { name: 'crm-oauth', key: 'secret' }, caBundlePath: '/etc/corp-ca/ca.pem' } },
+      } as Partial<Spec>),
+    );
+    const v = t.spec!.volumes!.find((x) => x.name === 'ome-mcp-upstream-headers')!;
+    expect(v.projected!.sources).toEqual([{ secret: { name: 'crm-oauth', items: [{ key: 'secret', path: 'client-secret' }] } }]);
+    const agent = container(t, AGENT_CONTAINER_NAME)!;
+    expect(agent.volumeMounts).toContainEqual({ name: 'corp-ca', mountPath: '/etc/corp-ca', readOnly: true });
+    expect(agent.env).toContainEqual({ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/corp-ca/ca.pem' });
+  });
+});

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startTestIdP, type TestIdP } from '../../agent/policy/testing/oidc.js';
+import { CLIENT_ID, CLIENT_SECRET, startTestIdP, type TestIdP } from '../../agent/policy/testing/oidc.js';
 import { generateTls } from '../../injector/webhook/tls.js';
 import { textOf } from '../agent/harness.js';
 import { modernPost, modernRequest } from '../agent/modern-harness.js';
@@ -150,6 +150,35 @@ describe('an inline OIDC issuer (a real OpenID provider, TLS with its own CA) an
     const client = await mcpClient(url, token);
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
     expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'inline issuer' } }))).toContain('inline issuer');
+    await client.close();
+  });
+
+  it('a Remote MCPServer reaches it with OAuth client credentials: the agent discovers the issuer and fetches its own token', async () => {
+    await kubectl(['-n', NS, 'create', 'secret', 'generic', 'front-oauth', `--from-literal=secret=${CLIENT_SECRET}`]).catch(() => {});
+    const front = `
+apiVersion: ome.io/v1beta1
+kind: MCPServer
+metadata: { name: front-oauth, namespace: ${NS} }
+spec:
+  type: Remote
+  url: http://mcp-everything-oidc.${NS}.svc.cluster.local:8080/mcp
+  volumes: [{ name: idp-ca, configMap: { name: idp-ca } }]
+  volumeMounts: [{ name: idp-ca, mountPath: /etc/idp-ca, readOnly: true }]
+  upstreamAuth:
+    clientCredentials:
+      issuer: ${idp.issuer}
+      clientId: ${CLIENT_ID}
+      clientSecretRef: { name: front-oauth, key: secret }
+      scopes: [tools:call, tools:read]
+      caBundlePath: /etc/idp-ca/ca.crt
+`;
+    await kubectl(['apply', '-f', '-'], { input: front });
+    await waitReady('mcpserver', 'front-oauth', NS);
+    const cm = await getJSON(['-n', NS, 'get', 'configmap', 'mcp-front-oauth-agent']);
+    expect(cm.data['agent.json']).not.toContain(CLIENT_SECRET);
+    // This client has no token at all; the front agent's own token carries the call through Cedar's scope rule.
+    const client = await mcpClient(await endpoint('mcp-front-oauth'));
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'client credentials' } }))).toContain('client credentials');
     await client.close();
   });
 

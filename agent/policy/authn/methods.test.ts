@@ -210,7 +210,7 @@ describe('the chain', () => {
     expect(r.headers['WWW-Authenticate']).toBe('ApiKey header="X-API-Key", Basic realm="srv", charset="UTF-8"');
   });
 
-  it('the order rules are config errors: None only last, each type once, Bearer needs oidcConfig, ClientCertificate needs a client CA', () => {
+  it('the order rules are config errors: None only last, each type once, Bearer needs oidcConfig', () => {
     const issues = (methods: unknown[]) => {
       try {
         parseAgentConfig({ authentication: { methods } });
@@ -222,7 +222,6 @@ describe('the chain', () => {
     expect(issues([{ type: 'None' }, { type: 'ApiKey', keysFile }])).toEqual(['authentication.methods[0].type: None accepts every caller, so it may only be the last method']);
     expect(issues([{ type: 'Bearer' }])).toEqual(['authentication.methods[0].type: Bearer verifies tokens per oidcConfig, which is not set']);
     expect(issues([{ type: 'ApiKey', keysFile }, { type: 'ApiKey', keysFile }])).toEqual(['authentication.methods[1].type: ApiKey is listed twice']);
-    expect(issues([{ type: 'ClientCertificate' }])).toEqual(['authentication.methods[0].type: ClientCertificate needs TLS with a client CA (tls.clientCAFile)']);
     expect(issues([{ type: 'ApiKey' }])).toEqual(['authentication.methods[0]: keysFile is required for ApiKey']);
   });
 
