@@ -83,6 +83,17 @@ export const AgentUpstream = Type.Object(
         { description: 'Headers for every request to an HTTP upstream.' },
       ),
     ),
+    clientCredentials: Type.Optional(
+      Type.Object(
+        {
+          issuer: Type.String({ pattern: '^https?://.*', description: 'The authorization server the client was registered with (the secret goes to no other).' }),
+          clientId: Type.String({ minLength: 1 }),
+          clientSecretFile: Type.String({ minLength: 1, description: 'File holding the client secret (a mounted Secret key); read at each connect.' }),
+          scopes: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        },
+        { description: 'OAuth 2 client credentials for an HTTP upstream that wants a bearer token (discovered from its RFC 9728 metadata).' },
+      ),
+    ),
   },
   {
     description:

@@ -96,6 +96,28 @@ export const UpstreamHeader = Type.Object(
 );
 export type UpstreamHeader = Static<typeof UpstreamHeader>;
 
+/** OAuth 2 client credentials the agent uses to reach a protected HTTP or Remote upstream. */
+export const UpstreamClientCredentials = Type.Object(
+  {
+    issuer: Type.String({
+      pattern: '^https?://.*',
+      description:
+        "The authorization server the client was registered with. The agent finds it the MCP way (the upstream's RFC 9728 metadata, then the server's own metadata) and presents the secret to this issuer alone.",
+    }),
+    clientId: Type.String({ minLength: 1, description: 'Client id.' }),
+    clientSecretRef: SecretKeyRef,
+    scopes: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { 'x-kubernetes-list-type': 'set', description: 'Scopes to request (default: what the upstream advertises).' })),
+    caBundlePath: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'PEM file of CAs trusted besides the system roots (for the authorization server and the upstream), on one of volumeMounts: it is mounted into the agent too.',
+      }),
+    ),
+  },
+  { description: 'OAuth 2 client credentials grant (client_secret_basic); the token is fetched again whenever the upstream answers 401.' },
+);
+export type UpstreamClientCredentials = Static<typeof UpstreamClientCredentials>;
+
 // ---------------------------------------------------------------- OIDC
 
 export const DEFAULT_K8S_ISSUER = 'https://kubernetes.default.svc';
@@ -289,6 +311,12 @@ export const MCPServerSpec = Type.Object(
     capabilities: Type.Optional(MCPCapabilities),
     version: Type.Optional(Type.String({ description: 'Version of the MCP server software.' })),
     replicas: Type.Optional(Int32({ minimum: 0, maximum: 100, default: 1, description: 'Desired replicas of a Hosted server.' })),
+    upstreamAuth: Type.Optional(
+      Type.Object(
+        { clientCredentials: Type.Optional(UpstreamClientCredentials) },
+        { description: 'How the agent authenticates to an HTTP or Remote upstream besides upstreamHeaders.' },
+      ),
+    ),
     upstreamHeaders: Type.Optional(
       Type.Array(UpstreamHeader, {
         'x-kubernetes-list-type': 'map',

@@ -1,5 +1,6 @@
 // Desired objects for one server: pure functions from (server, resolved config, options) to the
 // Kubernetes objects the reconciler applies. No I/O here; unit-tested in desired.test.ts.
+import { basename } from 'node:path';
 import type {
   V1ConfigMap,
   V1Container,
@@ -28,6 +29,7 @@ import {
   ANNOTATION_TRANSPORT,
   ANNOTATION_UPSTREAM_URL,
   MCP_CONTAINER_NAME,
+  UPSTREAM_CLIENT_SECRET_FILE,
   UPSTREAM_HEADERS_MOUNT_PATH,
   type BridgeMode,
 } from '../../api/annotations.js';
@@ -246,6 +248,7 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
   const r = mutatePod({ object: template, optIn: 'force', settings: input.injector, agentNeedsApi: agentNeedsApi(input) });
   if (!r.allowed) throw new InjectionDenied(r.reason);
   withClientSecret(r.object, input.agentConfig);
+  withUpstreamCA(r.object, spec);
   withAgentMounts(r.object, agentMounts);
   return r.object;
 }
@@ -256,7 +259,7 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
  */
 export function agentFileMounts(spec: MCPServerSpec, config: AgentConfig): V1VolumeMount[] {
   const inline = config.oidcConfig?.inline;
-  const paths = [inline?.thvCABundlePath, inline?.jwksAuthTokenPath].filter((p): p is string => !!p);
+  const paths = [inline?.thvCABundlePath, inline?.jwksAuthTokenPath, spec.upstreamAuth?.clientCredentials?.caBundlePath].filter((p): p is string => !!p);
   const mounts = new Map<string, V1VolumeMount>();
   for (const path of paths) {
     const covering = (spec.volumeMounts ?? [])
@@ -267,14 +270,25 @@ export function agentFileMounts(spec: MCPServerSpec, config: AgentConfig): V1Vol
   return [...mounts.values()];
 }
 
-/** The Secret keys of spec.upstreamHeaders, file `<i>` for header i, for the agent alone (resolve.ts names the files). */
+/**
+ * The upstream credentials for the agent alone (resolve.ts names the files): the Secret keys of
+ * spec.upstreamHeaders, file `<i>` for header i, and the OAuth client secret.
+ */
 function upstreamHeadersVolume(spec: MCPServerSpec): V1Volume | undefined {
   const headers = spec.upstreamHeaders ?? [];
-  if (!headers.length) return undefined;
-  return {
-    name: UPSTREAM_HEADERS_VOLUME,
-    projected: { defaultMode: 0o440, sources: headers.map((h, i) => ({ secret: { name: h.secretKeyRef.name, items: [{ key: h.secretKeyRef.key, path: String(i) }] } })) },
-  };
+  const cc = spec.upstreamAuth?.clientCredentials;
+  if (!headers.length && !cc) return undefined;
+  const sources = headers.map((h, i) => ({ secret: { name: h.secretKeyRef.name, items: [{ key: h.secretKeyRef.key, path: String(i) }] } }));
+  if (cc) sources.push({ secret: { name: cc.clientSecretRef.name, items: [{ key: cc.clientSecretRef.key, path: basename(UPSTREAM_CLIENT_SECRET_FILE) }] } });
+  return { name: UPSTREAM_HEADERS_VOLUME, projected: { defaultMode: 0o440, sources } };
+}
+
+/** Node trusts these CAs for every TLS connection of the agent (the upstream's authorization server and the upstream). */
+function withUpstreamCA(template: V1PodTemplateSpec, spec: MCPServerSpec): void {
+  const ca = spec.upstreamAuth?.clientCredentials?.caBundlePath;
+  const agent = agentContainer(template);
+  if (!ca || !agent) return;
+  agent.env = [...(agent.env ?? []).filter((e) => e.name !== 'NODE_EXTRA_CA_CERTS'), { name: 'NODE_EXTRA_CA_CERTS', value: ca }];
 }
 
 function agentContainer(template: V1PodTemplateSpec): V1Container | undefined {

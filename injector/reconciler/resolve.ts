@@ -4,7 +4,7 @@
 // Pure apart from the injected lookups, so it is unit-tested without an API server.
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
-import { durationToMs, parseAgentConfig, type AgentConfig, type AgentConfigInput } from '../../api/agent-config.js';
+import { durationToMs, parseAgentConfig, type AgentConfig, type AgentConfigInput, type AgentUpstream } from '../../api/agent-config.js';
 import {
   CLUSTER_MCPSERVER_KIND,
   InlineAuthzConfig,
@@ -16,7 +16,7 @@ import {
   type OIDCConfigRef,
   type PermissionProfileSpec as Permissions,
 } from '../../api/v1beta1/mcpserver.js';
-import { UPSTREAM_HEADERS_MOUNT_PATH } from '../../api/annotations.js';
+import { UPSTREAM_CLIENT_SECRET_FILE, UPSTREAM_HEADERS_MOUNT_PATH } from '../../api/annotations.js';
 import { check, ValidationError } from '../../api/validate.js';
 import { serviceURL, type ServerRef } from './names.js';
 
@@ -122,6 +122,18 @@ async function secretKey(lookup: Lookup, refs: Reference[], problems: string[], 
   else if (s.data?.[key] === undefined && s.stringData?.[key] === undefined) problems.push(`${where}: Secret ${ns}/${name} has no key ${JSON.stringify(key)}`);
 }
 
+/** spec.upstreamAuth.clientCredentials as the agent config says it: the secret by the file it is mounted at (desired.ts). */
+async function upstreamClientCredentials(spec: MCPServerSpec, ns: string, transport: string, lookup: Lookup, refs: Reference[], problems: string[]): Promise<Partial<Pick<AgentUpstream, 'clientCredentials'>>> {
+  const cc = spec.upstreamAuth?.clientCredentials;
+  if (!cc) return {};
+  if (transport === 'stdio') {
+    problems.push('spec.upstreamAuth: only an HTTP or Remote upstream takes credentials');
+    return {};
+  }
+  await secretKey(lookup, refs, problems, 'spec.upstreamAuth.clientCredentials.clientSecretRef', ns, cc.clientSecretRef.name, cc.clientSecretRef.key);
+  return { clientCredentials: { issuer: cc.issuer, clientId: cc.clientId, clientSecretFile: UPSTREAM_CLIENT_SECRET_FILE, ...(cc.scopes?.length ? { scopes: cc.scopes } : {}) } };
+}
+
 /** spec.session in the agent's runtime-setting names (durations in seconds). */
 function sessionSettings(spec: MCPServerSpec): Pick<AgentConfigInput, 'sessionMode' | 'sessionIdleTimeout' | 'maxSessions' | 'maxProcesses'> {
   const s = spec.session;
@@ -216,9 +228,10 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
   for (const [i, h] of headers.entries()) {
     await secretKey(lookup, references, problems, `spec.upstreamHeaders[${i}].secretKeyRef`, ns, h.secretKeyRef.name, h.secretKeyRef.key);
   }
-  const withHeaders = headers.length
-    ? { headers: headers.map((h, i) => ({ name: h.name, file: `${UPSTREAM_HEADERS_MOUNT_PATH}/${i}`, ...(h.prefix !== undefined ? { prefix: h.prefix } : {}) })) }
-    : {};
+  const withHeaders = {
+    ...(headers.length ? { headers: headers.map((h, i) => ({ name: h.name, file: `${UPSTREAM_HEADERS_MOUNT_PATH}/${i}`, ...(h.prefix !== undefined ? { prefix: h.prefix } : {}) })) } : {}),
+    ...(await upstreamClientCredentials(spec, ns, transport, lookup, references, problems)),
+  };
 
   // --- agent config
   const port = spec.port ?? 8080;
