@@ -7,6 +7,10 @@ export const ANNOTATION_PREFIX = 'mcp.ome.io/';
 export const ANNOTATION_INJECT = 'mcp.ome.io/inject';
 /** Pod annotation: port the agent listens on (default 8080). */
 export const ANNOTATION_PORT = 'mcp.ome.io/port';
+/** Pod annotation: port of the agent's ops endpoints /healthz, /readyz, /metrics (plain HTTP; default DEFAULT_OPS_PORT). */
+export const ANNOTATION_OPS_PORT = 'mcp.ome.io/ops-port';
+/** Pod annotation: a Secret (same namespace) with `tls.crt` and `tls.key`: the agent serves HTTPS with it. */
+export const ANNOTATION_TLS_SECRET = 'mcp.ome.io/tls-secret';
 /** Pod annotation: how the agent reaches a stdio server in another container: `fifo` | `attach`. */
 export const ANNOTATION_BRIDGE = 'mcp.ome.io/bridge';
 /** Pod annotation: the server's command (JSON array of strings, or a single string), when not in the pod spec. */
@@ -44,6 +48,11 @@ export const AGENT_CONTAINER_NAME = 'mcp-agent';
 
 /** Default agent port (also the Service port of an MCPServer). */
 export const DEFAULT_AGENT_PORT = 8080;
+/**
+ * Default port of the agent's ops endpoints in a pod, where they never share the MCP port: the
+ * kubelet probes it and Prometheus scrapes it. The next free one when a container uses it.
+ */
+export const DEFAULT_OPS_PORT = 9090;
 /** Key of the agent config inside its ConfigMap. */
 export const AGENT_CONFIG_KEY = 'agent.json';
 /** Where the agent config ConfigMap is mounted in the agent container. */
@@ -58,6 +67,11 @@ export const CEDAR_MOUNT_PATH = '/etc/ome-mcp-cedar';
  */
 export const UPSTREAM_HEADERS_MOUNT_PATH = '/etc/ome-mcp-upstream-headers';
 export const UPSTREAM_CLIENT_SECRET_FILE = `${UPSTREAM_HEADERS_MOUNT_PATH}/client-secret`;
+/** Where the agent reads its serving certificate (the TLS Secret, mounted whole so a renewal reaches it). */
+export const TLS_MOUNT_PATH = '/etc/ome-mcp-tls';
+/** Keys of a `kubernetes.io/tls` Secret. */
+export const TLS_CERT_KEY = 'tls.crt';
+export const TLS_KEY_KEY = 'tls.key';
 /** Where the FIFO bridge's emptyDir is mounted (agent, init container and server container). */
 export const BRIDGE_DIR = '/ome-mcp';
 

@@ -1,14 +1,15 @@
 // HTTPS for the agent's MCP port: the server's TLS options from the certificate files, and a new
 // certificate served without a restart when the files change. With a client CA the server asks
 // for a client certificate; authentication reads what the socket verified (authn/credentials.ts).
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions } from 'node:https';
 import type { RequestListener } from 'node:http';
-import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AgentTls } from '../../api/agent-config.js';
+import { checkServingPair, ServingPairError } from '../../api/tls.js';
 import { watchFiles } from './file-watch.js';
 
 /** The certificate files cannot be served: unreadable, not PEM, or a key that does not fit. */
@@ -30,23 +31,19 @@ function readPem(what: string, path: string): Buffer {
   }
 }
 
-/** Reads and checks the files: a certificate, its key (createSecureContext refuses a mismatch), the client CA. */
+/** Reads and checks the files: a certificate, its key, the client CA (api/tls.ts). */
 export function readTlsMaterial(files: AgentTls): Material {
   const cert = readPem('certificate', files.certFile);
   const key = readPem('key', files.keyFile);
   const ca = files.clientCAFile ? readPem('client CA', files.clientCAFile) : undefined;
+  const context = { cert, key, ...(ca ? { ca } : {}) };
   let leaf: X509Certificate;
   try {
-    leaf = new X509Certificate(cert);
-    if (ca) new X509Certificate(ca);
+    leaf = checkServingPair(context);
   } catch (err) {
-    throw new TlsConfigError(`${ca ? `${files.certFile} or ${files.clientCAFile}` : files.certFile} holds no PEM certificate: ${(err as Error).message}`);
-  }
-  const context: SecureContextOptions = { cert, key, ...(ca ? { ca } : {}) };
-  try {
-    createSecureContext(context);
-  } catch (err) {
-    throw new TlsConfigError(`the TLS key ${files.keyFile} does not fit the certificate ${files.certFile}, or is not a PEM key: ${(err as Error).message}`);
+    if (!(err instanceof ServingPairError)) throw err;
+    const file = { cert: files.certFile, key: files.keyFile, ca: files.clientCAFile }[err.part];
+    throw new TlsConfigError(`TLS ${file} ${err.message}`);
   }
   const fingerprint = createHash('sha256').update(cert).update('\0').update(key).update('\0').update(ca ?? '').digest('hex');
   return { context, fingerprint, subject: leaf.subject.replace(/\n/g, ', '), notAfter: new Date(leaf.validTo) };

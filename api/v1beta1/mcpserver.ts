@@ -118,6 +118,22 @@ export const UpstreamClientCredentials = Type.Object(
 );
 export type UpstreamClientCredentials = Static<typeof UpstreamClientCredentials>;
 
+// ---------------------------------------------------------------- TLS
+
+export const MCPServerTLS = Type.Object(
+  {
+    secretName: Type.String({
+      minLength: 1,
+      maxLength: 253,
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+      description:
+        "A Secret with tls.crt and tls.key (type kubernetes.io/tls, e.g. issued by cert-manager) in the server's namespace (a ClusterMCPServer's: the operator namespace). Mounted into the agent alone; a renewed certificate is served without a restart.",
+    }),
+  },
+  { description: 'HTTPS on the MCP endpoint: the agent terminates TLS with this certificate; probes and metrics stay on the plain-HTTP ops port.' },
+);
+export type MCPServerTLS = Static<typeof MCPServerTLS>;
+
 // ---------------------------------------------------------------- OIDC
 
 export const DEFAULT_K8S_ISSUER = 'https://kubernetes.default.svc';
@@ -332,6 +348,7 @@ export const MCPServerSpec = Type.Object(
       }),
     ),
     port: Type.Optional(Int32({ minimum: 1, maximum: 65535, default: 8080, description: 'Port the MCP server is exposed on (the Service / agent port).' })),
+    tls: Type.Optional(MCPServerTLS),
     targetPort: Type.Optional(
       Int32({ minimum: 1, maximum: 65535, default: 8080, description: 'Port the MCP server listens on (HTTP transports).' }),
     ),

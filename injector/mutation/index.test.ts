@@ -48,10 +48,13 @@ describe('mutatePod: fifo bridge', () => {
     expect(spec.initContainers!.map((c) => c.name)).toEqual([BRIDGE_INIT_CONTAINER_NAME, AGENT_CONTAINER_NAME]);
     expect(agent.restartPolicy).toBe('Always');
     expect(agent.image).toBe(settings.agentImage);
-    expect(agent.args).toEqual(['--host', '0.0.0.0', '--port', '8080', '--upstream-fifo', BRIDGE_DIR]);
-    expect(agent.ports).toEqual([{ name: 'mcp-agent', containerPort: 8080, protocol: 'TCP' }]);
-    expect(agent.startupProbe?.httpGet?.path).toBe('/healthz');
-    expect(agent.readinessProbe?.httpGet?.path).toBe('/readyz');
+    expect(agent.args).toEqual(['--host', '0.0.0.0', '--port', '8080', '--ops-port', '9090', '--upstream-fifo', BRIDGE_DIR]);
+    expect(agent.ports).toEqual([
+      { name: 'mcp-agent', containerPort: 8080, protocol: 'TCP' },
+      { name: 'mcp-agent-ops', containerPort: 9090, protocol: 'TCP' },
+    ]);
+    expect(agent.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 9090 });
+    expect(agent.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 9090 });
     expect(agent.resources?.requests).toBeDefined();
     expect(r.upstream).toEqual({ kind: 'fifo', container: 'mcp', argv: ['node', 'server.js', '--stdio'] });
   });
@@ -171,7 +174,7 @@ describe('mutatePod: HTTP upstream', () => {
     expect(r.object.spec!.containers.map((c) => c.name)).toEqual([AGENT_CONTAINER_NAME]);
     expect(r.object.spec!.containers[0]!.restartPolicy).toBeUndefined();
     expect(r.object.spec!.initContainers).toBeUndefined();
-    expect(r.object.spec!.containers[0]!.args).toEqual(['--host', '0.0.0.0', '--port', '8080', '--upstream', 'https://mcp.example.com/mcp', '--upstream-transport', 'streamable-http']);
+    expect(r.object.spec!.containers[0]!.args).toEqual(['--host', '0.0.0.0', '--port', '8080', '--ops-port', '9090', '--upstream', 'https://mcp.example.com/mcp', '--upstream-transport', 'streamable-http']);
     expect(run(r.object).outcome).toBe('skipped');
   });
 
@@ -205,13 +208,59 @@ describe('mutatePod: configuration annotations', () => {
       ),
     );
     const agent = r.object.spec!.initContainers!.find((c) => c.name === AGENT_CONTAINER_NAME)!;
-    expect(agent.args).toEqual(['--host', '0.0.0.0', '--port', '9000', '--upstream-fifo', BRIDGE_DIR, '--config', '/etc/ome-mcp/agent.json', '--log-level', 'debug']);
+    expect(agent.args).toEqual(['--host', '0.0.0.0', '--port', '9000', '--ops-port', '9090', '--upstream-fifo', BRIDGE_DIR, '--config', '/etc/ome-mcp/agent.json', '--log-level', 'debug']);
     expect(agent.env).toContainEqual({ name: 'OME_MCP_OIDC_CONFIG_FILE', value: '/etc/ome-mcp-oidc/issuer.json' });
     expect(agent.env).toContainEqual({ name: 'OME_MCP_CEDAR_POLICIES', value: '/etc/ome-mcp-cedar' });
     expect(agent.resources).toEqual({ requests: { cpu: '1' } });
-    expect(agent.startupProbe?.httpGet?.port).toBe(9000);
+    expect(agent.startupProbe?.httpGet?.port).toBe(9090);
     expect(r.object.spec!.volumes!.map((v) => v.name)).toEqual(['ome-mcp-bridge', 'ome-mcp-config', 'ome-mcp-oidc', 'ome-mcp-cedar']);
     expect(r.object.spec!.volumes![1]).toEqual({ name: 'ome-mcp-config', configMap: { name: 'agent-cfg' } });
+  });
+});
+
+describe('mutatePod: TLS and the ops port', () => {
+  const agentOf = (r: MutateResult<V1Pod>) => injected(r).object.spec!.initContainers!.find((c) => c.name === AGENT_CONTAINER_NAME)!;
+
+  it('mcp.ome.io/tls-secret: the Secret is mounted read-only into the agent alone, which serves HTTPS with it', () => {
+    const r = injected(run(pod({ 'mcp.ome.io/inject': 'true', 'mcp.ome.io/tls-secret': 'github-tls' })));
+    const agent = agentOf(r);
+    expect(agent.args).toEqual(expect.arrayContaining(['--tls-cert-file', '/etc/ome-mcp-tls/tls.crt', '--tls-key-file', '/etc/ome-mcp-tls/tls.key']));
+    expect(agent.volumeMounts).toContainEqual({ name: 'ome-mcp-tls', mountPath: '/etc/ome-mcp-tls', readOnly: true });
+    expect(r.object.spec!.volumes).toContainEqual({ name: 'ome-mcp-tls', secret: { secretName: 'github-tls' } });
+    const server = r.object.spec!.containers.find((c) => c.name === 'mcp')!;
+    expect((server.volumeMounts ?? []).map((m) => m.name)).not.toContain('ome-mcp-tls');
+    // Probes stay plain HTTP on the ops port, whatever the MCP port does.
+    expect(agent.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 9090 });
+    expect(agent.readinessProbe?.httpGet?.scheme).toBeUndefined();
+  });
+
+  it('points Prometheus at the ops port unless the pod says otherwise', () => {
+    expect(injected(run(pod({ 'mcp.ome.io/inject': 'true' }))).object.metadata!.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '9090',
+      'prometheus.io/path': '/metrics',
+    });
+    const own = injected(run(pod({ 'mcp.ome.io/inject': 'true', 'prometheus.io/port': '3000' }))).object.metadata!.annotations!;
+    expect(own['prometheus.io/port']).toBe('3000');
+  });
+
+  it('the default ops port moves aside from a port in use; an annotated one is used as given', () => {
+    const busy = pod({ 'mcp.ome.io/inject': 'true', 'mcp.ome.io/port': '9090' }, [{ name: 'mcp', image: 'x', command: ['s'], ports: [{ containerPort: 9091 }] }]);
+    expect(agentOf(run(busy)).args).toEqual(expect.arrayContaining(['--port', '9090', '--ops-port', '9092']));
+    const http = pod({ 'mcp.ome.io/inject': 'true', 'mcp.ome.io/upstream-url': 'http://127.0.0.1:9090/mcp' }, [{ name: 'mcp', image: 'x' }]);
+    expect(agentOf(run(http)).args).toEqual(expect.arrayContaining(['--ops-port', '9091']));
+    const annotated = agentOf(run(pod({ 'mcp.ome.io/inject': 'true', 'mcp.ome.io/ops-port': '9500' })));
+    expect(annotated.args).toEqual(expect.arrayContaining(['--ops-port', '9500']));
+    expect(annotated.ports).toContainEqual({ name: 'mcp-agent-ops', containerPort: 9500, protocol: 'TCP' });
+  });
+
+  it('refuses an ops port in use, a bad port or Secret name, and a reserved TLS volume', () => {
+    expect(denied(run(pod({ 'mcp.ome.io/inject': 'true', 'mcp.ome.io/ops-port': '8080' })))).toMatch(/mcp\.ome\.io\/ops-port: port 8080 is already used/);
+    expect(denied(run(pod({ 'mcp.ome.io/inject': 'true', 'mcp.ome.io/ops-port': 'metrics' })))).toMatch(/ops-port must be a port number/);
+    expect(denied(run(pod({ 'mcp.ome.io/inject': 'true', 'mcp.ome.io/tls-secret': 'Bad_Name' })))).toMatch(/tls-secret must be a Secret name/);
+    const withVolume = pod({ 'mcp.ome.io/inject': 'true', 'mcp.ome.io/tls-secret': 'x' });
+    withVolume.spec!.volumes = [{ name: 'ome-mcp-tls', emptyDir: {} }];
+    expect(denied(run(withVolume))).toMatch(/volume named ome-mcp-tls/);
   });
 });
 

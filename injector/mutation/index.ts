@@ -7,7 +7,9 @@
  * What it adds (docs/injector.md has the full story):
  * - the agent `mcp-agent` as a native sidecar (init container with `restartPolicy: Always`, so it
  *   is started before the server and stopped after it), startup probe on /healthz, readiness on
- *   /readyz, resources and a restrictive security context;
+ *   /readyz — both on its plain-HTTP ops port, which Prometheus scrapes too — resources and a
+ *   restrictive security context;
+ * - with `mcp.ome.io/tls-secret`: that Secret mounted into the agent alone, which serves HTTPS;
  * - for the `fifo` bridge: a shared emptyDir, an init container `mcp-agent-init` that copies the
  *   agent image's static busybox into it and creates the two FIFOs, and the server container's
  *   command wrapped as `<dir>/busybox sh -c 'exec "$0" "$@" <<dir>/in ><dir>/out' <argv…>`;
@@ -29,16 +31,22 @@ import {
   ANNOTATION_INJECT,
   ANNOTATION_INJECTED,
   ANNOTATION_OIDC_CONFIGMAP,
+  ANNOTATION_OPS_PORT,
   ANNOTATION_PORT,
+  ANNOTATION_TLS_SECRET,
   ANNOTATION_TRANSPORT,
   ANNOTATION_UPSTREAM_URL,
   BRIDGE_DIR,
   BRIDGE_MODES,
   CEDAR_MOUNT_PATH,
   DEFAULT_AGENT_PORT,
+  DEFAULT_OPS_PORT,
   MCP_CONTAINER_NAME,
   OIDC_MOUNT_PATH,
   SERVICE_ACCOUNT_MOUNT_PATH,
+  TLS_CERT_KEY,
+  TLS_KEY_KEY,
+  TLS_MOUNT_PATH,
   type BridgeMode,
 } from '../../api/annotations.js';
 import { diff, type JsonPatchOp } from './json-patch.js';
@@ -53,8 +61,10 @@ export const CONFIG_VOLUME = 'ome-mcp-config';
 export const OIDC_VOLUME = 'ome-mcp-oidc';
 export const CEDAR_VOLUME = 'ome-mcp-cedar';
 export const AGENT_TOKEN_VOLUME = 'ome-mcp-agent-token';
-/** Name of the agent's container port. */
+export const TLS_VOLUME = 'ome-mcp-tls';
+/** Names of the agent's container ports: MCP, and the ops endpoints. */
 export const AGENT_PORT_NAME = 'mcp-agent';
+export const AGENT_OPS_PORT_NAME = 'mcp-agent-ops';
 /** Default key of the OIDC ConfigMap when the annotation names no key. */
 export const DEFAULT_OIDC_KEY = 'oidc.yaml';
 
@@ -168,7 +178,9 @@ function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: M
   if (spec.os?.name === 'windows') throw new Denial('ome-mcp injector: Windows pods are not supported');
 
   // ---- what the annotations ask for ---------------------------------------------------------
-  const port = parsePort(annotations[ANNOTATION_PORT], settings.defaultPort ?? DEFAULT_AGENT_PORT);
+  const port = parsePort(ANNOTATION_PORT, annotations[ANNOTATION_PORT]) ?? settings.defaultPort ?? DEFAULT_AGENT_PORT;
+  const opsPortAnnotation = parsePort(ANNOTATION_OPS_PORT, annotations[ANNOTATION_OPS_PORT]);
+  const tlsSecret = annotations[ANNOTATION_TLS_SECRET] === undefined ? undefined : parseSecretName(ANNOTATION_TLS_SECRET, annotations[ANNOTATION_TLS_SECRET]);
   const upstreamUrl = annotations[ANNOTATION_UPSTREAM_URL];
   const transport = annotations[ANNOTATION_TRANSPORT];
   if (transport !== undefined && !['stdio', 'streamable-http', 'sse'].includes(transport)) {
@@ -237,7 +249,7 @@ function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: M
 
   // ---- conflicts ----------------------------------------------------------------------------
   const volumes = Array.isArray(spec.volumes) ? spec.volumes : [];
-  for (const v of [BRIDGE_VOLUME, CONFIG_VOLUME, OIDC_VOLUME, CEDAR_VOLUME, AGENT_TOKEN_VOLUME]) {
+  for (const v of [BRIDGE_VOLUME, CONFIG_VOLUME, OIDC_VOLUME, CEDAR_VOLUME, AGENT_TOKEN_VOLUME, TLS_VOLUME]) {
     if (volumes.some((x) => x?.name === v)) throw new Denial(`the pod already has a volume named ${v}, which the ome-mcp injector reserves`);
   }
   if (initContainers.some((c) => c?.name === BRIDGE_INIT_CONTAINER_NAME) || containers.some((c) => c?.name === BRIDGE_INIT_CONTAINER_NAME)) {
@@ -250,7 +262,8 @@ function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: M
       }
     }
   }
-  if (spec.hostNetwork) warnings.push(`ome-mcp: the pod uses the host network; the agent listens on the node's port ${port}`);
+  const opsPort = opsPortOf(opsPortAnnotation, usedPorts([...containers, ...initContainers], port, upstream));
+  if (spec.hostNetwork) warnings.push(`ome-mcp: the pod uses the host network; the agent listens on the node's ports ${port} and ${opsPort}`);
 
   // ---- build the mutated pod ----------------------------------------------------------------
   const out = structuredClone(object) as T & { spec: V1PodSpec; metadata: V1ObjectMeta };
@@ -258,7 +271,7 @@ function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: M
   const outSpec = out.spec;
   const addVolumes: V1Volume[] = [];
   const agentMounts: NonNullable<V1Container['volumeMounts']> = [];
-  const agentArgs = ['--host', '0.0.0.0', '--port', String(port)];
+  const agentArgs = ['--host', '0.0.0.0', '--port', String(port), '--ops-port', String(opsPort)];
   const agentEnv: NonNullable<V1Container['env']> = [
     { name: AGENT_ENV.podName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: AGENT_ENV.podNamespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -319,6 +332,12 @@ function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: M
     // A directory means every *.cedar file in it.
     agentEnv.push({ name: AGENT_ENV.cedarPolicies, value: cedar.key ? `${CEDAR_MOUNT_PATH}/${cedar.key}` : CEDAR_MOUNT_PATH });
   }
+  if (tlsSecret) {
+    // The whole Secret, not subPath items: the kubelet updates only whole-volume mounts on renewal.
+    addVolumes.push({ name: TLS_VOLUME, secret: { secretName: tlsSecret } });
+    agentMounts.push({ name: TLS_VOLUME, mountPath: TLS_MOUNT_PATH, readOnly: true });
+    agentArgs.push('--tls-cert-file', `${TLS_MOUNT_PATH}/${TLS_CERT_KEY}`, '--tls-key-file', `${TLS_MOUNT_PATH}/${TLS_KEY_KEY}`);
+  }
   if (settings.logLevel) agentArgs.push('--log-level', settings.logLevel);
 
   const agentOnly = upstream.kind === 'http' && outSpec.containers.length === 0;
@@ -328,11 +347,14 @@ function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: M
     imagePullPolicy: settings.imagePullPolicy ?? 'IfNotPresent',
     args: agentArgs,
     env: agentEnv,
-    ports: [{ name: AGENT_PORT_NAME, containerPort: port, protocol: 'TCP' }],
+    ports: [
+      { name: AGENT_PORT_NAME, containerPort: port, protocol: 'TCP' },
+      { name: AGENT_OPS_PORT_NAME, containerPort: opsPort, protocol: 'TCP' },
+    ],
     // Startup on /healthz, not /readyz: later containers (the server) start only once the sidecar's
     // startup probe passed, and /readyz waits for the server — probing it here would deadlock.
-    startupProbe: { httpGet: { path: '/healthz', port }, periodSeconds: 1, failureThreshold: 30, timeoutSeconds: 2 },
-    readinessProbe: { httpGet: { path: '/readyz', port }, periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 2 },
+    startupProbe: { httpGet: { path: '/healthz', port: opsPort }, periodSeconds: 1, failureThreshold: 30, timeoutSeconds: 2 },
+    readinessProbe: { httpGet: { path: '/readyz', port: opsPort }, periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 2 },
     resources: structuredClone(settings.resources ?? DEFAULT_AGENT_RESOURCES),
     securityContext: restrictedSecurityContext(runAs),
     terminationMessagePolicy: 'FallbackToLogsOnError',
@@ -352,6 +374,10 @@ function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: M
     );
   }
   out.metadata.annotations = {
+    // The usual scrape annotations, unless the pod already points Prometheus elsewhere.
+    'prometheus.io/scrape': 'true',
+    'prometheus.io/port': String(opsPort),
+    'prometheus.io/path': '/metrics',
     ...(out.metadata.annotations ?? {}),
     [ANNOTATION_INJECTED]: JSON.stringify({ upstream: upstream.kind, image: settings.agentImage }),
   };
@@ -402,12 +428,44 @@ function readAnnotations(raw: unknown): Record<string, string | undefined> {
   return raw as Record<string, string | undefined>;
 }
 
-function parsePort(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
+function parsePort(annotation: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
   if (!/^[0-9]{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
-    throw new Denial(`annotation ${ANNOTATION_PORT} must be a port number 1-65535, got ${JSON.stringify(value)}`);
+    throw new Denial(`annotation ${annotation} must be a port number 1-65535, got ${JSON.stringify(value)}`);
   }
   return Number(value);
+}
+
+/** TCP ports the agent's ops listener must not take: the MCP port, the containers' ports, a loopback upstream's. */
+function usedPorts(containers: V1Container[], port: number, upstream: Upstream): Set<number> {
+  const used = new Set([port]);
+  for (const c of containers) for (const p of c?.ports ?? []) if ((p?.protocol ?? 'TCP') === 'TCP' && typeof p.containerPort === 'number') used.add(p.containerPort);
+  if (upstream.kind === 'http') {
+    const url = new URL(upstream.url);
+    if (isLoopback(url.hostname)) used.add(effectivePort(url));
+  }
+  return used;
+}
+
+/** The first port from DEFAULT_OPS_PORT on that nothing in the pod uses. */
+export function freeOpsPort(used: Iterable<number>): number {
+  const taken = new Set(used);
+  let p = DEFAULT_OPS_PORT;
+  while (taken.has(p)) p++;
+  return p;
+}
+
+function opsPortOf(annotated: number | undefined, used: Set<number>): number {
+  if (annotated === undefined) return freeOpsPort(used);
+  if (used.has(annotated)) {
+    throw new Denial(`annotation ${ANNOTATION_OPS_PORT}: port ${annotated} is already used in the pod (the agent's port, a container port or the upstream's): pick a free one`);
+  }
+  return annotated;
+}
+
+function parseSecretName(annotation: string, value: string): string {
+  if (value.length > 253 || !DNS_SUBDOMAIN.test(value)) throw new Denial(`annotation ${annotation} must be a Secret name, got ${JSON.stringify(truncate(value))}`);
+  return value;
 }
 
 /** A JSON array of non-empty strings (exact argv), or a single string (the executable alone). */

@@ -13,6 +13,7 @@ import { parseAllDocuments } from 'yaml';
 import { parseOptions } from '../../agent/config/options.js';
 import { AGENT_CONFIG_MOUNT_PATH, AGENT_CONTAINER_NAME, AGENT_ENV } from '../../api/annotations.js';
 import { MCPServerSpec, type MCPServerSpec as Spec } from '../../api/v1beta1/mcpserver.js';
+import { generateTls } from '../webhook/tls.js';
 import { buildAll } from './desired.js';
 import { resolve, type Lookup } from './resolve.js';
 
@@ -35,10 +36,13 @@ const docs: (Doc & { file: string })[] = (readdirSync(EXAMPLES, { recursive: tru
       .map((d) => ({ ...d, file })),
   );
 
-// ConfigMaps come from the examples; Secrets are stand-ins with every key (the agent never reads them from the ConfigMap).
+// ConfigMaps come from the examples; Secrets are stand-ins with every key (the agent never reads them from the ConfigMap),
+// a real certificate and key under tls.crt / tls.key (the reconciler checks that they fit).
+const pair = await generateTls({ dnsNames: ['mcp-example.svc'] });
+const TLS_KEYS: Record<string, string> = { 'tls.crt': Buffer.from(pair.cert).toString('base64'), 'tls.key': Buffer.from(pair.key).toString('base64') };
 const lookup: Lookup = {
   configMap: (ns, name) => docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === name && (d.metadata.namespace ?? 'default') === ns) as V1ConfigMap | undefined,
-  secret: (ns, name) => ({ metadata: { name, namespace: ns }, data: new Proxy({}, { get: () => 'eA==' }) }),
+  secret: (ns, name) => ({ metadata: { name, namespace: ns }, data: new Proxy({}, { get: (_, key) => TLS_KEYS[String(key)] ?? 'eA==' }) }),
 };
 
 /** Kubernetes' `$(VAR)` expansion of container args from the container's env (downward API faked). */
@@ -71,7 +75,7 @@ describe('the agent starts from the ConfigMap the reconciler writes', () => {
     for (const [k, v] of Object.entries(cm.data ?? {})) writeFileSync(path.join(dir, k), v);
     const env: Record<string, string> = { [AGENT_ENV.podNamespace]: ref.namespace, [AGENT_ENV.podName]: 'pod-0' };
     for (const e of agent.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
-    const args = (agent.args ?? []).map((a) => expand(a, env).replace(AGENT_CONFIG_MOUNT_PATH, dir));
+    const args = (agent.args ?? []).map((a) => expand(a, env).replace(`${AGENT_CONFIG_MOUNT_PATH}/`, `${dir}/`));
 
     const options = parseOptions(args, env);
     const upstreamCount = [options.command.length > 0, !!options.upstream, !!options.upstreamFifo, !!options.upstreamAttach].filter(Boolean).length;
@@ -80,6 +84,8 @@ describe('the agent starts from the ConfigMap the reconciler writes', () => {
     else if ((spec.transport ?? 'stdio') === 'stdio') expect(options.upstreamFifo ?? options.upstreamAttach).toBeTruthy();
     else expect(options.upstream).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/(mcp|sse)$/);
     expect(options.host).toBe('0.0.0.0');
+    expect(options.opsPort).toBeGreaterThan(0);
+    expect(options.tls).toEqual(resolved.agentConfig?.tls);
     // The policy the reconciler resolved is the policy the agent binds.
     for (const section of ['oidcConfig', 'authzConfig', 'toolsFilter'] as const) {
       expect(options.policy[section]).toEqual((resolved.agentConfig as Record<string, unknown>)[section]);

@@ -5,7 +5,7 @@ import { parseAgentConfig } from '../../api/agent-config.js';
 import { AGENT_CONTAINER_NAME, ANNOTATION_INJECT, ANNOTATION_INJECTED, ANNOTATION_UPSTREAM_URL, MCP_CONTAINER_NAME } from '../../api/annotations.js';
 import { MCPServerSpec, type MCPServerSpec as Spec } from '../../api/v1beta1/mcpserver.js';
 import { Value } from 'typebox/value';
-import { agentPort, bridgeMode, buildAll, buildDeployment, buildNetworkPolicy, buildService, InjectionDenied, type BuildInput } from './desired.js';
+import { agentOpsPort, agentPort, bridgeMode, buildAll, buildDeployment, buildNetworkPolicy, buildService, InjectionDenied, type BuildInput } from './desired.js';
 import { baseName, fit, selectorLabels } from './names.js';
 import { BUILTIN_PROFILES } from './resolve.js';
 
@@ -176,10 +176,10 @@ describe('Service', () => {
 });
 
 describe('NetworkPolicy', () => {
-  it('always limits ingress to the agent port; no profile leaves egress open', () => {
+  it("always limits ingress to the agent's ports (MCP, ops); no profile leaves egress open", () => {
     const np = buildNetworkPolicy(input({}));
     expect(np.spec?.policyTypes).toEqual(['Ingress']);
-    expect(np.spec?.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    expect(np.spec?.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }, { protocol: 'TCP', port: 9090 }] }]);
   });
 
   it('builtin none: egress only DNS (and the API server when the agent needs it)', () => {
@@ -198,6 +198,31 @@ describe('NetworkPolicy', () => {
     );
     expect(np.spec?.egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }, { ipBlock: { cidr: '192.168.1.5/32' } }], ports: [{ protocol: 'TCP', port: 5432 }] });
     expect(np.spec?.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 5432 }] });
+  });
+});
+
+describe('TLS and the ops port', () => {
+  const agentOf = (t: V1PodTemplateSpec) => container(t, AGENT_CONTAINER_NAME)!;
+
+  it('spec.tls: the Secret reaches the agent alone through the pod mutation; the Service says https', () => {
+    const i = input({ tls: { secretName: 'fs-tls' } });
+    const t = pod(i);
+    expect(t.metadata?.annotations?.['mcp.ome.io/tls-secret']).toBe('fs-tls');
+    expect(t.spec?.volumes).toContainEqual({ name: 'ome-mcp-tls', secret: { secretName: 'fs-tls' } });
+    expect(agentOf(t).volumeMounts).toContainEqual({ name: 'ome-mcp-tls', mountPath: '/etc/ome-mcp-tls', readOnly: true });
+    expect(agentOf(t).args).toEqual(expect.arrayContaining(['--tls-cert-file', '/etc/ome-mcp-tls/tls.crt', '--tls-key-file', '/etc/ome-mcp-tls/tls.key']));
+    expect(container(t, MCP_CONTAINER_NAME)!.volumeMounts ?? []).not.toContainEqual(expect.objectContaining({ name: 'ome-mcp-tls' }));
+    expect(buildService(i).spec?.ports?.[0]?.appProtocol).toBe('https');
+    expect(buildService(input({})).spec?.ports?.[0]?.appProtocol).toBe('http');
+  });
+
+  it('probes and the ops port: 9090, moved aside from the server port; the NetworkPolicy admits both ports', () => {
+    expect(agentOf(pod(input({}))).readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 9090 });
+    const http = input({ transport: 'streamable-http', targetPort: 9090 });
+    expect(agentOpsPort(http)).toBe(9091);
+    expect(pod(http).metadata?.annotations?.['mcp.ome.io/ops-port']).toBe('9091');
+    expect(agentOf(pod(http)).startupProbe?.httpGet).toEqual({ path: '/healthz', port: 9091 });
+    expect(buildNetworkPolicy(http).spec?.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }, { protocol: 'TCP', port: 9091 }] }]);
   });
 });
 

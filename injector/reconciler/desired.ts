@@ -25,7 +25,9 @@ import {
   ANNOTATION_BRIDGE,
   ANNOTATION_CONFIG,
   ANNOTATION_INJECT,
+  ANNOTATION_OPS_PORT,
   ANNOTATION_PORT,
+  ANNOTATION_TLS_SECRET,
   ANNOTATION_TRANSPORT,
   ANNOTATION_UPSTREAM_URL,
   MCP_CONTAINER_NAME,
@@ -34,7 +36,7 @@ import {
   type BridgeMode,
 } from '../../api/annotations.js';
 import { API_VERSION, MCPSERVER_KIND, type MCPServerSpec, type PermissionProfileSpec } from '../../api/v1beta1/mcpserver.js';
-import { mutatePod, type InjectorSettings } from '../mutation/index.js';
+import { freeOpsPort, mutatePod, type InjectorSettings } from '../mutation/index.js';
 import { deepMerge } from './merge.js';
 import { baseName, commonLabels, configMapName, roleName, selectorLabels, serviceAccountName, shortHash, type ServerRef } from './names.js';
 import { UPSTREAM_PATH, upstreamTransport } from './resolve.js';
@@ -93,6 +95,14 @@ export function agentPort(spec: MCPServerSpec): number {
     return port === 8090 ? 8091 : 8090;
   }
   return port;
+}
+
+/** Port of the agent's ops endpoints (probes, metrics): the default one, unless the server or the agent uses it. */
+export function agentOpsPort(input: Pick<BuildInput, 'spec' | 'agentConfig'>): number {
+  const { spec } = input;
+  const server = spec.type !== 'Remote' && upstreamTransport(spec) !== 'stdio' ? [spec.targetPort ?? 8080] : [];
+  const egress = input.agentConfig.egress ? [input.agentConfig.egress.port] : [];
+  return freeOpsPort([agentPort(spec), ...server, ...egress]);
 }
 
 /** How the agent reaches a Hosted stdio server: fifo when the command is known, else attach. */
@@ -193,10 +203,12 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
   const annotations: Record<string, string> = {
     [ANNOTATION_INJECT]: 'true',
     [ANNOTATION_PORT]: String(port),
+    [ANNOTATION_OPS_PORT]: String(agentOpsPort(input)),
     [ANNOTATION_CONFIG]: configMapName(ref),
     [ANNOTATION_TRANSPORT]: transport,
   };
   if (bridge) annotations[ANNOTATION_BRIDGE] = bridge;
+  if (spec.tls) annotations[ANNOTATION_TLS_SECRET] = spec.tls.secretName;
   if (remote) annotations[ANNOTATION_UPSTREAM_URL] = spec.url ?? '';
   else if (transport !== 'stdio') annotations[ANNOTATION_UPSTREAM_URL] = `http://127.0.0.1:${spec.targetPort ?? 8080}${UPSTREAM_PATH[transport]}`;
 
@@ -338,7 +350,7 @@ export function buildService(input: BuildInput): V1Service {
       type: 'ClusterIP',
       selector: selectorLabels(ref),
       sessionAffinity: spec.sessionAffinity ?? 'ClientIP',
-      ports: [{ name: 'mcp', port: spec.port ?? 8080, targetPort: agentPort(spec), protocol: 'TCP', appProtocol: 'http' }],
+      ports: [{ name: 'mcp', port: spec.port ?? 8080, targetPort: agentPort(spec), protocol: 'TCP', appProtocol: spec.tls ? 'https' : 'http' }],
     },
   };
 }
@@ -362,7 +374,7 @@ function agentEgress(input: BuildInput): V1NetworkPolicyEgressRule[] {
 const CIDR = /^(\d{1,3}(\.\d{1,3}){3})(\/\d{1,2})?$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*(\/\d{1,3})?$/;
 
 /**
- * Ingress: only the agent port (nobody reaches the server around the agent).
+ * Ingress: only the agent's ports, MCP and ops (nobody reaches the server around the agent).
  * Egress: from permissionProfile.network.outbound — all when insecureAllowAll; else the listed
  * ports to any address, and IP/CIDR hosts on those ports (NetworkPolicy cannot name DNS hosts, so
  * host names narrow nothing: the agent's own checks and an egress proxy are the tools for that).
@@ -388,7 +400,8 @@ export function buildNetworkPolicy(input: BuildInput): V1NetworkPolicy {
     spec: {
       podSelector: { matchLabels: selectorLabels(ref) },
       policyTypes: restrictEgress ? ['Ingress', 'Egress'] : ['Ingress'],
-      ingress: [{ ports: [{ protocol: 'TCP', port: agentPort(input.spec) }] }],
+      // The agent's two ports: MCP, and ops (the kubelet's probes, Prometheus).
+      ingress: [{ ports: [{ protocol: 'TCP', port: agentPort(input.spec) }, { protocol: 'TCP', port: agentOpsPort(input) }] }],
       ...(restrictEgress ? { egress } : {}),
     },
   };

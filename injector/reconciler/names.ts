@@ -9,7 +9,7 @@ import {
   LABEL_MCPSERVER,
   LABEL_NAME,
 } from '../../api/annotations.js';
-import { CLUSTER_MCPSERVER_KIND, MCPSERVER_KIND } from '../../api/v1beta1/mcpserver.js';
+import { CLUSTER_MCPSERVER_KIND, MCPSERVER_KIND, type MCPServerSpec } from '../../api/v1beta1/mcpserver.js';
 
 export type ServerKind = typeof MCPSERVER_KIND | typeof CLUSTER_MCPSERVER_KIND;
 
@@ -72,6 +72,7 @@ export function commonLabels(ref: ServerRef): Record<string, string> {
   return { ...selectorLabels(ref), [LABEL_COMPONENT]: 'mcp-server', [LABEL_MANAGED_BY]: LABEL_MANAGED_BY_VALUE };
 }
 
-export function serviceURL(ref: ServerRef, port: number, clusterDomain = 'cluster.local'): string {
-  return `http://${baseName(ref)}.${ref.namespace}.svc.${clusterDomain}:${port}/mcp`;
+/** Where clients reach the server in the cluster: its Service, https when the agent serves TLS. */
+export function serviceURL(ref: ServerRef, spec: Pick<MCPServerSpec, 'port' | 'tls'>, clusterDomain = 'cluster.local'): string {
+  return `${spec.tls ? 'https' : 'http'}://${baseName(ref)}.${ref.namespace}.svc.${clusterDomain}:${spec.port ?? 8080}/mcp`;
 }

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import { Value } from 'typebox/value';
 import { MCPServerSpec, type MCPServerSpec as Spec } from '../../api/v1beta1/mcpserver.js';
+import { generateTls, type TlsMaterial } from '../webhook/tls.js';
 import { resolve, type Lookup } from './resolve.js';
 
 const ref = { kind: 'MCPServer' as const, name: 'db', namespace: 'ds' };
@@ -13,6 +14,36 @@ function lookup(cms: Record<string, Record<string, string>> = {}, secrets: Recor
     secret: (ns, name) => (secrets[`${ns}/${name}`] ? ({ metadata: { name, namespace: ns }, data: secrets[`${ns}/${name}`] } as V1Secret) : undefined),
   };
 }
+
+describe('resolve: spec.tls', () => {
+  let pair: TlsMaterial;
+  let other: TlsMaterial;
+  beforeAll(async () => {
+    pair = await generateTls({ dnsNames: ['mcp-db.ds.svc'] });
+    other = await generateTls({ dnsNames: ['mcp-db.ds.svc'] });
+  });
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+  it('a usable Secret: the agent serves its certificate from the mount, the resource URL says https', async () => {
+    const r = await resolve(ref, spec({ tls: { secretName: 'db-tls' } }), lookup({}, { 'ds/db-tls': { 'tls.crt': b64(pair.cert), 'tls.key': b64(pair.key) } }));
+    expect(r.problems).toEqual([]);
+    expect(r.agentConfig?.tls).toEqual({ certFile: '/etc/ome-mcp-tls/tls.crt', keyFile: '/etc/ome-mcp-tls/tls.key' });
+    expect(r.agentConfig?.resourceURL).toBe('https://mcp-db.ds.svc.cluster.local:8080/mcp');
+    expect(r.references).toContainEqual({ kind: 'Secret', namespace: 'ds', name: 'db-tls' });
+  });
+
+  it('a missing Secret, a missing key, or a key of another certificate is a problem, not a failing pod', async () => {
+    const s = spec({ tls: { secretName: 'db-tls' } });
+    expect((await resolve(ref, s, lookup())).problems).toEqual(['spec.tls.secretName: Secret ds/db-tls not found']);
+    const noKey = await resolve(ref, s, lookup({}, { 'ds/db-tls': { 'tls.crt': b64(pair.cert) } }));
+    expect(noKey.problems).toEqual(['spec.tls.secretName: Secret ds/db-tls has no key "tls.key" (a kubernetes.io/tls Secret holds tls.crt and tls.key)']);
+    const mismatch = await resolve(ref, s, lookup({}, { 'ds/db-tls': { 'tls.crt': b64(pair.cert), 'tls.key': b64(other.key) } }));
+    expect(mismatch.problems).toEqual([expect.stringMatching(/^spec\.tls\.secretName: Secret ds\/db-tls: tls\.key is not the PEM private key of the certificate/)]);
+    const notPem = await resolve(ref, s, lookup({}, { 'ds/db-tls': { 'tls.crt': b64('junk'), 'tls.key': b64(pair.key) } }));
+    expect(notPem.problems).toEqual([expect.stringMatching(/tls\.crt holds no PEM certificate/)]);
+    expect(mismatch.agentConfig).toBeUndefined();
+  });
+});
 
 describe('resolve', () => {
   it('produces an agent config with upstream, resource URL and the spec policy fields', async () => {

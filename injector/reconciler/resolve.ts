@@ -4,7 +4,7 @@
 // Pure apart from the injected lookups, so it is unit-tested without an API server.
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
-import { durationToMs, parseAgentConfig, type AgentConfig, type AgentConfigInput, type AgentUpstream } from '../../api/agent-config.js';
+import { durationToMs, parseAgentConfig, type AgentConfig, type AgentConfigInput, type AgentTls, type AgentUpstream } from '../../api/agent-config.js';
 import {
   CLUSTER_MCPSERVER_KIND,
   InlineAuthzConfig,
@@ -16,7 +16,8 @@ import {
   type OIDCConfigRef,
   type PermissionProfileSpec as Permissions,
 } from '../../api/v1beta1/mcpserver.js';
-import { UPSTREAM_CLIENT_SECRET_FILE, UPSTREAM_HEADERS_MOUNT_PATH } from '../../api/annotations.js';
+import { UPSTREAM_CLIENT_SECRET_FILE, UPSTREAM_HEADERS_MOUNT_PATH, TLS_CERT_KEY, TLS_KEY_KEY, TLS_MOUNT_PATH } from '../../api/annotations.js';
+import { checkServingPair, ServingPairError } from '../../api/tls.js';
 import { check, ValidationError } from '../../api/validate.js';
 import { serviceURL, type ServerRef } from './names.js';
 
@@ -134,6 +135,37 @@ async function upstreamClientCredentials(spec: MCPServerSpec, ns: string, transp
   return { clientCredentials: { issuer: cc.issuer, clientId: cc.clientId, clientSecretFile: UPSTREAM_CLIENT_SECRET_FILE, ...(cc.scopes?.length ? { scopes: cc.scopes } : {}) } };
 }
 
+/**
+ * spec.tls: the agent serves the Secret's certificate from where the pod mutation mounts it. A
+ * Secret the agent could not serve (missing, no tls.crt/tls.key, a key that does not fit) is a
+ * problem here rather than an agent that fails at start.
+ */
+async function tlsSettings(spec: MCPServerSpec, lookup: Lookup, refs: Reference[], problems: string[], ns: string): Promise<AgentTls | undefined> {
+  if (!spec.tls) return undefined;
+  const { secretName: name } = spec.tls;
+  const where = `spec.tls.secretName: Secret ${ns}/${name}`;
+  refs.push({ kind: 'Secret', namespace: ns, name });
+  const secret = await lookup.secret(ns, name);
+  if (!secret) {
+    problems.push(`${where} not found`);
+    return undefined;
+  }
+  const value = (key: string) => (secret.data?.[key] !== undefined ? Buffer.from(secret.data[key], 'base64') : secret.stringData?.[key]);
+  const [cert, key] = [value(TLS_CERT_KEY), value(TLS_KEY_KEY)];
+  if (cert === undefined || key === undefined) {
+    problems.push(`${where} has no key ${JSON.stringify(cert === undefined ? TLS_CERT_KEY : TLS_KEY_KEY)} (a kubernetes.io/tls Secret holds tls.crt and tls.key)`);
+    return undefined;
+  }
+  try {
+    checkServingPair({ cert, key });
+  } catch (err) {
+    if (!(err instanceof ServingPairError)) throw err;
+    problems.push(`${where}: ${err.part === 'key' ? TLS_KEY_KEY : TLS_CERT_KEY} ${err.message}`);
+    return undefined;
+  }
+  return { certFile: `${TLS_MOUNT_PATH}/${TLS_CERT_KEY}`, keyFile: `${TLS_MOUNT_PATH}/${TLS_KEY_KEY}` };
+}
+
 /** spec.session in the agent's runtime-setting names (durations in seconds). */
 function sessionSettings(spec: MCPServerSpec): Pick<AgentConfigInput, 'sessionMode' | 'sessionIdleTimeout' | 'maxSessions' | 'maxProcesses'> {
   const s = spec.session;
@@ -233,8 +265,10 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     ...(await upstreamClientCredentials(spec, ns, transport, lookup, references, problems)),
   };
 
+  // --- TLS: the Secret's certificate, mounted into the agent by the pod mutation
+  const tls = await tlsSettings(spec, lookup, references, problems, ns);
+
   // --- agent config
-  const port = spec.port ?? 8080;
   const upstream =
     spec.type === 'Remote'
       ? { transport, url: spec.url, ...withHeaders }
@@ -245,7 +279,8 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     name: ref.name,
     namespace: ns,
     upstream,
-    resourceURL: oidc?.resourceURL ?? serviceURL(ref, port, opts.clusterDomain),
+    ...(tls ? { tls } : {}),
+    resourceURL: oidc?.resourceURL ?? serviceURL(ref, spec, opts.clusterDomain),
     ...(oidc ? { oidcConfig: oidc } : {}),
     ...(authz ? { authzConfig: { type: 'inline', inline: authz } } : {}),
     ...(spec.toolsFilter?.length ? { toolsFilter: spec.toolsFilter } : {}),

@@ -92,7 +92,7 @@ export abstract class ServerReconciler implements Reconciler {
   protected async reconcileServer(key: string, server: Server, ref: ServerRef, owner?: Owner): Promise<Result> {
     const d = this.d;
     const spec = Value.Default(MCPServerSpec, structuredClone(server.spec ?? {})) as Spec;
-    const url = serviceURL(ref, spec.port ?? 8080, d.clusterDomain);
+    const url = serviceURL(ref, spec, d.clusterDomain);
     const generation = server.metadata.generation ?? 0;
     const now = new Date();
 

@@ -154,6 +154,6 @@ describe('TLS and ops options', () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-tls-'));
     const [a, b] = await Promise.all([mint(), mint()]);
     const args = install(dir, { ...a, key: b.key });
-    await expect(start([...args, '--', ...PROBE])).rejects.toThrow(/does not fit the certificate/);
+    await expect(start([...args, '--', ...PROBE])).rejects.toThrow(/tls\.key is not the PEM private key of the certificate/);
   });
 });
