@@ -6,6 +6,8 @@ import { durationToMs, parseAgentConfig, splitReloadable, type AgentConfig } fro
 import type { GatewayPolicy } from './mux/gateway.js';
 import { createPolicyMetrics, createPolicyPipeline, limitsFromConfig, type PolicyMetrics, type PolicyPipeline, type Principal, type Refusal } from './policy/index.js';
 import type { Limits } from './policy/limits/index.js';
+import type { UpstreamIdentity } from './policy/identity/index.js';
+import type { ClientSession } from './mux/client-session.js';
 import type { Credentials } from './policy/authn/credentials.js';
 
 /** The policy pipeline as the agent's HTTP layer sees it (authentication happens per HTTP request). */
@@ -13,6 +15,8 @@ export interface AgentPolicy extends GatewayPolicy {
   authenticate(credentials: Credentials): Principal | Refusal | Promise<Principal | Refusal>;
   /** The server's tools with their annotations (readOnlyHint, …), for policies that use them. */
   observeToolsList?(result: { tools: unknown[] }): void;
+  /** The caller's identity for its own upstream session (config `identity`); undefined: the server takes none. */
+  upstreamIdentity?(session: ClientSession): Promise<UpstreamIdentity | Refusal> | undefined;
   /** Extra routes: RFC 9728 metadata and the like. */
   mount?(app: AgentApp): void;
   close(): Promise<void>;
@@ -76,6 +80,7 @@ export async function bindPolicy(sections: Record<string, unknown>, logger: Logg
     transformResult: (session, method, result) => current.pipeline.filterResult(session.caller, method, result),
     approvalFor: (_session, request) => current.pipeline.approvalFor(request),
     recordApproval: (session, ask, outcome) => current.pipeline.recordApproval(session.caller, session.id, ask, outcome),
+    upstreamIdentity: (session) => current.pipeline.upstreamIdentity(session.caller),
     observeToolsList: (result) => {
       lastTools = result;
       current.pipeline.observeToolsList(result);

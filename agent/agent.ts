@@ -28,6 +28,8 @@ import { opsApp, startOpsServer } from './ops/ops-server.js';
 import { servingTls } from './ops/tls.js';
 import { ErrorCode } from './protocol/jsonrpc.js';
 import { createUpstreamTransport } from './upstream/factory.js';
+import type { UpstreamIdentity } from './policy/identity/index.js';
+import { Refusal } from './protocol/refusal.js';
 import { startEgressProxy } from './egress/proxy.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -73,11 +75,11 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       modernTools?.(result); // x-mcp-header declarations for 2026-07-28 requests
     },
   };
-  const upstreamFor = (capabilities: ClientCapabilities, clientInfo: { name: string; version: string }) =>
+  const upstreamFor = (capabilities: ClientCapabilities, clientInfo: { name: string; version: string }, identity?: UpstreamIdentity) =>
     new UpstreamSession({
       // Stdio-like upstreams are probed for 2026-07-28 at every start and bridged when they speak it.
       connect: () => {
-        const transport = createUpstreamTransport(options, logger);
+        const transport = createUpstreamTransport(options, logger, identity);
         if (options.upstream) return transport;
         return new VersionBridgeTransport(transport, { logger, clientInfo, capabilities, probeTimeoutMs: Math.min(5000, options.initializeTimeout * 1000), mode: options.upstreamProtocol });
       },
@@ -97,16 +99,27 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
   let pool;
   if (options.sessionMode === 'per-session') {
     // The server sees its one client as it is: that client's own capabilities and name.
-    pool = new PerSessionPool(
-      (s) => upstreamFor(s.capabilities, clientInfoOf(s)),
-      options.maxProcesses,
-    );
+    pool = new PerSessionPool(async (s) => {
+      // A server that runs with the caller's identity gets it per session, and the session ends with the token.
+      const identity = await policy.upstreamIdentity?.(s);
+      if (identity instanceof Refusal) return identity;
+      if (identity?.expiresAt !== undefined) endAt(s, identity.expiresAt);
+      return upstreamFor(s.capabilities, clientInfoOf(s), identity);
+    }, options.maxProcesses);
   } else {
     const shared = upstreamFor(SHARED_CAPABILITIES, { name: 'ome-mcp-agent', version: AGENT_VERSION });
     pool = new SharedPool(shared);
     void shared.start();
   }
 
+  const endAt = (session: ClientSession, epochMs: number) => {
+    const timer = setTimeout(() => {
+      if (session.closed) return;
+      logger.info({ session: session.id }, "the caller's token expired: session ended");
+      gateway.end(session);
+    }, Math.max(0, epochMs - Date.now()));
+    timer.unref();
+  };
   const gateway = new Gateway({
     pool,
     policy,

@@ -13,6 +13,7 @@ import {
 import { AgentAuthentication } from './agent-authentication.js';
 import { authMethodIssues } from './v1beta1/authentication.js';
 import { AgentAudit, AgentLimits, Approval, ArgumentRule, DURATION_PATTERN, durationToMs, SESSION_MODES } from './v1beta1/operations.js';
+import { AgentIdentity } from './v1beta1/identity.js';
 import { cel, StringEnum } from './v1beta1/schema.js';
 import { check, joinPath, ValidationError, type Issue } from './validate.js';
 import { AgentEgress, allowHostIssues } from './egress.js';
@@ -170,6 +171,7 @@ export const AgentConfig = Type.Object(
     capabilities: Type.Optional(MCPCapabilities),
     readOnly: Type.Boolean({ default: false, description: 'Refuse tools not annotated readOnlyHint: true.' }),
     approval: Type.Optional(Approval),
+    identity: Type.Optional(AgentIdentity),
     argumentRules: Type.Optional(Type.Array(ArgumentRule, { description: 'Argument sanitization rules, checked before a tool call reaches the server.' })),
     limits: AgentLimits,
     audit: AgentAudit,

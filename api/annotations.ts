@@ -67,6 +67,8 @@ export const CEDAR_MOUNT_PATH = '/etc/ome-mcp-cedar';
  */
 export const UPSTREAM_HEADERS_MOUNT_PATH = '/etc/ome-mcp-upstream-headers';
 export const UPSTREAM_CLIENT_SECRET_FILE = `${UPSTREAM_HEADERS_MOUNT_PATH}/client-secret`;
+/** The token-exchange client secret of spec.identity, in the same agent-only volume. */
+export const IDENTITY_CLIENT_SECRET_FILE = `${UPSTREAM_HEADERS_MOUNT_PATH}/identity-client-secret`;
 /** Where the agent reads its serving certificate (the TLS Secret, mounted whole so a renewal reaches it). */
 export const TLS_MOUNT_PATH = '/etc/ome-mcp-tls';
 /** Keys of a `kubernetes.io/tls` Secret. */

@@ -193,8 +193,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (options.opsPort !== undefined && options.opsPort !== 0 && options.opsPort === options.port) {
     throw new UsageError(`--ops-port must differ from --port (both ${options.port})`);
   }
-  if (options.sessionMode === 'per-session' && options.command.length === 0) {
-    throw new UsageError('--session-mode per-session needs a server command (the agent must own the process)');
+  if (options.sessionMode === 'per-session' && options.command.length === 0 && !options.upstream) {
+    throw new UsageError('--session-mode per-session needs a server command (a process per session) or --upstream (an upstream session per client session)');
   }
   return options;
 }

@@ -1,6 +1,6 @@
 import type { ClientSession } from './client-session.js';
 import type { UpstreamPool } from './gateway.js';
-import { Refusals, type Refusal } from '../protocol/refusal.js';
+import { Refusal, Refusals } from '../protocol/refusal.js';
 import type { UpstreamSession } from './upstream-session.js';
 
 /** Default mode: one server, initialized once, every client session multiplexed onto it. */
@@ -35,7 +35,8 @@ export class PerSessionPool implements UpstreamPool {
   private starting = 0;
 
   constructor(
-    private readonly create: (session: ClientSession) => UpstreamSession,
+    /** The session's own upstream, or why it cannot have one (e.g. its identity was refused). */
+    private readonly create: (session: ClientSession) => UpstreamSession | Refusal | Promise<UpstreamSession | Refusal>,
     private readonly maxProcesses: number,
   ) {}
 
@@ -43,7 +44,8 @@ export class PerSessionPool implements UpstreamPool {
     if (this.live.size + this.starting >= this.maxProcesses) return Refusals.overloaded(`all ${this.maxProcesses} server processes are in use`, 5);
     this.starting++;
     try {
-      const upstream = this.create(session);
+      const upstream = await this.create(session);
+      if (upstream instanceof Refusal) return upstream;
       await upstream.start();
       this.live.set(session, upstream);
       return upstream;

@@ -19,6 +19,7 @@ import type { JsonRpcNotification, JsonRpcRequest } from '../protocol/jsonrpc.js
 import { ApprovalRule } from './approval/index.js';
 import { ArgumentRules } from './arguments/index.js';
 import { ToolRateLimits } from './limits/per-tool.js';
+import { IdentityBroker, type IdentityDeps, type UpstreamIdentity } from './identity/index.js';
 import { Auditor, type AuditEntry } from './audit/index.js';
 import type { ApprovalAsk, ApprovalOutcome } from '../core/approval.js';
 import type { AuthChain } from './authn/chain.js';
@@ -72,6 +73,8 @@ export interface PolicyPipeline {
   approvalFor(message: JsonRpcRequest | JsonRpcNotification): ApprovalAsk | undefined;
   /** Audits what came of an approval. */
   recordApproval(principal: Principal, sessionId: string, ask: ApprovalAsk, outcome: ApprovalOutcome): void;
+  /** The caller's identity for a session of its own (config `identity`), or undefined when the server does not take one. */
+  upstreamIdentity(principal: Principal): Promise<UpstreamIdentity | Refusal> | undefined;
   /** An audit line for something the transport decided (e.g. a refused authentication). */
   audit(entry: AuditEntry): void;
   /** RFC 9728 document for `/.well-known/oauth-protected-resource…`, or undefined when authentication is off. */
@@ -191,6 +194,7 @@ class Pipeline implements PolicyPipeline {
     private readonly approval: ApprovalRule,
     private readonly argumentRules: ArgumentRules | undefined,
     private readonly toolRates: ToolRateLimits | undefined,
+    private readonly identity: IdentityBroker | undefined,
   ) {
     this.authenticationEnabled = authn !== undefined;
     this.authorizationEnabled = authz !== undefined;
@@ -332,6 +336,10 @@ class Pipeline implements PolicyPipeline {
     return kept === undefined ? result : { ...result, [spec.key]: kept };
   }
 
+  upstreamIdentity(principal: Principal): Promise<UpstreamIdentity | Refusal> | undefined {
+    return this.identity?.forCaller(principal);
+  }
+
   approvalFor(message: JsonRpcRequest | JsonRpcNotification): ApprovalAsk | undefined {
     return this.approval.active ? this.approval.askFor(message) : undefined;
   }
@@ -352,6 +360,11 @@ class Pipeline implements PolicyPipeline {
     this.authn?.close();
     this.authz?.close();
   }
+}
+
+/** The issuer and how to reach it, as authentication does: token exchange goes to the same place. */
+function identityDeps(an: AuthnOptions | undefined, logger: Logger): IdentityDeps {
+  return { logger, issuer: an?.issuer, ca: an?.caBundlePath ? readFileSync(an.caBundlePath, 'utf8') : undefined, allowPrivate: an?.allowPrivateIP === true };
 }
 
 /** The limits stage of a validated agent configuration. */
@@ -392,6 +405,7 @@ export async function createPolicyPipeline(config: AgentConfig, deps: PolicyDeps
   const approval = new ApprovalRule(config.approval, config.audit?.redactArguments ?? DEFAULT_REDACTED_ARGUMENTS, (tool) => filters.annotationsOf(tool));
   const argumentRules = config.argumentRules?.length ? new ArgumentRules(config.argumentRules) : undefined;
   const toolRates = l?.perTool?.length ? new ToolRateLimits(l.perTool, deps.metrics) : undefined;
-  return new Pipeline(authn, authz, filters, limits, auditor, approval, argumentRules, toolRates);
+  const identity = config.identity ? new IdentityBroker(config.identity, identityDeps(an, log)) : undefined;
+  return new Pipeline(authn, authz, filters, limits, auditor, approval, argumentRules, toolRates, identity);
 }
 

@@ -9,6 +9,7 @@ import { discardPrespawned } from './prespawn.js';
 import { PtyUpstream } from './pty.js';
 import { StdioUpstream } from './stdio.js';
 import type { UpstreamTransport } from './transport.js';
+import type { UpstreamIdentity } from '../policy/identity/index.js';
 
 /** The upstream's headers, their values read now: a rotated Secret is used from the next connect on. */
 function upstreamHeaders(options: AgentOptions): Record<string, string> | undefined {
@@ -46,10 +47,12 @@ function clientCredentials(options: AgentOptions): (() => Promise<OAuthClientPro
 }
 
 /** Builds the transport to the MCP server from the options (one per start/restart): HTTP, the in-pod FIFO or attach bridge, a pseudo-terminal, or a child's stdio. */
-export function createUpstreamTransport(options: AgentOptions, logger: Logger): UpstreamTransport {
-  if (options.upstream || options.upstreamFifo || options.upstreamAttach || options.tty) discardPrespawned();
+export function createUpstreamTransport(options: AgentOptions, logger: Logger, identity?: UpstreamIdentity): UpstreamTransport {
+  // A process with the caller's identity in its environment is never the one started ahead of time.
+  if (options.upstream || options.upstreamFifo || options.upstreamAttach || options.tty || identity) discardPrespawned();
   if (options.upstream) {
-    return new HttpUpstream({ url: options.upstream, transport: options.upstreamTransport, headers: upstreamHeaders(options), authProvider: clientCredentials(options) });
+    const headers = identity ? { ...upstreamHeaders(options), ...identity.headers } : upstreamHeaders(options);
+    return new HttpUpstream({ url: options.upstream, transport: options.upstreamTransport, headers, authProvider: clientCredentials(options) });
   }
   // The server's own output, one log line per line it writes (the text is the message).
   const serverLog = logger.child({ server: true });
@@ -66,5 +69,5 @@ export function createUpstreamTransport(options: AgentOptions, logger: Logger): 
   }
   const [command, ...args] = options.command;
   if (options.tty) return new PtyUpstream({ command: command!, args, onOutputLine: logLine });
-  return new StdioUpstream({ command: command!, args, onStderrLine: logLine });
+  return new StdioUpstream({ command: command!, args, onStderrLine: logLine, ...(identity ? { env: { ...process.env, ...identity.env } } : {}) });
 }

@@ -2,6 +2,7 @@
 // This file is the single source of truth: the TS types (Static<>), the JSON Schema used by
 // the agent's config parser, and the CRDs in manifests/crds/ (scripts/gen-crds.ts) all come
 // from these definitions. Comments become the CRD field descriptions.
+import { Identity } from './identity.js';
 import { AgentAudit, AgentLimits, Approval, ArgumentRule, SessionSettings } from './operations.js';
 import { Type, type Static } from 'typebox';
 import { cel, Int32, Int64, StringEnum, withoutDefault } from './schema.js';
@@ -382,6 +383,7 @@ export const MCPServerSpec = Type.Object(
     ),
     readOnly: Type.Optional(Type.Boolean({ description: 'Only tools the server annotates readOnlyHint: true are listed and callable.' })),
     approval: Type.Optional(Approval),
+    identity: Type.Optional(Identity),
     argumentRules: Type.Optional(Type.Array(ArgumentRule, { 'x-kubernetes-list-type': 'atomic', description: 'Argument sanitization rules, checked before a tool call reaches the server.' })),
     limits: Type.Optional(withoutDefault(AgentLimits)),
     audit: Type.Optional(withoutDefault(AgentAudit)),

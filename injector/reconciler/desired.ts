@@ -31,6 +31,7 @@ import {
   ANNOTATION_TRANSPORT,
   ANNOTATION_UPSTREAM_URL,
   MCP_CONTAINER_NAME,
+  IDENTITY_CLIENT_SECRET_FILE,
   UPSTREAM_CLIENT_SECRET_FILE,
   UPSTREAM_HEADERS_MOUNT_PATH,
   type BridgeMode,
@@ -284,14 +285,16 @@ export function agentFileMounts(spec: MCPServerSpec, config: AgentConfig): V1Vol
 
 /**
  * The upstream credentials for the agent alone (resolve.ts names the files): the Secret keys of
- * spec.upstreamHeaders, file `<i>` for header i, and the OAuth client secret.
+ * spec.upstreamHeaders, file `<i>` for header i, the OAuth client secret and the token-exchange one.
  */
 function upstreamHeadersVolume(spec: MCPServerSpec): V1Volume | undefined {
   const headers = spec.upstreamHeaders ?? [];
   const cc = spec.upstreamAuth?.clientCredentials;
-  if (!headers.length && !cc) return undefined;
+  const exchange = spec.identity?.exchange;
+  if (!headers.length && !cc && !exchange) return undefined;
   const sources = headers.map((h, i) => ({ secret: { name: h.secretKeyRef.name, items: [{ key: h.secretKeyRef.key, path: String(i) }] } }));
   if (cc) sources.push({ secret: { name: cc.clientSecretRef.name, items: [{ key: cc.clientSecretRef.key, path: basename(UPSTREAM_CLIENT_SECRET_FILE) }] } });
+  if (exchange) sources.push({ secret: { name: exchange.clientSecretRef.name, items: [{ key: exchange.clientSecretRef.key, path: basename(IDENTITY_CLIENT_SECRET_FILE) }] } });
   return { name: UPSTREAM_HEADERS_VOLUME, projected: { defaultMode: 0o440, sources } };
 }
 

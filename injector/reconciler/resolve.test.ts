@@ -141,7 +141,7 @@ describe('operational settings', () => {
   it('reach the agent config: readOnly, limits, audit, and session in the agent’s runtime names', async () => {
     const r = await resolve(
       ref,
-      spec({ readOnly: true, limits: { requestTimeout: '5s', perPrincipal: { requestsPerMinute: 10 } }, audit: { includeArguments: true }, session: { mode: 'per-session', idleTimeout: '2m', maxProcesses: 4 } } as Partial<Spec>),
+      spec({ readOnly: true, limits: { requestTimeout: '5s', perPrincipal: { requestsPerMinute: 10 } }, audit: { includeArguments: true }, transport: 'streamable-http', session: { mode: 'per-session', idleTimeout: '2m', maxProcesses: 4 } } as Partial<Spec>),
       lookup(),
     );
     expect(r.problems).toEqual([]);
@@ -158,9 +158,14 @@ describe('operational settings', () => {
 
 describe('replicas', () => {
   it('refuse a per-session server on several replicas without session affinity', async () => {
-    const r = await resolve(ref, spec({ replicas: 2, session: { mode: 'per-session' }, sessionAffinity: 'None' } as Partial<Spec>), lookup());
+    const r = await resolve(ref, spec({ replicas: 2, transport: 'streamable-http', session: { mode: 'per-session' }, sessionAffinity: 'None' } as Partial<Spec>), lookup());
     expect(r.problems).toEqual(['spec.sessionAffinity: a per-session server keeps per-client state; with replicas > 1 it needs ClientIP']);
-    expect((await resolve(ref, spec({ replicas: 2, session: { mode: 'per-session' } } as Partial<Spec>), lookup())).problems).toEqual([]);
+    expect((await resolve(ref, spec({ replicas: 2, transport: 'streamable-http', session: { mode: 'per-session' } } as Partial<Spec>), lookup())).problems).toEqual([]);
+  });
+
+  it('refuse per-session for a Hosted stdio server (one process in its own container), which would crash-loop the agent', async () => {
+    const r = await resolve(ref, spec({ session: { mode: 'per-session' } } as Partial<Spec>), lookup());
+    expect(r.problems).toEqual([expect.stringMatching(/^spec.session.mode: per-session needs an upstream session per client/)]);
     expect((await resolve(ref, spec({ replicas: 2, sessionAffinity: 'None' } as Partial<Spec>), lookup())).problems).toEqual([]);
   });
 });
@@ -177,5 +182,27 @@ describe('upstream headers', () => {
     expect((await resolve(ref, spec(remote), lookup())).problems.join()).toMatch(/spec\.upstreamHeaders\[0\]\.secretKeyRef/);
     const stdio = await resolve(ref, spec({ upstreamHeaders: remote.upstreamHeaders } as Partial<Spec>), lookup({}, { 'ds/crm': { token: 'x' } }));
     expect(stdio.problems).toContain('spec.upstreamHeaders: only an HTTP or Remote upstream takes headers');
+  });
+});
+
+describe('identity', () => {
+  const oidc = { type: 'inline', inline: { issuer: 'https://idp.example.com' } };
+  const exchange = { clientId: 'agent', clientSecretRef: { name: 'x', key: 'secret' }, audience: 'https://k8s.example.com' };
+  it('reaches the agent config with the exchange secret by its mounted file', async () => {
+    const r = await resolve(
+      ref,
+      spec({ transport: 'streamable-http', oidcConfig: oidc, session: { mode: 'per-session' }, identity: { mode: 'exchange', exchange } } as Partial<Spec>),
+      lookup({}, { 'ds/x': { secret: 'c2VjcmV0' } }),
+    );
+    expect(r.problems).toEqual([]);
+    expect(r.agentConfig?.identity).toEqual({ mode: 'exchange', exchange: { clientId: 'agent', audience: 'https://k8s.example.com', clientSecretFile: '/etc/ome-mcp-upstream-headers/identity-client-secret' } });
+  });
+  it('needs oidcConfig, per-session and an HTTP server', async () => {
+    const r = await resolve(ref, spec({ identity: { mode: 'passthrough' } } as Partial<Spec>), lookup());
+    expect(r.problems.filter((p) => p.startsWith('spec.identity')).map((p) => p.split(' (')[0])).toEqual([
+      'spec.identity: needs oidcConfig',
+      'spec.identity: needs spec.session.mode per-session',
+      'spec.identity: a Hosted stdio server runs as one process in its own container; use an HTTP or Remote server',
+    ]);
   });
 });

@@ -16,8 +16,9 @@ import {
   type OIDCConfigRef,
   type PermissionProfileSpec as Permissions,
 } from '../../api/v1beta1/mcpserver.js';
-import { UPSTREAM_CLIENT_SECRET_FILE, UPSTREAM_HEADERS_MOUNT_PATH, TLS_CERT_KEY, TLS_KEY_KEY, TLS_MOUNT_PATH } from '../../api/annotations.js';
+import { IDENTITY_CLIENT_SECRET_FILE, UPSTREAM_CLIENT_SECRET_FILE, UPSTREAM_HEADERS_MOUNT_PATH, TLS_CERT_KEY, TLS_KEY_KEY, TLS_MOUNT_PATH } from '../../api/annotations.js';
 import { checkServingPair, ServingPairError } from '../../api/tls.js';
+import type { AgentIdentity } from '../../api/v1beta1/identity.js';
 import { check, ValidationError } from '../../api/validate.js';
 import { serviceURL, type ServerRef } from './names.js';
 
@@ -166,6 +167,24 @@ async function tlsSettings(spec: MCPServerSpec, lookup: Lookup, refs: Reference[
   return { certFile: `${TLS_MOUNT_PATH}/${TLS_CERT_KEY}`, keyFile: `${TLS_MOUNT_PATH}/${TLS_KEY_KEY}` };
 }
 
+/**
+ * spec.identity as the agent config says it (the exchange secret by the file it is mounted at).
+ * Each session needs an upstream of its own carrying the caller's token: an HTTP or Remote server
+ * with session mode per-session. A Hosted stdio server is one process in its own container.
+ */
+async function identitySettings(spec: MCPServerSpec, ns: string, transport: string, lookup: Lookup, refs: Reference[], problems: string[]): Promise<AgentIdentity | undefined> {
+  const id = spec.identity;
+  if (!id) return undefined;
+  if (!spec.oidcConfig) problems.push("spec.identity: needs oidcConfig (the caller's verified bearer token is what is passed on)");
+  if (spec.session?.mode !== 'per-session') problems.push('spec.identity: needs spec.session.mode per-session (each caller gets an upstream session of their own)');
+  if (transport === 'stdio') problems.push("spec.identity: a Hosted stdio server runs as one process in its own container; use an HTTP or Remote server (a header carries each caller's token)");
+  const { exchange, ...rest } = id;
+  if (!exchange) return rest;
+  await secretKey(lookup, refs, problems, 'spec.identity.exchange.clientSecretRef', ns, exchange.clientSecretRef.name, exchange.clientSecretRef.key);
+  const { clientSecretRef: _secret, ...x } = exchange;
+  return { ...rest, exchange: { ...x, clientSecretFile: IDENTITY_CLIENT_SECRET_FILE } };
+}
+
 /** spec.session in the agent's runtime-setting names (durations in seconds). */
 function sessionSettings(spec: MCPServerSpec): Pick<AgentConfigInput, 'sessionMode' | 'sessionIdleTimeout' | 'maxSessions' | 'maxProcesses'> {
   const s = spec.session;
@@ -268,7 +287,13 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
   // --- TLS: the Secret's certificate, mounted into the agent by the pod mutation
   const tls = await tlsSettings(spec, lookup, references, problems, ns);
 
+  // --- per-session: the agent opens an upstream per client session; it cannot start a process in another container
+  if (spec.session?.mode === 'per-session' && transport === 'stdio') {
+    problems.push('spec.session.mode: per-session needs an upstream session per client, which a Hosted stdio server (one process in its own container) cannot give; use shared, or an HTTP server');
+  }
+
   // --- agent config
+  const identity = await identitySettings(spec, ns, transport, lookup, references, problems);
   const upstream =
     spec.type === 'Remote'
       ? { transport, url: spec.url, ...withHeaders }
@@ -288,6 +313,7 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     ...(spec.readOnly ? { readOnly: true } : {}),
     ...(spec.approval ? { approval: spec.approval } : {}),
     ...(spec.argumentRules?.length ? { argumentRules: spec.argumentRules } : {}),
+    ...(identity ? { identity } : {}),
     ...(spec.limits ? { limits: spec.limits } : {}),
     ...(spec.audit ? { audit: spec.audit } : {}),
     ...sessionSettings(spec),

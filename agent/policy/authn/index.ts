@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/jsonrpc.js';
+import { rememberCallerToken } from '../../core/caller-token.js';
 import { Refusal, type PolicyMetrics, type Principal } from '../types.js';
 import { idpFetch, PrivateAddressError } from './net.js';
 
@@ -223,6 +224,7 @@ export class Authenticator {
       }
     }
     this.cache.set(hash, { principal, until, scopeOk });
+    rememberCallerToken(principal, token); // for identity to the server, when a server asks for it
     if (!scopeOk) return this.insufficientScope();
     this.o.metrics?.authn?.('ok');
     return principal;

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import Provider from 'oidc-provider';
 import { idpFetch } from '../authn/net.js';
 
@@ -18,6 +18,8 @@ export interface TestIdP {
   issuer: string;
   jwksURL: string;
   introspectionURL: string;
+  /** Token exchanges granted so far. */
+  exchanges: readonly TokenExchange[];
   /** JWKS requests served so far. */
   jwksFetches(): number;
   /** Authorization header of the last JWKS request. */
@@ -29,6 +31,20 @@ export interface TestIdP {
   privateKey: CryptoKey;
   publicJwk: JWK;
   close(): Promise<void>;
+}
+
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+export interface TokenExchange {
+  sub: string | undefined;
+  audience: string;
+  client: string;
+}
+
+interface ExchangeContext {
+  oidc: { params: Record<string, string | undefined>; client: { clientId: string } };
+  status: number;
+  body: unknown;
 }
 
 export interface TestIdPOptions {
@@ -44,6 +60,7 @@ export async function startTestIdP(opts: TestIdPOptions = {}): Promise<TestIdP> 
   const publicJwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
 
   let fetches = 0;
+  const exchanges: TokenExchange[] = [];
   let lastAuth: string | undefined;
   const host = opts.host ?? '127.0.0.1';
   const server: Server = opts.tls ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }) : createServer();
@@ -56,7 +73,7 @@ export async function startTestIdP(opts: TestIdPOptions = {}): Promise<TestIdP> 
       {
         client_id: CLIENT_ID,
         client_secret: CLIENT_SECRET,
-        grant_types: ['client_credentials'],
+        grant_types: ['client_credentials', TOKEN_EXCHANGE],
         redirect_uris: [],
         response_types: [],
         scope: 'tools:call tools:read',
@@ -82,6 +99,32 @@ export async function startTestIdP(opts: TestIdPOptions = {}): Promise<TestIdP> 
       },
     },
   } as never);
+  // RFC 8693 token exchange, as an issuer that trusts its own tokens would do it: the subject keeps
+  // its `sub`, the new token is for the requested audience, `act` names the client that asked.
+  (provider as unknown as { registerGrantType(name: string, handler: (ctx: ExchangeContext) => Promise<void>, params: string[]): void }).registerGrantType(
+    TOKEN_EXCHANGE,
+    async (ctx) => {
+      const p = ctx.oidc.params;
+      const fail = (error: string, error_description: string) => {
+        ctx.status = 400;
+        ctx.body = { error, error_description };
+      };
+      if (p.subject_token_type !== 'urn:ietf:params:oauth:token-type:access_token' || !p.subject_token || !p.audience) return fail('invalid_request', 'subject_token, its type and audience are required');
+      let subject: JWTPayload;
+      try {
+        subject = (await jwtVerify(p.subject_token, publicKey, { issuer })).payload;
+      } catch (e) {
+        return fail('invalid_grant', `subject token: ${(e as Error).message}`);
+      }
+      exchanges.push({ sub: subject.sub, audience: p.audience, client: ctx.oidc.client.clientId });
+      const now = Math.floor(Date.now() / 1000);
+      const token = await new SignJWT({ iss: issuer, sub: subject.sub, aud: p.audience, act: { sub: ctx.oidc.client.clientId }, scope: p.scope, iat: now, exp: now + 120 })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'at+jwt' })
+        .sign(privateKey);
+      ctx.body = { access_token: token, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 120 };
+    },
+    ['subject_token', 'subject_token_type', 'audience', 'requested_token_type', 'scope', 'resource'],
+  );
   const cb = provider.callback();
   server.on('request', (req, res) => {
     if (req.url?.startsWith('/jwks')) {
@@ -96,6 +139,7 @@ export async function startTestIdP(opts: TestIdPOptions = {}): Promise<TestIdP> 
     jwksURL: `${issuer}/jwks`,
     introspectionURL: `${issuer}/token/introspection`,
     jwksFetches: () => fetches,
+    exchanges,
     lastJwksAuthorization: () => lastAuth,
     privateKey,
     publicJwk,
