@@ -182,6 +182,47 @@ spec:
     await client.close();
   });
 
+  it("a server that runs with the caller's identity: two users at once, each seen by the server with their own exchanged token", async () => {
+    await kubectl(['-n', NS, 'create', 'secret', 'generic', 'identity-exchange', `--from-literal=secret=${CLIENT_SECRET}`]).catch(() => {});
+    const server = `
+apiVersion: ome.io/v1beta1
+kind: MCPServer
+metadata: { name: identity, namespace: ${NS} }
+spec:
+  image: localhost/ome-mcp-test/servers:e2e
+  transport: streamable-http
+  targetPort: 8080
+  podTemplateSpec:
+    spec:
+      containers:
+        - name: mcp
+          command: ["node", "/srv/identity-server.mjs", "http", "8080"]
+  volumes: [{ name: idp-ca, configMap: { name: idp-ca } }]
+  volumeMounts: [{ name: idp-ca, mountPath: /etc/idp-ca, readOnly: true }]
+  oidcConfig:
+    type: inline
+    inline: { issuer: ${idp.issuer}, thvCABundlePath: /etc/idp-ca/ca.crt, jwksAllowPrivateIP: true }
+  session: { mode: per-session }
+  identity:
+    mode: exchange
+    exchange: { clientId: ${CLIENT_ID}, clientSecretRef: { name: identity-exchange, key: secret }, audience: https://kubernetes.example/api }
+`;
+    await kubectl(['apply', '-f', '-'], { input: server });
+    await waitReady('mcpserver', 'identity', NS);
+    const url = await endpoint('mcp-identity');
+    const prm = (await (await fetch(new URL('/.well-known/oauth-protected-resource/mcp', url))).json()) as { resource: string };
+    const whoami = async (sub: string) => {
+      const client = await mcpClient(url, await idp.sign({ sub, aud: prm.resource }));
+      const seen = JSON.parse(textOf(await client.callTool({ name: 'whoami', arguments: {} })));
+      await client.close();
+      return seen;
+    };
+    const [alice, bob] = await Promise.all([whoami('alice'), whoami('bob')]);
+    expect(alice).toMatchObject({ sub: 'alice', aud: 'https://kubernetes.example/api', act: { sub: CLIENT_ID } });
+    expect(bob).toMatchObject({ sub: 'bob', aud: 'https://kubernetes.example/api' });
+    expect(idp.exchanges.map((e) => e.sub)).toEqual(expect.arrayContaining(['alice', 'bob']));
+  });
+
   it('refuses a token of the same issuer for another audience, and one signed by another key', async () => {
     const post = (token: string) =>
       fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` }, body: '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"e2e","version":"1"}}}' });
