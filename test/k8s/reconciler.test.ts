@@ -103,7 +103,7 @@ describe('MCPServer', () => {
     expect(server.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
     expect([...(pod.initContainers ?? []), ...pod.containers].some((c) => c.name === AGENT_CONTAINER_NAME && c.image === AGENT_IMAGE)).toBe(true);
     expect(svc.spec?.ports?.[0]).toMatchObject({ port: 8080, targetPort: 8080 });
-    expect(np.spec?.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    expect(np.spec?.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }, { protocol: 'TCP', port: 9090 }] }]);
 
     const want = kwok() ? 'Running' : 'Starting';
     const done = await eventually(`phase ${want}`, async () => {
