@@ -53,6 +53,19 @@ describe('operational settings from the MCPServer spec', () => {
     expect(logs).not.toContain('do-not-log-me');
   });
 
+  it('argument rules and a per-tool rate limit from the spec: a refused argument names the rule; the third get-sum in a minute is 429', async () => {
+    const refused = await (await modernPost(url, modernRequest(900, 'tools/call', { name: 'echo', arguments: { message: 'hi; rm -rf /' } }))).json();
+    expect(refused.error).toMatchObject({ code: -32602, message: 'tools/call: argument "message" of tool "echo" was refused: it contains shell metacharacters' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await modernPost(url, modernRequest(910 + i, 'tools/call', { name: 'get-sum', arguments: { a: i, b: 1 } }));
+      statuses.push(r.status);
+      const body = await r.json();
+      if (r.status === 429) expect(body.error).toMatchObject({ code: -32029, message: 'Rate limit exceeded for tool get-sum' });
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
   it('rate limit per caller: beyond the burst, 429 with Retry-After', async () => {
     const statuses: number[] = [];
     let retryAfter: string | null = null;
