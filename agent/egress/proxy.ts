@@ -92,6 +92,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       try {
         addresses = await withTimeout(resolveName(host), connectMs, `resolving ${host} timed out`);
       } catch (err) {
+        // Resolved only to judge its addresses: a name no entry names is refused either way.
+        if (!nameOk) throw new Refused(403, `${host} is not in the permission profile's allowHost`);
         throw new Refused(502, `cannot resolve ${host}: ${(err as Error).message}`);
       }
     }

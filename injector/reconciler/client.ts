@@ -37,6 +37,7 @@ export const KINDS: Record<string, KindInfo> = {
   Service: { group: '', version: 'v1', plural: 'services', namespaced: true },
   Event: { group: '', version: 'v1', plural: 'events', namespaced: true },
   Pod: { group: '', version: 'v1', plural: 'pods', namespaced: true },
+  EndpointSlice: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true },
   Deployment: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
   NetworkPolicy: { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', namespaced: true },
   PodDisruptionBudget: { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', namespaced: true },

@@ -191,13 +191,89 @@ describe('NetworkPolicy', () => {
   it('builtin network: egress open', () => {
     expect(buildNetworkPolicy(input({}, { permissions: BUILTIN_PROFILES.network })).spec?.policyTypes).toEqual(['Ingress']);
   });
+});
 
-  it('allowPort and IP/CIDR allowHost become egress rules', () => {
-    const np = buildNetworkPolicy(
-      input({}, { permissions: { network: { outbound: { allowHost: ['10.0.0.0/8', '192.168.1.5', 'db.internal'], allowPort: [5432] } } } }),
-    );
-    expect(np.spec?.egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }, { ipBlock: { cidr: '192.168.1.5/32' } }], ports: [{ protocol: 'TCP', port: 5432 }] });
-    expect(np.spec?.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 5432 }] });
+describe('egress under a permission profile: the proxy variables, the NetworkPolicy, read paths', () => {
+  const DNS = { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] };
+  const ANY = [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.0.0/16'] } }, { ipBlock: { cidr: '::/0', except: ['fe80::/10'] } }, { namespaceSelector: {} }];
+  const fifo = { podTemplateSpec: { spec: { containers: [{ name: 'mcp', command: ['x'] }] } } as Spec['podTemplateSpec'] };
+  /** What resolve.ts gives a restricted Hosted server: the profile and the agent's egress section. */
+  const restricted = (outbound: { allowHost?: string[]; allowPort?: number[] }, s: Partial<Spec> = fifo, config: object = {}, extra: Partial<BuildInput> = {}) =>
+    input(s, {
+      permissions: { network: { outbound: { insecureAllowAll: false, ...outbound } } },
+      agentConfig: parseAgentConfig({ name: 'fs', ...config, egress: { port: 3128, allowHost: outbound.allowHost ?? [], allowPort: outbound.allowPort ?? [] } }),
+      ...extra,
+    });
+
+  it('the server container gets HTTP(S)_PROXY, NO_PROXY (both cases) and NODE_USE_ENV_PROXY; its own values of them are replaced', () => {
+    const mcp = container(pod(restricted({ allowHost: ['api.github.com'] }, { ...fifo, env: [{ name: 'HTTPS_PROXY', value: 'http://elsewhere:3128' }, { name: 'KEEP', value: '1' }] })), 'mcp')!;
+    const env = Object.fromEntries((mcp.env ?? []).map((e) => [e.name, e.value]));
+    expect(env).toEqual({
+      KEEP: '1',
+      HTTP_PROXY: 'http://127.0.0.1:3128',
+      HTTPS_PROXY: 'http://127.0.0.1:3128',
+      http_proxy: 'http://127.0.0.1:3128',
+      https_proxy: 'http://127.0.0.1:3128',
+      NO_PROXY: 'localhost,127.0.0.1,::1',
+      no_proxy: 'localhost,127.0.0.1,::1',
+      NODE_USE_ENV_PROXY: '1',
+    });
+    expect(container(pod(input(fifo)), 'mcp')!.env).toBeUndefined();
+  });
+
+  it('IP/CIDR entries only: exactly those addresses, on allowPort', () => {
+    const np = buildNetworkPolicy(restricted({ allowHost: ['10.0.0.0/8', '192.168.1.5'], allowPort: [5432] }));
+    expect(np.spec?.egress).toEqual([DNS, { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }, { ipBlock: { cidr: '192.168.1.5/32' } }], ports: [{ protocol: 'TCP', port: 5432 }] }]);
+  });
+
+  it('a host name among them: allowPort to any address but link-local (a NetworkPolicy cannot match names); no allowPort: every port', () => {
+    expect(buildNetworkPolicy(restricted({ allowHost: ['10.0.0.0/8', 'db.internal'], allowPort: [5432, 443] })).spec?.egress).toEqual([
+      DNS,
+      { to: ANY, ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 5432 }] },
+    ]);
+    expect(buildNetworkPolicy(restricted({ allowHost: ['.example.com'] })).spec?.egress).toEqual([DNS, { to: ANY }]);
+    expect(buildNetworkPolicy(restricted({ allowPort: [443] })).spec?.egress).toEqual([DNS, { to: ANY, ports: [{ protocol: 'TCP', port: 443 }] }]);
+  });
+
+  it('builtin none with Kubernetes tokens: the API server at its own addresses only, not 443/6443 to everyone', () => {
+    const apiServer = { service: { address: '10.96.0.1', port: 443 }, endpoints: [{ address: '172.18.0.2', port: 6443 }] };
+    const k8s = { oidcConfig: { type: 'kubernetes', kubernetes: { namespace: 'tools' } } };
+    expect(buildNetworkPolicy(restricted({}, fifo, k8s, { apiServer })).spec?.egress).toEqual([
+      DNS,
+      { to: [{ ipBlock: { cidr: '10.96.0.1/32' } }, { ipBlock: { cidr: '172.18.0.2/32' } }], ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 6443 }] },
+    ]);
+    // The addresses unknown (an install without the RBAC to read them): the ports, as before.
+    expect(buildNetworkPolicy(restricted({}, fifo, k8s)).spec?.egress).toEqual([DNS, { to: ANY, ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 6443 }] }]);
+  });
+
+  it('an inline issuer: its own address when it is an IP, any address on its port when it is a name; the API server is not opened', () => {
+    const oidc = (issuer: string) => ({ oidcConfig: { type: 'inline', inline: { issuer, audience: 'a' } } });
+    expect(buildNetworkPolicy(restricted({}, fifo, oidc('https://10.1.2.3:8443'))).spec?.egress).toEqual([DNS, { to: [{ ipBlock: { cidr: '10.1.2.3/32' } }], ports: [{ protocol: 'TCP', port: 8443 }] }]);
+    expect(buildNetworkPolicy(restricted({ allowHost: ['api.github.com'], allowPort: [443] }, fifo, oidc('https://idp.example.com'))).spec?.egress).toEqual([
+      DNS,
+      { to: ANY, ports: [{ protocol: 'TCP', port: 443 }] },
+    ]);
+  });
+
+  it('a Remote server (no server container, no proxy): its URL host on its port', () => {
+    const remote = input({ type: 'Remote', url: 'https://203.0.113.7:9443/mcp' }, { permissions: { network: { outbound: { insecureAllowAll: false } } } });
+    expect(buildNetworkPolicy(remote).spec?.egress).toEqual([DNS, { to: [{ ipBlock: { cidr: '203.0.113.7/32' } }], ports: [{ protocol: 'TCP', port: 9443 }] }]);
+    expect(pod(remote).spec?.containers.find((c) => c.name === 'mcp')).toBeUndefined();
+  });
+
+  it('read paths: a volume mount inside one, or holding one, is mounted read-only; other mounts are left as written', () => {
+    const s: Partial<Spec> = {
+      ...fifo,
+      volumes: [{ name: 'data', configMap: { name: 'd' } }, { name: 'cache', emptyDir: {} }, { name: 'ref', configMap: { name: 'r' } }],
+      volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'cache', mountPath: '/cache' }, { name: 'ref', mountPath: '/srv/ref/docs' }],
+    };
+    const mcp = container(pod(input(s, { permissions: { read: ['/data/reports', '/srv/ref'], write: ['/tmp'] } })), 'mcp')!;
+    expect(mcp.volumeMounts?.filter((m) => m.name !== 'ome-mcp-bridge')).toEqual([
+      { name: 'data', mountPath: '/data', readOnly: true },
+      { name: 'cache', mountPath: '/cache' },
+      { name: 'ref', mountPath: '/srv/ref/docs', readOnly: true },
+      { name: expect.stringMatching(/^mcp-write-/), mountPath: '/tmp' },
+    ]);
   });
 });
 

@@ -8,6 +8,7 @@ import type {
   V1EnvVar,
   V1NetworkPolicy,
   V1NetworkPolicyEgressRule,
+  V1NetworkPolicyPeer,
   V1PodDisruptionBudget,
   V1PodTemplateSpec,
   V1Role,
@@ -40,7 +41,10 @@ import { API_VERSION, MCPSERVER_KIND, type MCPServerSpec, type PermissionProfile
 import { freeOpsPort, mutatePod, type InjectorSettings } from '../mutation/index.js';
 import { deepMerge } from './merge.js';
 import { baseName, commonLabels, configMapName, roleName, selectorLabels, serviceAccountName, shortHash, type ServerRef } from './names.js';
-import { UPSTREAM_PATH, upstreamTransport } from './resolve.js';
+import { egressRestricted, UPSTREAM_PATH, upstreamTransport } from './resolve.js';
+import { EGRESS_NO_PROXY, parseHostEntry } from '../../api/egress.js';
+import type { ApiServerAddresses } from './api-server.js';
+import { isIP } from 'node:net';
 
 /** Annotation on every generated object: hash of what was applied (skip no-op applies). */
 export const ANNOTATION_APPLIED_HASH = 'mcp.ome.io/applied-hash';
@@ -73,6 +77,8 @@ export interface BuildInput {
   spec: MCPServerSpec;
   agentConfig: AgentConfig;
   permissions?: PermissionProfileSpec;
+  /** The API server's addresses (resolve.ts), for a restricted NetworkPolicy. */
+  apiServer?: ApiServerAddresses;
   /** Set for MCPServer (same namespace); ClusterMCPServer objects are tracked by labels. */
   owner?: Owner;
   /** Agent injection settings (image, resources) for the shared pod mutation. */
@@ -161,13 +167,15 @@ export function buildConfigMap(input: BuildInput): V1ConfigMap {
 
 function serverContainer(input: BuildInput): V1Container {
   const { spec } = input;
+  const proxy = proxyEnv(input.agentConfig);
   const env: V1EnvVar[] = [
     ...(spec.env ?? []).map((e) => structuredClone(e) as V1EnvVar),
     ...(spec.secrets ?? []).map((s) => ({ name: s.targetEnvName ?? s.key, valueFrom: { secretKeyRef: { name: s.name, key: s.key } } })),
-  ];
+  ].filter((e) => !proxy.some((p) => p.name === e.name));
+  env.push(...proxy);
   const writes = input.permissions?.write ?? [];
   const mounts: V1VolumeMount[] = [
-    ...(spec.volumeMounts ?? []).map((m) => structuredClone(m) as V1VolumeMount),
+    ...(spec.volumeMounts ?? []).map((m) => readOnlyIfRead(structuredClone(m) as V1VolumeMount, input.permissions?.read ?? [])),
     ...writes.map((p) => ({ name: writeVolumeName(p), mountPath: p })),
   ];
   const transport = upstreamTransport(spec);
@@ -193,6 +201,28 @@ function serverContainer(input: BuildInput): V1Container {
     },
   };
   return c;
+}
+
+/**
+ * The egress proxy's address for the server (the agent's proxy on the shared loopback): every
+ * common spelling, since tools read different ones (curl only the lower-case http_proxy, Node's
+ * own fetch and http only with NODE_USE_ENV_PROXY=1). A spec's own values of these are replaced.
+ */
+function proxyEnv(config: AgentConfig): V1EnvVar[] {
+  if (!config.egress) return [];
+  const url = `http://127.0.0.1:${config.egress.port}`;
+  return [
+    ...['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'].map((name) => ({ name, value: url })),
+    ...['NO_PROXY', 'no_proxy'].map((name) => ({ name, value: EGRESS_NO_PROXY })),
+    { name: 'NODE_USE_ENV_PROXY', value: '1' },
+  ];
+}
+
+const within = (path: string, dir: string) => path === dir || path.startsWith(dir.replace(/\/?$/, '/'));
+
+/** A mount inside a `read` path, or holding one, is mounted read-only (permissionProfile.read). */
+function readOnlyIfRead(mount: V1VolumeMount, reads: readonly string[]): V1VolumeMount {
+  return reads.some((r) => within(mount.mountPath, r) || within(r, mount.mountPath)) ? { ...mount, readOnly: true } : mount;
 }
 
 export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
@@ -358,44 +388,95 @@ export function buildService(input: BuildInput): V1Service {
   };
 }
 
-/** Agent egress that must survive any profile: DNS, the API server / OIDC issuer (443, 6443), a Remote URL. */
-function agentEgress(input: BuildInput): V1NetworkPolicyEgressRule[] {
-  const rules: V1NetworkPolicyEgressRule[] = [{ ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] }];
-  const ports = new Set<number>();
-  if (input.agentConfig.oidcConfig || agentNeedsApi(input)) {
-    ports.add(443);
-    ports.add(6443);
-  }
-  if (input.spec.type === 'Remote' && input.spec.url) {
-    const u = new URL(input.spec.url);
-    ports.add(Number(u.port || (u.protocol === 'https:' ? 443 : 80)));
-  }
-  if (ports.size) rules.push({ ports: [...ports].sort((a, b) => a - b).map((port) => ({ protocol: 'TCP', port })) });
-  return rules;
+/**
+ * Destinations known by name only: any address but link-local (169.254.169.254 and the other
+ * metadata services), and the cluster's pods (an ipBlock is meant for addresses outside it).
+ */
+const ANY_ADDRESS: V1NetworkPolicyPeer[] = [
+  { ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.0.0/16'] } },
+  { ipBlock: { cidr: '::/0', except: ['fe80::/10'] } },
+  { namespaceSelector: {} },
+];
+
+const hostCidr = (address: string) => `${address}/${isIP(address) === 6 ? 128 : 32}`;
+const tcp = (ports: number[]) => [...new Set(ports)].sort((a, b) => a - b).map((port) => ({ protocol: 'TCP', port }));
+const API_SERVER_NAME = /^kubernetes\.default(\.svc(\.|$)|$)/;
+
+/** Peers for one host of a URL: its own address when it is an IP, else ANY_ADDRESS. */
+function peersOf(host: string): V1NetworkPolicyPeer[] {
+  const h = host.replace(/^\[|\]$/g, '');
+  return isIP(h) ? [{ ipBlock: { cidr: hostCidr(h) } }] : ANY_ADDRESS;
 }
 
-const CIDR = /^(\d{1,3}(\.\d{1,3}){3})(\/\d{1,2})?$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*(\/\d{1,3})?$/;
+/** The API server alone (its Service address and its endpoints) when known; else its ports to any address. */
+function apiServerRule(api: ApiServerAddresses | undefined): V1NetworkPolicyEgressRule {
+  const targets = api ? [...(api.service ? [api.service] : []), ...api.endpoints] : [];
+  if (!targets.length) return { to: ANY_ADDRESS, ports: tcp([443, 6443]) };
+  return { to: [...new Set(targets.map((t) => hostCidr(t.address)))].map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(targets.map((t) => t.port)) };
+}
+
+/** host and port of each URL the agent itself fetches for OIDC (discovery, JWKS, introspection). */
+function oidcEndpoints(config: AgentConfig): { host: string; port: number }[] {
+  const o = config.oidcConfig;
+  const settings = o?.inline ?? o?.kubernetes;
+  const urls = [settings?.issuer, settings?.jwksURL, settings?.introspectionURL].filter((u): u is string => !!u);
+  return urls.flatMap((u) => {
+    try {
+      const url = new URL(u);
+      return [{ host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Rules with the same peers become one, their ports joined (all ports when one of them has none). */
+function mergeRules(rules: V1NetworkPolicyEgressRule[]): V1NetworkPolicyEgressRule[] {
+  const byPeers = new Map<string, V1NetworkPolicyEgressRule>();
+  for (const r of rules) {
+    const key = JSON.stringify(r.to ?? null);
+    const seen = byPeers.get(key);
+    if (!seen) byPeers.set(key, structuredClone(r));
+    else if (!seen.ports || !r.ports) delete seen.ports;
+    else seen.ports = tcp([...seen.ports, ...r.ports].map((p) => Number(p.port)));
+  }
+  return [...byPeers.values()];
+}
+
+/**
+ * What a restricted pod may reach, for the agent (the server container shares it: a NetworkPolicy
+ * selects pods, not containers): DNS; the API server's own addresses when the agent needs it (attach,
+ * Kubernetes tokens); the OIDC issuer, JWKS and introspection hosts on their ports (an IP exactly,
+ * a name any address); a Remote URL's host; and what the egress proxy may reach: the allowHost
+ * IPs/CIDRs exactly, or any address when a name is among them, on allowPort (all ports when empty).
+ */
+export function agentEgress(input: BuildInput): V1NetworkPolicyEgressRule[] {
+  const rules: V1NetworkPolicyEgressRule[] = [{ ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] }];
+  const endpoints = oidcEndpoints(input.agentConfig);
+  if (agentNeedsApi(input) || endpoints.some((e) => API_SERVER_NAME.test(e.host))) rules.push(apiServerRule(input.apiServer));
+  for (const e of endpoints) if (!API_SERVER_NAME.test(e.host)) rules.push({ to: peersOf(e.host), ports: tcp([e.port]) });
+  if (input.spec.type === 'Remote' && input.spec.url) {
+    const u = new URL(input.spec.url);
+    rules.push({ to: peersOf(u.hostname), ports: tcp([Number(u.port || (u.protocol === 'https:' ? 443 : 80))]) });
+  }
+  const egress = input.agentConfig.egress;
+  if (egress && (egress.allowHost.length || egress.allowPort.length)) {
+    const entries = egress.allowHost.map(parseHostEntry);
+    const networks = entries.flatMap((e) => (e?.kind === 'network' ? [{ ipBlock: { cidr: `${e.address}/${e.bits}` } }] : []));
+    const to = egress.allowHost.length === 0 || networks.length < entries.length ? ANY_ADDRESS : networks;
+    rules.push({ to, ...(egress.allowPort.length ? { ports: tcp(egress.allowPort) } : {}) });
+  }
+  return mergeRules(rules);
+}
 
 /**
  * Ingress: only the agent's ports, MCP and ops (nobody reaches the server around the agent).
- * Egress: from permissionProfile.network.outbound — all when insecureAllowAll; else the listed
- * ports to any address, and IP/CIDR hosts on those ports (NetworkPolicy cannot name DNS hosts, so
- * host names narrow nothing: the agent's own checks and an egress proxy are the tools for that).
- * No profile: egress is not restricted.
+ * Egress: not restricted without a permissionProfile or with insecureAllowAll; else default-deny
+ * with agentEgress (docs/reconciler.md says what this does not stop).
  */
 export function buildNetworkPolicy(input: BuildInput): V1NetworkPolicy {
   const { ref } = input;
-  const outbound = input.permissions?.network?.outbound;
-  const restrictEgress = input.permissions !== undefined && outbound?.insecureAllowAll !== true;
-  const egress: V1NetworkPolicyEgressRule[] = [];
-  if (restrictEgress) {
-    egress.push(...agentEgress(input));
-    const ports = (outbound?.allowPort ?? []).map((port) => ({ protocol: 'TCP', port }));
-    const blocks = (outbound?.allowHost ?? []).filter((h) => CIDR.test(h)).map((h) => ({ ipBlock: { cidr: h.includes('/') ? h : h.includes(':') ? `${h}/128` : `${h}/32` } }));
-    if (blocks.length) egress.push({ to: blocks, ...(ports.length ? { ports } : {}) });
-    if (ports.length && (outbound?.allowHost ?? []).some((h) => !CIDR.test(h))) egress.push({ ports });
-    if (ports.length && !(outbound?.allowHost ?? []).length) egress.push({ ports });
-  }
+  const restrictEgress = egressRestricted(input.permissions);
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -405,7 +486,7 @@ export function buildNetworkPolicy(input: BuildInput): V1NetworkPolicy {
       policyTypes: restrictEgress ? ['Ingress', 'Egress'] : ['Ingress'],
       // The agent's two ports: MCP, and ops (the kubelet's probes, Prometheus).
       ingress: [{ ports: [{ protocol: 'TCP', port: agentPort(input.spec) }, { protocol: 'TCP', port: agentOpsPort(input) }] }],
-      ...(restrictEgress ? { egress } : {}),
+      ...(restrictEgress ? { egress: agentEgress(input) } : {}),
     },
   };
 }

@@ -206,3 +206,65 @@ describe('identity', () => {
     ]);
   });
 });
+
+describe('egress: the agent proxy for a restricted profile, read and write paths', () => {
+  const outbound = (o: object) => ({ permissionProfile: { type: 'inline' as const, inline: { network: { outbound: o } } } });
+  it('a restricted Hosted server gets the egress section (port 3128, moved off the server ports); open or Remote ones none', async () => {
+    const r = await resolve(ref, spec(outbound({ allowHost: ['api.github.com', '10.0.0.0/8'], allowPort: [443] })), lookup());
+    expect(r.problems).toEqual([]);
+    expect(r.agentConfig?.egress).toEqual({ port: 3128, allowHost: ['api.github.com', '10.0.0.0/8'], allowPort: [443] });
+    const none = await resolve(ref, spec({ permissionProfile: { type: 'builtin', name: 'none' } }), lookup());
+    expect(none.agentConfig?.egress).toEqual({ port: 3128, allowHost: [], allowPort: [] });
+    const busy = await resolve(ref, spec({ ...outbound({ allowPort: [443] }), transport: 'streamable-http', targetPort: 3128 }), lookup());
+    expect(busy.agentConfig?.egress?.port).toBe(3129);
+    for (const open of [{}, { permissionProfile: { type: 'builtin' as const, name: 'network' as const } }, { type: 'Remote' as const, url: 'https://crm.example.com/mcp', ...outbound({ allowPort: [443] }) }]) {
+      expect((await resolve(ref, spec(open), lookup())).agentConfig?.egress).toBeUndefined();
+    }
+  });
+
+  it('names an allowHost entry the proxy could not match, by its place in the profile', async () => {
+    const r = await resolve(ref, spec(outbound({ allowHost: ['ok.example.com', 'https://api.github.com'] })), lookup());
+    expect(r.problems).toEqual(['spec.permissionProfile.inline.network.outbound.allowHost[1]: "https://api.github.com" is neither a host name, a .domain or *.domain wildcard, nor an IP or CIDR']);
+    const cm = await resolve(ref, spec({ permissionProfile: { type: 'configMap', configMap: { name: 'perm' } } }), lookup({ 'ds/perm': { 'permissions.json': '{"network":{"outbound":{"allowHost":["a b"]}}}' } }));
+    expect(cm.problems).toEqual([expect.stringMatching(/^spec\.permissionProfile\.configMap\(perm\)\.network\.outbound\.allowHost\[0\]: "a b" is neither/)]);
+  });
+
+  it('reads the API server addresses only for a restricted profile', async () => {
+    let asked = 0;
+    const withApi: Lookup = { ...lookup(), apiServer: async () => (asked++, { service: { address: '10.96.0.1', port: 443 }, endpoints: [] }) };
+    expect((await resolve(ref, spec({}), withApi)).apiServer).toBeUndefined();
+    expect(asked).toBe(0);
+    expect((await resolve(ref, spec(outbound({})), withApi)).apiServer).toEqual({ service: { address: '10.96.0.1', port: 443 }, endpoints: [] });
+  });
+
+  it('read and write paths must be absolute, and a path is not both', async () => {
+    const r = await resolve(ref, spec({ permissionProfile: { type: 'inline', inline: { read: ['data', '/tmp'], write: ['/tmp', 'x'] } } }), lookup());
+    expect(r.problems).toEqual([
+      'spec.permissionProfile.read[0]: "data" is not an absolute path',
+      'spec.permissionProfile.read[1]: /tmp is also a write path',
+      'spec.permissionProfile.write[1]: "x" is not an absolute path',
+    ]);
+  });
+});
+
+describe('identity', () => {
+  const oidc = { type: 'inline', inline: { issuer: 'https://idp.example.com' } };
+  const exchange = { clientId: 'agent', clientSecretRef: { name: 'x', key: 'secret' }, audience: 'https://k8s.example.com' };
+  it('reaches the agent config with the exchange secret by its mounted file', async () => {
+    const r = await resolve(
+      ref,
+      spec({ transport: 'streamable-http', oidcConfig: oidc, session: { mode: 'per-session' }, identity: { mode: 'exchange', exchange } } as Partial<Spec>),
+      lookup({}, { 'ds/x': { secret: 'c2VjcmV0' } }),
+    );
+    expect(r.problems).toEqual([]);
+    expect(r.agentConfig?.identity).toEqual({ mode: 'exchange', exchange: { clientId: 'agent', audience: 'https://k8s.example.com', clientSecretFile: '/etc/ome-mcp-upstream-headers/identity-client-secret' } });
+  });
+  it('needs oidcConfig, per-session and an HTTP server', async () => {
+    const r = await resolve(ref, spec({ identity: { mode: 'passthrough' } } as Partial<Spec>), lookup());
+    expect(r.problems.filter((p) => p.startsWith('spec.identity')).map((p) => p.split(' (')[0])).toEqual([
+      'spec.identity: needs oidcConfig',
+      'spec.identity: needs spec.session.mode per-session',
+      'spec.identity: a Hosted stdio server runs as one process in its own container; use an HTTP or Remote server',
+    ]);
+  });
+});

@@ -19,12 +19,16 @@ import {
 import { IDENTITY_CLIENT_SECRET_FILE, UPSTREAM_CLIENT_SECRET_FILE, UPSTREAM_HEADERS_MOUNT_PATH, TLS_CERT_KEY, TLS_KEY_KEY, TLS_MOUNT_PATH } from '../../api/annotations.js';
 import { checkServingPair, ServingPairError } from '../../api/tls.js';
 import type { AgentIdentity } from '../../api/v1beta1/identity.js';
+import { allowHostIssues, DEFAULT_EGRESS_PORT, type AgentEgress } from '../../api/egress.js';
 import { check, ValidationError } from '../../api/validate.js';
 import { serviceURL, type ServerRef } from './names.js';
+import type { ApiServerAddresses } from './api-server.js';
 
 export interface Lookup {
   configMap(namespace: string, name: string): Promise<V1ConfigMap | undefined> | V1ConfigMap | undefined;
   secret(namespace: string, name: string): Promise<V1Secret | undefined> | V1Secret | undefined;
+  /** Where the API server is, for a restricted server's NetworkPolicy (api-server.ts). */
+  apiServer?(): Promise<ApiServerAddresses | undefined>;
 }
 
 /** A ConfigMap or Secret the spec depends on (the reconciler re-runs when one changes). */
@@ -38,6 +42,8 @@ export interface Resolved {
   agentConfig?: AgentConfig;
   /** Effective permission profile; undefined when the spec has none. */
   permissions?: Permissions;
+  /** The API server's addresses, read when the profile restricts egress. */
+  apiServer?: ApiServerAddresses;
   /** Human-readable problems (field path first); empty when the spec can be deployed. */
   problems: string[];
   references: Reference[];
@@ -50,6 +56,50 @@ export const BUILTIN_PROFILES: Record<'none' | 'network', Permissions> = {
   none: { read: [], write: [], network: { outbound: { insecureAllowAll: false, allowHost: [], allowPort: [] } } },
   network: { read: [], write: [], network: { outbound: { insecureAllowAll: true } } },
 };
+
+/** Does the profile restrict egress (default-deny, the egress proxy, a narrowed NetworkPolicy)? */
+export function egressRestricted(permissions: Permissions | undefined): boolean {
+  return permissions !== undefined && permissions.network?.outbound?.insecureAllowAll !== true;
+}
+
+/** Where the profile's fields are, for problems: the inline spec or the ConfigMap that held it. */
+function profileWhere(spec: MCPServerSpec): string {
+  const pp = spec.permissionProfile;
+  return pp?.type === 'configMap' && pp.configMap ? `spec.permissionProfile.configMap(${pp.configMap.name})` : `spec.permissionProfile.${pp?.type === 'inline' ? 'inline' : `builtin(${pp?.name})`}`;
+}
+
+/**
+ * The agent's egress proxy for a restricted profile (Hosted servers only: a Remote server has no
+ * server container to proxy). Its port on the pod's loopback keeps clear of the server's own.
+ */
+function egressSettings(spec: MCPServerSpec, permissions: Permissions | undefined, where: string, problems: string[]): AgentEgress | undefined {
+  if (!egressRestricted(permissions)) return undefined;
+  const outbound = permissions?.network?.outbound;
+  const allowHost = [...(outbound?.allowHost ?? [])];
+  const issues = allowHostIssues(`${where}.network.outbound.allowHost`, allowHost);
+  problems.push(...issues.map((i) => `${i.path}: ${i.message}`));
+  const taken = new Set([spec.port ?? 8080, spec.targetPort ?? 8080]);
+  let port = DEFAULT_EGRESS_PORT;
+  while (taken.has(port)) port++;
+  return issues.length ? undefined : { port, allowHost, allowPort: [...(outbound?.allowPort ?? [])] };
+}
+
+/**
+ * read and write paths are absolute and not both. A `read` path on one of the spec's volumes makes
+ * that mount read-only (desired.ts); one on no volume is the image's own, read-only already (the
+ * server runs with a read-only root filesystem).
+ */
+function pathProblems(permissions: Permissions | undefined): string[] {
+  const out: string[] = [];
+  const writes = new Set(permissions?.write ?? []);
+  for (const field of ['read', 'write'] as const) {
+    for (const [i, p] of (permissions?.[field] ?? []).entries()) {
+      if (!p.startsWith('/')) out.push(`spec.permissionProfile.${field}[${i}]: ${JSON.stringify(p)} is not an absolute path`);
+      else if (field === 'read' && writes.has(p)) out.push(`spec.permissionProfile.read[${i}]: ${p} is also a write path`);
+    }
+  }
+  return out;
+}
 
 /** Remote servers always speak HTTP; a Remote `stdio` (the API default) means streamable HTTP. */
 export function upstreamTransport(spec: MCPServerSpec): 'stdio' | 'streamable-http' | 'sse' {
@@ -263,9 +313,9 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
       permissions = raw === undefined ? undefined : validated<Permissions>(PermissionProfileSpec, raw, `spec.permissionProfile.configMap(${pp.configMap.name})`, problems);
     }
   }
-  for (const [i, w] of (permissions?.write ?? []).entries()) {
-    if (!w.startsWith('/')) problems.push(`spec.permissionProfile.write[${i}]: ${JSON.stringify(w)} is not an absolute path`);
-  }
+  problems.push(...pathProblems(permissions));
+  const egress = spec.type === 'Remote' ? undefined : egressSettings(spec, permissions, profileWhere(spec), problems);
+  const apiServer = egressRestricted(permissions) ? await lookup.apiServer?.() : undefined;
 
   // --- replicas: a per-session server process holds one client's state, another replica cannot serve it
   if ((spec.replicas ?? 1) > 1 && spec.session?.mode === 'per-session' && spec.sessionAffinity === 'None') {
@@ -317,6 +367,7 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     ...(spec.limits ? { limits: spec.limits } : {}),
     ...(spec.audit ? { audit: spec.audit } : {}),
     ...sessionSettings(spec),
+    ...(egress ? { egress } : {}),
   };
   let agentConfig: AgentConfig | undefined;
   try {
@@ -326,5 +377,5 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     // Paths of the agent config mirror the spec's (oidcConfig.*, authzConfig.*, toolsFilter).
     for (const i of e.issues) problems.push(`${i.path.startsWith('upstream') || i.path === 'resourceURL' ? i.path : `spec.${i.path}`}: ${i.message}`);
   }
-  return { agentConfig: problems.length ? undefined : agentConfig, permissions, problems: [...new Set(problems)], references };
+  return { agentConfig: problems.length ? undefined : agentConfig, permissions, ...(apiServer ? { apiServer } : {}), problems: [...new Set(problems)], references };
 }

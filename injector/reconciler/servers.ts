@@ -24,6 +24,7 @@ import { objKey, type Cached, type Logger, type Obj, type Reconciler, type Resul
 import { keyOf, selectorLabels, serviceURL, type ServerKind, type ServerRef } from './names.js';
 import { nudgePods } from './pod-nudge.js';
 import { resolve as resolveSpec, type Lookup } from './resolve.js';
+import { readApiServer } from './api-server.js';
 import { deriveStatus } from './status.js';
 
 export type Server = AnyMCPServer & Obj;
@@ -109,7 +110,7 @@ export abstract class ServerReconciler implements Reconciler {
     let desired: DesiredObject[] = [];
     if (!problems.length && resolved.agentConfig) {
       try {
-        desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, owner, injector: d.injector });
+        desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, injector: d.injector });
       } catch (e) {
         if (!(e instanceof InjectionDenied)) throw e;
         problems = [e.message];
@@ -176,6 +177,7 @@ function lookup(d: ServerDeps): Lookup {
     configMap: (ns, name) => d.configMaps.get(name, ns),
     // Secrets are not cached (no cluster-wide Secret watch); a missing one is retried with backoff.
     secret: (ns, name) => d.client.getOrUndefined<V1Secret & Obj>('Secret', name, ns),
+    apiServer: () => readApiServer(d.client),
   };
 }
 
