@@ -12,6 +12,7 @@ import { jsonRpcError } from './downstream/http-common.js';
 import { mountLegacySse } from './downstream/legacy-sse.js';
 import { createModernTransport } from './downstream/modern/handler.js';
 import { RequestStateSigner } from './protocol/modern/request-state.js';
+import { SessionSealer } from './protocol/session-seal.js';
 import { VersionBridgeTransport } from './upstream/version-bridge.js';
 import { mountStreamableHttp } from './downstream/streamable-http.js';
 import { mountWebSocket } from './downstream/websocket.js';
@@ -128,6 +129,10 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
     maxSessions: options.maxSessions,
     readyTimeoutMs: options.initializeTimeout * 1000,
     onSessionCountChange: (n) => metrics.sessions.set(n),
+    // Replicas sharing a state key resume each other's 2025 sessions (a per-session process cannot move).
+    ...(options.stateKey && options.sessionMode !== 'per-session'
+      ? { sealer: new SessionSealer([options.stateKey, ...(options.stateKeyPrevious ? [options.stateKeyPrevious] : [])]) }
+      : {}),
   });
 
   const ctx: DownstreamContext = {

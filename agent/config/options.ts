@@ -42,6 +42,8 @@ export interface AgentOptions {
   podIp: string | undefined;
   /** Key shared by replicas to sign 2026-07-28 requestState (unset: a random per-process key). */
   stateKey: string | undefined;
+  /** The key before the last rotation: ids sealed with it still open. */
+  stateKeyPrevious: string | undefined;
   /** auto: probe the stdio upstream for 2026-07-28; legacy / modern: skip the probe. */
   upstreamProtocol: 'auto' | 'legacy' | 'modern';
   config: string | undefined;
@@ -80,7 +82,8 @@ const SPECS: OptionTable = {
   'log-level': { type: 'string', default: 'info', placeholder: 'level', help: 'trace | debug | info | warn | error' },
   tty: { type: 'boolean', help: 'run the stdio server under a pseudo-terminal (for servers that misbehave without one)' },
   'pod-ip': { type: 'string', placeholder: 'ip', help: "this pod's IP, for forwarding 2026-07-28 retries between replicas (the injector sets it)" },
-  'state-key': { type: 'string', placeholder: 'secret', help: 'key replicas share to sign 2026-07-28 requestState (prefer the env var)' },
+  'state-key': { type: 'string', placeholder: 'secret', help: 'key replicas share: seals 2025 session ids (any replica resumes a session) and signs 2026-07-28 requestState (prefer the env var)' },
+  'state-key-previous': { type: 'string', placeholder: 'secret', help: 'the state key before a rotation: session ids sealed with it still resume (prefer the env var)' },
   'upstream-protocol': { type: 'string', default: 'auto', placeholder: 'rev', help: 'auto (probe a stdio server for 2026-07-28) | legacy | modern' },
   config: { type: 'string', placeholder: 'file', help: 'the agent config (JSON or YAML, api/agent-config.ts): the options above in camelCase, upstream, and the policy sections' },
   'oidc-config-file': { type: 'string', placeholder: 'file', help: 'inline OIDC settings (issuer, audience, jwksURL, …) as JSON/YAML, e.g. a mounted ConfigMap; used when the config has no oidcConfig' },
@@ -165,6 +168,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     tty: raw('tty') === true,
     podIp: str('pod-ip'),
     stateKey: str('state-key'),
+    stateKeyPrevious: str('state-key-previous'),
     upstreamProtocol: oneOf('upstream-protocol', ['auto', 'legacy', 'modern'] as const),
     config: configPath,
     oidcConfigFile: str('oidc-config-file'),

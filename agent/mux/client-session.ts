@@ -26,6 +26,8 @@ export class ClientSession {
   logLevel: number | undefined;
   lastActivity = Date.now();
   closed = false;
+  /** Resumed from a sealed id on a replica that did not start it: subscriptions and the log level stayed behind. */
+  resumed = false;
   /** Where unsolicited server messages go; undefined while no stream is open (messages are dropped). */
   sink: SessionSink | undefined;
 

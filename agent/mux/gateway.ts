@@ -15,6 +15,7 @@ import { Approvals } from './approval.js';
 import type { ResponseChannel } from './channels.js';
 import { ClientSession, type ClientCapabilities } from './client-session.js';
 import type { UpstreamSession } from './upstream-session.js';
+import type { SessionSealer } from '../protocol/session-seal.js';
 
 /**
  * What the policy pipeline contributes to the data path (all optional stages are no-ops without
@@ -56,6 +57,11 @@ export interface GatewayOptions {
   maxSessions: number;
   readyTimeoutMs: number;
   onSessionCountChange?: (count: number) => void;
+  /**
+   * Seals session ids so that a replica sharing the key can resume a session it does not hold
+   * (shared servers only: a per-session process's state cannot move).
+   */
+  sealer?: SessionSealer;
 }
 
 interface SessionEntry {
@@ -99,8 +105,12 @@ export class Gateway {
     if (this.entries.size >= this.options.maxSessions) return Refusals.overloaded(`too many sessions (limit ${this.options.maxSessions})`, 5);
     const params = request.params ?? {};
     const version = negotiateVersion(params.protocolVersion);
+    const capabilities = (params.capabilities ?? {}) as ClientCapabilities;
+    const info = params.clientInfo as { name?: unknown; version?: unknown } | undefined;
+    const clientInfo = { name: String(info?.name ?? 'client'), version: String(info?.version ?? '0') };
+    const id = this.options.sealer?.seal({ version, principal: caller.key, capabilities, clientInfo, issuedAt: Date.now() }) ?? randomUUID();
     const session = new ClientSession(
-      randomUUID(),
+      id,
       caller,
       version,
       (params.capabilities ?? {}) as ClientCapabilities,
@@ -173,9 +183,30 @@ export class Gateway {
    */
   lookup(id: string, caller: Principal): ClientSession | undefined {
     const entry = this.entries.get(id);
-    if (entry === undefined || entry.session.principalKey !== caller.key) return undefined;
+    if (entry === undefined) return this.resume(id, caller);
+    if (entry.session.principalKey !== caller.key) return undefined;
     entry.session.caller = caller;
     return entry.session;
+  }
+
+  /**
+   * A sealed session this process does not hold (another replica started it, or this process
+   * before a restart): served from here on, when the id opens, belongs to this caller and the
+   * server is ready. Subscriptions and the log level lived with the old holder: the client is
+   * told to set them again.
+   */
+  private resume(id: string, caller: Principal): ClientSession | undefined {
+    const state = this.options.sealer?.unseal(id);
+    if (state === undefined || state.principal !== caller.key || this.draining || this.entries.size >= this.options.maxSessions) return undefined;
+    const session = new ClientSession(id, caller, state.version, state.capabilities, state.clientInfo);
+    const upstream = this.options.pool.readyUpstream?.(session);
+    if (upstream === undefined) return undefined;
+    upstream.attach(session);
+    this.entries.set(session.id, { session, upstream, onEnd: [] });
+    session.resumed = true;
+    this.options.onSessionCountChange?.(this.entries.size);
+    this.options.logger.info({ session: id.slice(0, 16), principal: caller.sub }, 'session resumed from its sealed id (started elsewhere)');
+    return session;
   }
 
   /** Registers cleanup for a session (close its GET stream, socket, …). */
@@ -210,6 +241,10 @@ export class Gateway {
       return null;
     }
     if (channel === undefined) throw new Error('a request needs a response channel');
+    if (session.resumed) {
+      session.resumed = false;
+      channel.related(RESUMED_NOTICE); // what did not move with the session, said once
+    }
     if (policy) {
       const admitted = policy.admit(session);
       if (admitted instanceof Refusal) return admitted;
@@ -273,6 +308,15 @@ export class Gateway {
 }
 
 const SESSION_NOT_FOUND = Refusals.invalidRequest(404, 'session not found');
+const RESUMED_NOTICE = JSON.stringify({
+  jsonrpc: '2.0',
+  method: 'notifications/message',
+  params: {
+    level: 'warning',
+    logger: 'ome-mcp-agent',
+    data: 'This session moved to another server replica: resource subscriptions and the log level did not move with it; subscribe and set the level again if you use them.',
+  },
+});
 const ALREADY_INITIALIZED = Refusals.invalidRequest(400, 'session is already initialized');
 
 /**
