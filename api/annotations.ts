@@ -90,6 +90,7 @@ export const AGENT_ENV = {
   podNamespace: 'OME_MCP_POD_NAMESPACE',
   podIP: 'OME_MCP_POD_IP',
   stateKey: 'OME_MCP_STATE_KEY',
+  stateKeyPrevious: 'OME_MCP_STATE_KEY_PREVIOUS',
   /** The introspection client secret (from the Secret named by oidcConfig.inline.clientSecretRef). */
   clientSecret: 'OME_MCP_CLIENT_SECRET',
 } as const;

@@ -434,3 +434,15 @@ describe('upstream client credentials', () => {
     expect(agent.env).toContainEqual({ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/corp-ca/ca.pem' });
   });
 });
+
+describe('shared state key', () => {
+  it('the agent reads the key (and the previous one) from the server Secret; a rotation shows in the pod template', () => {
+    const stateKey = { secretName: 'mcp-fs-state', rotatedAt: '2026-12-01T00:00:00.000Z', hasPrevious: true };
+    const t = pod({ ...input({}), stateKey });
+    const env = container(t, AGENT_CONTAINER_NAME)!.env!;
+    expect(env).toContainEqual({ name: 'OME_MCP_STATE_KEY', valueFrom: { secretKeyRef: { name: 'mcp-fs-state', key: 'key' } } });
+    expect(env).toContainEqual({ name: 'OME_MCP_STATE_KEY_PREVIOUS', valueFrom: { secretKeyRef: { name: 'mcp-fs-state', key: 'previous' } } });
+    expect(t.metadata!.annotations!['mcp.ome.io/state-key-rotated-at']).toBe(stateKey.rotatedAt);
+    expect(container(t, MCP_CONTAINER_NAME)!.env ?? []).not.toContainEqual(expect.objectContaining({ name: 'OME_MCP_STATE_KEY' }));
+  });
+});

@@ -42,6 +42,7 @@ import { freeOpsPort, mutatePod, type InjectorSettings } from '../mutation/index
 import { deepMerge } from './merge.js';
 import { baseName, commonLabels, configMapName, roleName, selectorLabels, serviceAccountName, shortHash, type ServerRef } from './names.js';
 import { egressRestricted, UPSTREAM_PATH, upstreamTransport } from './resolve.js';
+import { ANNOTATION_STATE_KEY_ROTATED, STATE_KEY, STATE_KEY_PREVIOUS, type StateKeyRef } from './state-key.js';
 import { EGRESS_NO_PROXY, parseHostEntry } from '../../api/egress.js';
 import type { ApiServerAddresses } from './api-server.js';
 import { isIP } from 'node:net';
@@ -81,6 +82,8 @@ export interface BuildInput {
   apiServer?: ApiServerAddresses;
   /** Set for MCPServer (same namespace); ClusterMCPServer objects are tracked by labels. */
   owner?: Owner;
+  /** The replicas' shared state key (state-key.ts): unset, each agent seals with a key of its own. */
+  stateKey?: StateKeyRef;
   /** Agent injection settings (image, resources) for the shared pod mutation. */
   injector: InjectorSettings;
 }
@@ -284,6 +287,8 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
       ...annotations,
       [ANNOTATION_OWNER]: ref.name,
       [ANNOTATION_CONFIG_HASH]: restartConfigHash(input.agentConfig),
+      // The agent reads the key at start: a rotation rolls the pods (ids sealed before still open).
+      ...(input.stateKey ? { [ANNOTATION_STATE_KEY_ROTATED]: input.stateKey.rotatedAt } : {}),
     },
   };
   // The same mutation the webhook applies to pods: the Deployment shows the agent, and the webhook
@@ -292,6 +297,7 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
   if (!r.allowed) throw new InjectionDenied(r.reason);
   withClientSecret(r.object, input.agentConfig);
   withUpstreamCA(r.object, spec);
+  withStateKey(r.object, input.stateKey);
   withAgentMounts(r.object, agentMounts);
   return r.object;
 }
@@ -326,6 +332,18 @@ function upstreamHeadersVolume(spec: MCPServerSpec): V1Volume | undefined {
   if (cc) sources.push({ secret: { name: cc.clientSecretRef.name, items: [{ key: cc.clientSecretRef.key, path: basename(UPSTREAM_CLIENT_SECRET_FILE) }] } });
   if (exchange) sources.push({ secret: { name: exchange.clientSecretRef.name, items: [{ key: exchange.clientSecretRef.key, path: basename(IDENTITY_CLIENT_SECRET_FILE) }] } });
   return { name: UPSTREAM_HEADERS_VOLUME, projected: { defaultMode: 0o440, sources } };
+}
+
+/** The shared state key, and the one before a rotation, from the server's Secret. */
+function withStateKey(template: V1PodTemplateSpec, key: StateKeyRef | undefined): void {
+  const agent = agentContainer(template);
+  if (!key || !agent) return;
+  const names = new Set<string>([AGENT_ENV.stateKey, AGENT_ENV.stateKeyPrevious]);
+  agent.env = [
+    ...(agent.env ?? []).filter((e) => !names.has(e.name)),
+    { name: AGENT_ENV.stateKey, valueFrom: { secretKeyRef: { name: key.secretName, key: STATE_KEY } } },
+    ...(key.hasPrevious ? [{ name: AGENT_ENV.stateKeyPrevious, valueFrom: { secretKeyRef: { name: key.secretName, key: STATE_KEY_PREVIOUS } } }] : []),
+  ];
 }
 
 /** Node trusts these CAs for every TLS connection of the agent (the upstream's authorization server and the upstream). */

@@ -23,6 +23,7 @@ import type { StatusWriter } from './kit/status-writer.js';
 import { objKey, type Cached, type Logger, type Obj, type Reconciler, type Result } from './kit/types.js';
 import { keyOf, selectorLabels, serviceURL, type ServerKind, type ServerRef } from './names.js';
 import { nudgePods } from './pod-nudge.js';
+import { ensureStateKey } from './state-key.js';
 import { resolve as resolveSpec, type Lookup } from './resolve.js';
 import { readApiServer } from './api-server.js';
 import { deriveStatus } from './status.js';
@@ -110,7 +111,8 @@ export abstract class ServerReconciler implements Reconciler {
     let desired: DesiredObject[] = [];
     if (!problems.length && resolved.agentConfig) {
       try {
-        desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, injector: d.injector });
+        const stateKey = await ensureStateKey(d.client, ref, owner, now);
+        desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector });
       } catch (e) {
         if (!(e instanceof InjectionDenied)) throw e;
         problems = [e.message];

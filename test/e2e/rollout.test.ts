@@ -2,7 +2,8 @@
 // through the Service without pause while the MCPServer rolls out a changed config (the config
 // hash rolls the pods; surge-only rollout) and while one of its two replicas is deleted (the
 // server's preStop keeps it serving until the endpoints have moved). Every call must succeed.
-// (2025 sessions live in one pod; carrying them across replicas is not built yet.)
+// 2025 sessions: with ClientIP affinity they stay on one replica; without it, their sealed ids
+// let any replica go on with them, through pod deletions and rollouts.
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyExamples, getJSON, kubectl, useCluster, waitReady } from './kubectl.js';
 
@@ -79,6 +80,43 @@ const post = (body, session) => new Promise((resolve) => {
 })();
 `;
 
+/**
+ * Runs in the client pod: one 2025-protocol session for argv[2] seconds, tools/call after
+ * tools/call on new connections, never initializing again; prints {ok, fail, resumed, errors}.
+ */
+const SESSION_RUN = String.raw`
+const http = require('node:http');
+const [url, seconds] = process.argv.slice(1);
+const post = (body, session) => new Promise((resolve) => {
+  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
+  if (session) headers['mcp-session-id'] = session;
+  const req = http.request(url, { method: 'POST', agent: false, headers }, (res) => {
+    let data = '';
+    res.on('data', (c) => (data += c));
+    res.on('end', () => resolve({ status: res.statusCode, session: res.headers['mcp-session-id'], data }));
+  });
+  req.setTimeout(15000, () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => resolve({ status: 0, data: e.code || e.message }));
+  req.end(JSON.stringify(body));
+});
+(async () => {
+  const init = await post({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'resume', version: '1' } } });
+  const session = init.session;
+  await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, session);
+  const end = Date.now() + Number(seconds) * 1000;
+  let ok = 0, fail = 0, resumed = 0, i = 0;
+  const errors = {};
+  while (Date.now() < end) {
+    i++;
+    const r = await post({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { message: 'call-' + i } } }, session);
+    if (r.data.includes('did not move with it')) resumed++;
+    if (r.status === 200 && r.data.includes('call-' + i + '"')) ok++; else { fail++; const e = 'HTTP ' + r.status + ' ' + r.data.slice(0, 80); errors[e] = (errors[e] || 0) + 1; }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  console.log(JSON.stringify({ session: !!session, sealed: String(session).startsWith('s1.'), ok, fail, resumed, errors }));
+})();
+`;
+
 const readyPods = async () =>
   (await getJSON(['-n', NS, 'get', 'pods', '-l', `mcp.ome.io/mcpserver=${SERVER}`])).items.filter(
     (p: { metadata: { deletionTimestamp?: string }; status: { conditions?: { type: string; status: string }[] } }) =>
@@ -134,6 +172,36 @@ describe('zero-downtime changes (2026-07-28 stateless clients)', () => {
       expect(summary.ok).toBeGreaterThan(200);
     } finally {
       await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=json', '-p', '[{"op":"remove","path":"/spec/limits"},{"op":"replace","path":"/spec/replicas","value":1}]']).catch(() => {});
+    }
+  });
+});
+
+describe('a 2025 session without affinity (sealed session ids)', () => {
+  it('goes on across the deletion of the pod that holds it and a rollout: 0 failed calls, no new initialize', async () => {
+    await waitReady('mcpserver', SERVER, NS);
+    await kubectl(['-n', NS, 'wait', '--for=condition=Ready', 'pod/mcp-client', '--timeout=120s']);
+    await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=merge', '-p', '{"spec":{"replicas":2,"sessionAffinity":"None"}}']);
+    const rollout = () => kubectl(['-n', NS, 'rollout', 'status', `deployment/${DEPLOYMENT}`, '--timeout=180s'], { timeoutMs: 190_000 });
+    try {
+      await rollout();
+      expect((await getJSON(['-n', NS, 'get', 'service', DEPLOYMENT])).spec.sessionAffinity).toBe('None');
+      const secret = await getJSON(['-n', NS, 'get', 'secret', `${DEPLOYMENT}-state`]);
+      expect(Object.keys(secret.data)).toContain('key');
+      const run = kubectl(['-n', NS, 'exec', 'mcp-client', '--', 'node', '-e', SESSION_RUN, URL_IN_CLUSTER, '60'], { timeoutMs: 150_000 });
+      await new Promise((r) => setTimeout(r, 5000));
+      const victim = (await readyPods())[0].metadata.name;
+      await kubectl(['-n', NS, 'delete', 'pod', victim, '--wait=true'], { timeoutMs: 90_000 });
+      await rollout();
+      await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=merge', '-p', '{"spec":{"limits":{"maxConcurrentRequests":64}}}']);
+      await rollout();
+      const out = JSON.parse((await run).trim().split('\n').pop()!) as { sealed: boolean; ok: number; fail: number; resumed: number; errors: Record<string, number> };
+      console.log(`[sealed-session] ${JSON.stringify(out)}`);
+      expect(out.sealed).toBe(true);
+      expect(out.fail, JSON.stringify(out.errors)).toBe(0);
+      expect(out.resumed).toBeGreaterThan(0);
+      expect(out.ok).toBeGreaterThan(200);
+    } finally {
+      await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=json', '-p', '[{"op":"remove","path":"/spec/limits"},{"op":"remove","path":"/spec/sessionAffinity"},{"op":"replace","path":"/spec/replicas","value":1}]']).catch(() => {});
     }
   });
 });
