@@ -113,6 +113,9 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
     void shared.start();
   }
 
+  // Where other replicas reach this one (pod IP, plain HTTP: a pod IP is in no certificate, so with TLS sessions move instead of being passed).
+  let boundPort = options.port;
+  const ownerAddress = options.podIp && !options.tls ? () => `http://${options.podIp!.includes(':') ? `[${options.podIp}]` : options.podIp}:${boundPort}` : undefined;
   const endAt = (session: ClientSession, epochMs: number) => {
     const timer = setTimeout(() => {
       if (session.closed) return;
@@ -131,7 +134,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
     onSessionCountChange: (n) => metrics.sessions.set(n),
     // Replicas sharing a state key resume each other's 2025 sessions (a per-session process cannot move).
     ...(options.stateKey && options.sessionMode !== 'per-session'
-      ? { sealer: new SessionSealer([options.stateKey, ...(options.stateKeyPrevious ? [options.stateKeyPrevious] : [])]) }
+      ? { sealer: new SessionSealer([options.stateKey, ...(options.stateKeyPrevious ? [options.stateKeyPrevious] : [])]), self: ownerAddress }
       : {}),
   });
 
@@ -160,7 +163,6 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
   // One endpoint, both generations: 2026-07-28 requests are told apart per request (docs/modern-protocol.md).
   // Replicas that share a state key and know their address (--pod-ip) pass an input-required
   // retry to the replica that holds the call, so modern clients need no affinity.
-  let boundPort = options.port;
   const { podIp, stateKey } = options;
   const modern = createModernTransport(ctx, {
     holdTimeoutMs: requestTimeoutMs,

@@ -8,6 +8,7 @@ import type { DownstreamContext } from './context.js';
 import { JsonReply, toResponse, type AgentApp, type Exchange, type Reply } from './exchange.js';
 import { ACCEPT_JSON_AND_SSE, ACCEPT_SSE, jsonRpcError, preamble, readMessage, refusalResponse } from './http-common.js';
 import { EventLog, ResumableStream, SSE_HEADERS, sseBody } from './sse.js';
+import { FORWARDED_HEADER, forwardToOwner } from './owner-forward.js';
 
 /** Per-session state of the streamable HTTP transport. */
 interface HttpSessionState {
@@ -67,12 +68,28 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
     return state;
   };
 
-  /** Resolves the session for a non-initialize request, or the HTTP error for its absence. */
-  const sessionFor = (c: Exchange, caller: Principal): ClientSession | Response => {
+  /**
+   * Resolves the session for a non-initialize request: held here (the common case, synchronous),
+   * passed to the replica that holds it (owner-forward.ts), or moved here from its sealed id; else
+   * the HTTP error for its absence.
+   */
+  const sessionFor = (c: Exchange, caller: Principal, method: string, body?: () => string): ClientSession | Response | Promise<ClientSession | Response> => {
     const id = c.req.header(SESSION_HEADER_LC);
     if (id === undefined) return jsonRpcError(400, null, ErrorCode.InvalidRequest, `missing ${SESSION_HEADER} header`);
-    const session = ctx.gateway.lookup(id, caller);
+    const held = ctx.gateway.lookup(id, caller);
+    if (held !== undefined) return checkedVersion(c, held);
+    const owner = c.req.header(FORWARDED_HEADER) === undefined ? ctx.gateway.ownerOf(id) : undefined;
+    if (owner !== undefined) return forwardToOwner(c, owner, path, method, body?.()).then((r) => r ?? moved(c, id, caller));
+    return moved(c, id, caller);
+  };
+
+  const moved = (c: Exchange, id: string, caller: Principal): ClientSession | Response => {
+    const session = ctx.gateway.resume(id, caller);
     if (session === undefined) return jsonRpcError(404, null, ErrorCode.InvalidRequest, 'session not found (ended or unknown); initialize a new one');
+    return checkedVersion(c, session);
+  };
+
+  const checkedVersion = (c: Exchange, session: ClientSession): ClientSession | Response => {
     const version = c.req.header('mcp-protocol-version');
     if (version !== undefined && version !== session.protocolVersion && !isSupportedSessionVersion(version)) {
       return jsonRpcError(400, null, ErrorCode.InvalidRequest, `unsupported MCP-Protocol-Version ${version}`);
@@ -95,7 +112,8 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
       stateOf(opened.session);
       return new JsonReply(opened.frame, { [SESSION_HEADER]: opened.session.id });
     }
-    const session = sessionFor(c, caller);
+    let session = sessionFor(c, caller, 'POST', () => JSON.stringify(message));
+    if (session instanceof Promise) session = await session;
     if (session instanceof Response) return session;
     if (!isRequest(message)) {
       const refusal = ctx.gateway.dispatch(session, message, undefined);
@@ -113,7 +131,8 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
   app.get(path, async (c) => {
     const caller = await preamble(c, ctx, ACCEPT_SSE);
     if (caller instanceof Response) return caller;
-    const session = sessionFor(c, caller);
+    let session = sessionFor(c, caller, 'GET');
+    if (session instanceof Promise) session = await session;
     if (session instanceof Response) return session;
     const state = stateOf(session);
     session.touch();
@@ -141,7 +160,8 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
   app.delete(path, async (c) => {
     const caller = await preamble(c, ctx);
     if (caller instanceof Response) return caller;
-    const session = sessionFor(c, caller);
+    let session = sessionFor(c, caller, 'DELETE');
+    if (session instanceof Promise) session = await session;
     if (session instanceof Response) return session;
     ctx.gateway.end(session);
     return new Response(null, { status: 204 });

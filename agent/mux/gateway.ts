@@ -62,6 +62,8 @@ export interface GatewayOptions {
    * (shared servers only: a per-session process's state cannot move).
    */
   sealer?: SessionSealer;
+  /** This replica's address as other replicas reach it; sealed into ids so their requests can be passed here. */
+  self?: () => string;
 }
 
 interface SessionEntry {
@@ -108,7 +110,8 @@ export class Gateway {
     const capabilities = (params.capabilities ?? {}) as ClientCapabilities;
     const info = params.clientInfo as { name?: unknown; version?: unknown } | undefined;
     const clientInfo = { name: String(info?.name ?? 'client'), version: String(info?.version ?? '0') };
-    const id = this.options.sealer?.seal({ version, principal: caller.key, capabilities, clientInfo, issuedAt: Date.now() }) ?? randomUUID();
+    const owner = this.options.self?.();
+    const id = this.options.sealer?.seal({ version, principal: caller.key, capabilities, clientInfo, issuedAt: Date.now(), ...(owner ? { owner } : {}) }) ?? randomUUID();
     const session = new ClientSession(
       id,
       caller,
@@ -183,10 +186,16 @@ export class Gateway {
    */
   lookup(id: string, caller: Principal): ClientSession | undefined {
     const entry = this.entries.get(id);
-    if (entry === undefined) return this.resume(id, caller);
-    if (entry.session.principalKey !== caller.key) return undefined;
+    if (entry === undefined || entry.session.principalKey !== caller.key) return undefined;
     entry.session.caller = caller;
     return entry.session;
+  }
+
+  /** The replica that holds a sealed session this one does not: where its requests belong while it lives. */
+  ownerOf(id: string): string | undefined {
+    if (this.entries.has(id)) return undefined;
+    const owner = this.options.sealer?.unseal(id)?.owner;
+    return owner !== undefined && owner !== this.options.self?.() ? owner : undefined;
   }
 
   /**
@@ -195,7 +204,7 @@ export class Gateway {
    * server is ready. Subscriptions and the log level lived with the old holder: the client is
    * told to set them again.
    */
-  private resume(id: string, caller: Principal): ClientSession | undefined {
+  resume(id: string, caller: Principal): ClientSession | undefined {
     const state = this.options.sealer?.unseal(id);
     if (state === undefined || state.principal !== caller.key || this.draining || this.entries.size >= this.options.maxSessions) return undefined;
     const session = new ClientSession(id, caller, state.version, state.capabilities, state.clientInfo);

@@ -18,6 +18,8 @@ export interface SessionState {
   /** The client's capabilities, reduced to what routing needs (which server requests it takes). */
   capabilities: ClientCapabilities;
   clientInfo: { name: string; version: string };
+  /** The replica that started it (`http://<pod IP>:<port>`), when replicas can reach each other. */
+  owner?: string;
   /** When it was sealed, epoch ms. */
   issuedAt: number;
 }
@@ -67,12 +69,12 @@ export class SessionSealer {
   }
 }
 
-type Compact = { v: string; p: string; c: (string | [string, unknown])[]; n: string; r: string; t: number };
+type Compact = { v: string; p: string; c: (string | [string, unknown])[]; n: string; r: string; t: number; o?: string };
 
 /** Short field names and capability presence only: the id travels in a header on every request. */
 function compact(s: SessionState): Compact {
   const caps = Object.entries(s.capabilities).map(([k, v]) => (k === 'roots' && v && typeof v === 'object' ? ([k, { listChanged: (v as { listChanged?: unknown }).listChanged === true }] as [string, unknown]) : k));
-  return { v: s.version, p: s.principal, c: caps, n: s.clientInfo.name.slice(0, 64), r: s.clientInfo.version.slice(0, 32), t: s.issuedAt };
+  return { v: s.version, p: s.principal, c: caps, n: s.clientInfo.name.slice(0, 64), r: s.clientInfo.version.slice(0, 32), t: s.issuedAt, ...(s.owner ? { o: s.owner } : {}) };
 }
 
 function expand(c: Compact): SessionState | undefined {
@@ -82,5 +84,5 @@ function expand(c: Compact): SessionState | undefined {
     if (typeof e === 'string') capabilities[e] = {};
     else if (Array.isArray(e) && typeof e[0] === 'string') capabilities[e[0]] = e[1];
   }
-  return { version: c.v, principal: c.p, capabilities, clientInfo: { name: String(c.n ?? 'client'), version: String(c.r ?? '0') }, issuedAt: c.t };
+  return { version: c.v, principal: c.p, capabilities, clientInfo: { name: String(c.n ?? 'client'), version: String(c.r ?? '0') }, issuedAt: c.t, ...(typeof c.o === 'string' ? { owner: c.o } : {}) };
 }

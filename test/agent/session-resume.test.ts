@@ -65,3 +65,41 @@ describe('sealed session ids', () => {
     await unsealed.stop(500);
   });
 });
+
+describe('requests for a session go to the replica that holds it while it lives', () => {
+  it('another replica passes them on (POST and the GET stream); when the owner is gone the session moves', async () => {
+    const owner = await startTestAgent(['--state-key', KEY, '--pod-ip', '127.0.0.1', '--', ...PROBE]);
+    const peer = await startTestAgent(['--state-key', KEY, '--pod-ip', '127.0.0.1', '--', ...PROBE]);
+    const s = await RawSession.open(owner.url);
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': s.sessionId, 'mcp-protocol-version': '2025-06-18' };
+    const call = (url: string, id: number, name: string, args: Record<string, unknown>) =>
+      fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }) });
+
+    const passed = await call(peer.url, 1, 'echo', { text: 'via the peer' });
+    expect(passed.status).toBe(200);
+    const text = await passed.text();
+    expect(text).toContain('via the peer');
+    expect(text).not.toContain('did not move'); // served by its owner: nothing moved
+    expect(peer.gateway.sessionCount).toBe(0);
+
+    // The GET stream through the peer is the owner's: a list change on the owner's server arrives on it.
+    const ac = new AbortController();
+    const get = await fetch(peer.url, { method: 'GET', headers: { ...headers, accept: 'text/event-stream' }, signal: ac.signal });
+    expect(get.status).toBe(200);
+    const reader = get.body!.getReader();
+    await (await call(peer.url, 2, 'touch', { uri: 'probe://x' })).text();
+    let seen = '';
+    const until = Date.now() + 5000;
+    while (!seen.includes('list_changed') && Date.now() < until) seen += new TextDecoder().decode((await reader.read()).value ?? new Uint8Array());
+    expect(seen).toContain('notifications/tools/list_changed');
+    ac.abort();
+
+    await owner.stop(200);
+    const movedRes = await call(peer.url, 3, 'echo', { text: 'owner gone' });
+    const moved = await movedRes.text();
+    expect(moved).toContain('owner gone');
+    expect(moved).toContain('did not move with it');
+    expect(peer.gateway.sessionCount).toBe(1);
+    await peer.stop(200);
+  });
+});
