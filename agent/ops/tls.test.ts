@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,21 +7,8 @@ import { connect } from 'node:tls';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateTls, type TlsMaterial } from '../../injector/webhook/tls.js';
+import { installPair, mintLocalhost } from './testing/serving-certs.js';
 import { readTlsMaterial, servingTls, TlsConfigError, type ServingTls } from './tls.js';
-
-const mint = () => generateTls({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityDays: 2 });
-
-/** Writes cert and key the way a Secret update lands: new files renamed over the old ones. */
-function install(dir: string, m: Pick<TlsMaterial, 'cert' | 'key'>): { certFile: string; keyFile: string } {
-  const certFile = join(dir, 'tls.crt');
-  const keyFile = join(dir, 'tls.key');
-  writeFileSync(`${certFile}.new`, m.cert);
-  writeFileSync(`${keyFile}.new`, m.key);
-  renameSync(`${keyFile}.new`, keyFile);
-  renameSync(`${certFile}.new`, certFile);
-  return { certFile, keyFile };
-}
 
 /** The certificate a new TLS connection to the port is served (fingerprint). */
 function servedFingerprint(port: number): Promise<string> {
@@ -47,8 +34,8 @@ async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<voi
 describe('readTlsMaterial', () => {
   it('refuses a key that does not fit the certificate, naming the key file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tls-'));
-    const [a, b] = await Promise.all([mint(), mint()]);
-    const files = install(dir, { cert: a.cert, key: b.key });
+    const [a, b] = await Promise.all([mintLocalhost(), mintLocalhost()]);
+    const files = installPair(dir, { cert: a.cert, key: b.key });
     expect(() => readTlsMaterial(files)).toThrow(TlsConfigError);
     expect(() => readTlsMaterial(files)).toThrow(/tls\.key is not the PEM private key of the certificate/);
   });
@@ -56,11 +43,11 @@ describe('readTlsMaterial', () => {
   it('names a missing file, and a file that holds no certificate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tls-'));
     expect(() => readTlsMaterial({ certFile: join(dir, 'nope.crt'), keyFile: join(dir, 'nope.key') })).toThrow(/cannot read the TLS certificate .*nope\.crt/);
-    const files = install(dir, { cert: 'not a certificate', key: (await mint()).key });
+    const files = installPair(dir, { cert: 'not a certificate', key: (await mintLocalhost()).key });
     expect(() => readTlsMaterial(files)).toThrow(/tls\.crt holds no PEM certificate/);
-    const good = await mint();
+    const good = await mintLocalhost();
     writeFileSync(join(dir, 'ca.crt'), '');
-    expect(() => readTlsMaterial({ ...install(dir, good), clientCAFile: join(dir, 'ca.crt') })).toThrow(/ca\.crt holds no PEM certificate/);
+    expect(() => readTlsMaterial({ ...installPair(dir, good), clientCAFile: join(dir, 'ca.crt') })).toThrow(/ca\.crt holds no PEM certificate/);
   });
 });
 
@@ -82,22 +69,22 @@ describe('servingTls', () => {
 
   it('serves a replaced certificate to new connections without a restart; a broken pair keeps the old one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tls-'));
-    const [first, second, third] = await Promise.all([mint(), mint(), mint()]);
+    const [first, second, third] = await Promise.all([mintLocalhost(), mintLocalhost(), mintLocalhost()]);
     const registry = new Registry();
-    const port = await serve(install(dir, first), registry);
+    const port = await serve(installPair(dir, first), registry);
     expect(await servedFingerprint(port)).toBe(fingerprintOf(first.cert));
 
-    install(dir, second);
+    installPair(dir, second);
     await eventually(async () => (await servedFingerprint(port)) === fingerprintOf(second.cert));
     const metrics = await registry.metrics();
     expect(metrics).toMatch(/ome_mcp_agent_tls_reloads_total\{result="applied"\} 1/);
     expect(metrics).toContain(`ome_mcp_agent_tls_certificate_expiry_timestamp_seconds ${new Date(new X509Certificate(second.cert).validTo).getTime() / 1000}`);
 
-    install(dir, { cert: third.cert, key: first.key }); // a certificate with the wrong key
+    installPair(dir, { cert: third.cert, key: first.key }); // a certificate with the wrong key
     await eventually(async () => /ome_mcp_agent_tls_reloads_total\{result="failed"\} [1-9]/.test(await registry.metrics()));
     expect(await servedFingerprint(port)).toBe(fingerprintOf(second.cert));
 
-    install(dir, third); // and fixed again
+    installPair(dir, third); // and fixed again
     await eventually(async () => (await servedFingerprint(port)) === fingerprintOf(third.cert));
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -8,20 +8,14 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../../agent/agent.js';
 import { helpText, parseOptions, UsageError } from '../../agent/config/options.js';
-import { generateTls, type TlsMaterial } from '../../injector/webhook/tls.js';
+import { installPair, mintLocalhost } from '../../agent/ops/testing/serving-certs.js';
+import type { TlsMaterial } from '../../injector/webhook/tls.js';
 import { PROBE, textOf, waitFor } from './harness.js';
 
-const mint = () => generateTls({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityDays: 2 });
-
-/** Certificate and key as a Secret update delivers them: renamed over the old files. */
-function install(dir: string, m: TlsMaterial): string[] {
-  const cert = join(dir, 'tls.crt');
-  const key = join(dir, 'tls.key');
-  writeFileSync(`${cert}.new`, m.cert);
-  writeFileSync(`${key}.new`, m.key);
-  renameSync(`${key}.new`, key);
-  renameSync(`${cert}.new`, cert);
-  return ['--tls-cert-file', cert, '--tls-key-file', key];
+/** The pair installed in `dir`, as flags. */
+function tlsFlags(dir: string, m: Pick<TlsMaterial, 'cert' | 'key'>): string[] {
+  const { certFile, keyFile } = installPair(dir, m);
+  return ['--tls-cert-file', certFile, '--tls-key-file', keyFile];
 }
 
 /** A fetch that trusts `ca` alone, on connections of its own (a new dispatcher = new TLS handshakes). */
@@ -52,8 +46,8 @@ describe('HTTPS and the ops port', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'agent-tls-'));
-    first = await mint();
-    agent = await start(['--ops-port', '0', ...install(dir, first), '--', ...PROBE]);
+    first = await mintLocalhost();
+    agent = await start(['--ops-port', '0', ...tlsFlags(dir, first), '--', ...PROBE]);
     ops = `http://127.0.0.1:${agent.opsPort}`;
     await waitFor(async () => (await fetch(`${ops}/readyz`)).status === 200, 15_000);
   });
@@ -89,8 +83,8 @@ describe('HTTPS and the ops port', () => {
   });
 
   it('a rotated certificate is served to new connections without a restart', async () => {
-    const second = await mint();
-    install(dir, second);
+    const second = await mintLocalhost();
+    tlsFlags(dir, second);
     await waitFor(async () => {
       const t = trusting(second.ca);
       try {
@@ -111,11 +105,11 @@ describe('HTTPS and the ops port', () => {
 describe('RFC 9728 metadata stays on the MCP port', () => {
   it('is served over HTTPS on the MCP port and not on the ops port', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-tls-'));
-    const m = await mint();
+    const m = await mintLocalhost();
     const config = join(dir, 'agent.json');
     const resource = 'https://localhost/mcp';
     writeFileSync(config, JSON.stringify({ resourceURL: resource, oidcConfig: { type: 'inline', inline: { issuer: 'https://issuer.example.com', jwksURL: 'https://issuer.example.com/jwks' } } }));
-    const agent = await start(['--ops-port', '0', '--config', config, ...install(dir, m), '--', ...PROBE]);
+    const agent = await start(['--ops-port', '0', '--config', config, ...tlsFlags(dir, m), '--', ...PROBE]);
     try {
       const t = trusting(m.ca);
       const res = await t.fetch(agent.url.replace(/\/mcp$/, '/.well-known/oauth-protected-resource/mcp'));
@@ -152,8 +146,8 @@ describe('TLS and ops options', () => {
 
   it('an agent given an unusable certificate does not start, and says why', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-tls-'));
-    const [a, b] = await Promise.all([mint(), mint()]);
-    const args = install(dir, { ...a, key: b.key });
+    const [a, b] = await Promise.all([mintLocalhost(), mintLocalhost()]);
+    const args = tlsFlags(dir, { ...a, key: b.key });
     await expect(start([...args, '--', ...PROBE])).rejects.toThrow(/tls\.key is not the PEM private key of the certificate/);
   });
 });
