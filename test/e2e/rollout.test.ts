@@ -104,16 +104,16 @@ const post = (body, session) => new Promise((resolve) => {
   const session = init.session;
   await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, session);
   const end = Date.now() + Number(seconds) * 1000;
-  let ok = 0, fail = 0, resumed = 0, i = 0;
+  let ok = 0, fail = 0, resumed = 0, i = 0, last = Date.now(), maxGapMs = 0;
   const errors = {};
   while (Date.now() < end) {
     i++;
     const r = await post({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { message: 'call-' + i } } }, session);
     if (r.data.includes('did not move with it')) resumed++;
-    if (r.status === 200 && r.data.includes('call-' + i + '"')) ok++; else { fail++; const e = 'HTTP ' + r.status + ' ' + r.data.slice(0, 80); errors[e] = (errors[e] || 0) + 1; }
+    if (r.status === 200 && r.data.includes('call-' + i + '"')) { ok++; maxGapMs = Math.max(maxGapMs, Date.now() - last); last = Date.now(); } else { fail++; const e = 'HTTP ' + r.status + ' ' + r.data.slice(0, 80); errors[e] = (errors[e] || 0) + 1; }
     await new Promise((r) => setTimeout(r, 50));
   }
-  console.log(JSON.stringify({ session: !!session, sealed: String(session).startsWith('s1.'), ok, fail, resumed, errors }));
+  console.log(JSON.stringify({ session: !!session, sealed: String(session).startsWith('s1.'), ok, fail, resumed, maxGapMs, errors }));
 })();
 `;
 
