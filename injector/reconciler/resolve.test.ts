@@ -246,25 +246,3 @@ describe('egress: the agent proxy for a restricted profile, read and write paths
     ]);
   });
 });
-
-describe('identity', () => {
-  const oidc = { type: 'inline', inline: { issuer: 'https://idp.example.com' } };
-  const exchange = { clientId: 'agent', clientSecretRef: { name: 'x', key: 'secret' }, audience: 'https://k8s.example.com' };
-  it('reaches the agent config with the exchange secret by its mounted file', async () => {
-    const r = await resolve(
-      ref,
-      spec({ transport: 'streamable-http', oidcConfig: oidc, session: { mode: 'per-session' }, identity: { mode: 'exchange', exchange } } as Partial<Spec>),
-      lookup({}, { 'ds/x': { secret: 'c2VjcmV0' } }),
-    );
-    expect(r.problems).toEqual([]);
-    expect(r.agentConfig?.identity).toEqual({ mode: 'exchange', exchange: { clientId: 'agent', audience: 'https://k8s.example.com', clientSecretFile: '/etc/ome-mcp-upstream-headers/identity-client-secret' } });
-  });
-  it('needs oidcConfig, per-session and an HTTP server', async () => {
-    const r = await resolve(ref, spec({ identity: { mode: 'passthrough' } } as Partial<Spec>), lookup());
-    expect(r.problems.filter((p) => p.startsWith('spec.identity')).map((p) => p.split(' (')[0])).toEqual([
-      'spec.identity: needs oidcConfig',
-      'spec.identity: needs spec.session.mode per-session',
-      'spec.identity: a Hosted stdio server runs as one process in its own container; use an HTTP or Remote server',
-    ]);
-  });
-});
