@@ -29,3 +29,10 @@ export const AgentAuthentication = Type.Object(
   { description: 'Client authentication methods in order; absent: Bearer when oidcConfig is set, else None.' },
 );
 export type AgentAuthentication = Static<typeof AgentAuthentication>;
+
+/** Where the reconciler mounts the authentication files (Secret keys, the client CA) into the agent container. */
+export const AUTH_FILES_MOUNT_PATH = '/etc/ome-mcp-auth';
+/** File name of method i's Secret key (keys or users file) under AUTH_FILES_MOUNT_PATH. */
+export const authFileName = (i: number) => `method-${i}`;
+/** File name of the client CA bundle under AUTH_FILES_MOUNT_PATH. */
+export const CLIENT_CA_FILE_NAME = 'client-ca.crt';

@@ -1,3 +1,4 @@
 export * from './mcpserver.js';
 export * from './core.js';
+export * from './authentication.js';
 export { cel, StringEnum, Quantity, Opaque, type CelRule } from './schema.js';

@@ -5,6 +5,7 @@
 import { Identity } from './identity.js';
 import { AgentAudit, AgentLimits, Approval, ArgumentRule, SessionSettings } from './operations.js';
 import { Type, type Static } from 'typebox';
+import { AuthenticationSpec } from './authentication.js';
 import { cel, Int32, Int64, StringEnum, withoutDefault } from './schema.js';
 import {
   Affinity,
@@ -377,6 +378,7 @@ export const MCPServerSpec = Type.Object(
     permissionProfile: Type.Optional(PermissionProfileRef),
     podTemplateSpec: Type.Optional(PodTemplateSpec),
     oidcConfig: Type.Optional(OIDCConfigRef),
+    authentication: Type.Optional(AuthenticationSpec),
     authzConfig: Type.Optional(AuthzConfigRef),
     toolsFilter: Type.Optional(
       Type.Array(Type.String(), { 'x-kubernetes-list-type': 'set', description: 'Only these tools are listed and callable (empty: all).' }),

@@ -19,6 +19,7 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import { splitReloadable, type AgentConfig } from '../../api/agent-config.js';
+import { AUTH_FILES_MOUNT_PATH, authFileName, CLIENT_CA_FILE_NAME } from '../../api/agent-authentication.js';
 import {
   AGENT_CONFIG_KEY,
   AGENT_CONTAINER_NAME,
@@ -249,8 +250,11 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
   const agentMounts = agentFileMounts(spec, input.agentConfig);
   const headers = upstreamHeadersVolume(spec);
   if (headers) agentMounts.push({ name: headers.name, mountPath: UPSTREAM_HEADERS_MOUNT_PATH, readOnly: true });
+  const authFiles = authFilesVolume(spec);
+  if (authFiles) agentMounts.push({ name: authFiles.name, mountPath: AUTH_FILES_MOUNT_PATH, readOnly: true });
   const volumes: V1Volume[] = [
     ...(headers ? [headers] : []),
+    ...(authFiles ? [authFiles] : []),
     // A Remote server has no server container: only the volumes the agent reads are kept.
     ...(spec.volumes ?? []).filter((v) => !remote || agentMounts.some((m) => m.name === v.name)).map((v) => structuredClone(v)),
     ...(remote ? [] : (input.permissions?.write ?? []).map((p) => ({ name: writeVolumeName(p), emptyDir: {} }))),
@@ -352,6 +356,24 @@ function withUpstreamCA(template: V1PodTemplateSpec, spec: MCPServerSpec): void 
   const agent = agentContainer(template);
   if (!ca || !agent) return;
   agent.env = [...(agent.env ?? []).filter((e) => e.name !== 'NODE_EXTRA_CA_CERTS'), { name: 'NODE_EXTRA_CA_CERTS', value: ca }];
+}
+
+const AUTH_FILES_VOLUME = 'ome-mcp-auth';
+
+/**
+ * The files of spec.authentication (API keys, Basic users, the client CA) in one projected volume
+ * for the agent alone: the server container never sees a hash. resolve.ts names the same files.
+ */
+function authFilesVolume(spec: MCPServerSpec): V1Volume | undefined {
+  const sources: NonNullable<NonNullable<V1Volume['projected']>['sources']> = [];
+  for (const [i, m] of (spec.authentication?.methods ?? []).entries()) {
+    if ((m.type === 'ApiKey' || m.type === 'Basic') && m.secretRef) sources.push({ secret: { name: m.secretRef.name, items: [{ key: m.secretRef.key, path: authFileName(i) }] } });
+    if (m.type === 'ClientCertificate' && m.caRef) {
+      const items = [{ key: m.caRef.key ?? 'ca.crt', path: CLIENT_CA_FILE_NAME }];
+      sources.push((m.caRef.kind ?? 'Secret') === 'Secret' ? { secret: { name: m.caRef.name, items } } : { configMap: { name: m.caRef.name, items } });
+    }
+  }
+  return sources.length ? { name: AUTH_FILES_VOLUME, projected: { defaultMode: 0o440, sources } } : undefined;
 }
 
 function agentContainer(template: V1PodTemplateSpec): V1Container | undefined {

@@ -20,6 +20,8 @@ import { IDENTITY_CLIENT_SECRET_FILE, UPSTREAM_CLIENT_SECRET_FILE, UPSTREAM_HEAD
 import { checkServingPair, ServingPairError } from '../../api/tls.js';
 import type { AgentIdentity } from '../../api/v1beta1/identity.js';
 import { allowHostIssues, DEFAULT_EGRESS_PORT, type AgentEgress } from '../../api/egress.js';
+import { AUTH_FILES_MOUNT_PATH, authFileName, CLIENT_CA_FILE_NAME, type AgentAuthentication } from '../../api/agent-authentication.js';
+import { authMethodIssues } from '../../api/v1beta1/authentication.js';
 import { check, ValidationError } from '../../api/validate.js';
 import { serviceURL, type ServerRef } from './names.js';
 import type { ApiServerAddresses } from './api-server.js';
@@ -235,6 +237,41 @@ async function identitySettings(spec: MCPServerSpec, ns: string, transport: stri
   return { ...rest, exchange: { ...x, clientSecretFile: IDENTITY_CLIENT_SECRET_FILE } };
 }
 
+/**
+ * spec.authentication as the agent reads it: each ApiKey/Basic Secret key a file under
+ * AUTH_FILES_MOUNT_PATH (desired.ts mounts them into the agent alone), the ClientCertificate CA
+ * one more. The Secrets and ConfigMap must exist; order rules are checked here with spec paths.
+ */
+async function authenticationSettings(spec: MCPServerSpec, lookup: Lookup, refs: Reference[], problems: string[], ns: string): Promise<{ authentication?: AgentConfigInput['authentication']; clientCAFile?: string }> {
+  const a = spec.authentication;
+  if (!a) return {};
+  const issues = authMethodIssues(a.methods, { oidcConfig: !!spec.oidcConfig, tls: { present: !!spec.tls, field: 'spec.tls' } }, 'spec.authentication.methods');
+  problems.push(...issues.map((i) => `${i.path}: ${i.message}`));
+  let clientCAFile: string | undefined;
+  const methods: AgentAuthentication['methods'] = [];
+  for (const [i, m] of a.methods.entries()) {
+    const where = `spec.authentication.methods[${i}]`;
+    const file = `${AUTH_FILES_MOUNT_PATH}/${authFileName(i)}`;
+    if (m.secretRef && (m.type === 'ApiKey' || m.type === 'Basic')) await secretKey(lookup, refs, problems, `${where}.secretRef`, ns, m.secretRef.name, m.secretRef.key);
+    if (m.type === 'ApiKey') methods.push({ type: 'ApiKey', keysFile: file, ...(m.header ? { header: m.header } : {}) });
+    else if (m.type === 'Basic') methods.push({ type: 'Basic', usersFile: file, ...(m.realm ? { realm: m.realm } : {}) });
+    else methods.push({ type: m.type });
+    if (m.type === 'ClientCertificate' && m.caRef) {
+      const key = m.caRef.key ?? 'ca.crt';
+      if ((m.caRef.kind ?? 'Secret') === 'Secret') await secretKey(lookup, refs, problems, `${where}.caRef`, ns, m.caRef.name, key);
+      else {
+        refs.push({ kind: 'ConfigMap', namespace: ns, name: m.caRef.name });
+        const cm = await lookup.configMap(ns, m.caRef.name);
+        if (!cm) problems.push(`${where}.caRef: ConfigMap ${ns}/${m.caRef.name} not found`);
+        else if (cm.data?.[key] === undefined) problems.push(`${where}.caRef: ConfigMap ${ns}/${m.caRef.name} has no key ${JSON.stringify(key)}`);
+      }
+      clientCAFile = `${AUTH_FILES_MOUNT_PATH}/${CLIENT_CA_FILE_NAME}`;
+    }
+  }
+  if (issues.length) return {};
+  return { authentication: { methods, ...(a.maxFailuresPerMinute ? { maxFailuresPerMinute: a.maxFailuresPerMinute } : {}) }, ...(clientCAFile ? { clientCAFile } : {}) };
+}
+
 /** spec.session in the agent's runtime-setting names (durations in seconds). */
 function sessionSettings(spec: MCPServerSpec): Pick<AgentConfigInput, 'sessionMode' | 'sessionIdleTimeout' | 'maxSessions' | 'maxProcesses'> {
   const s = spec.session;
@@ -342,6 +379,9 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     problems.push('spec.session.mode: per-session needs an upstream session per client, which a Hosted stdio server (one process in its own container) cannot give; use shared, or an HTTP server');
   }
 
+  // --- client authentication methods: their files mounted into the agent (desired.ts)
+  const auth = await authenticationSettings(spec, lookup, references, problems, ns);
+
   // --- agent config
   const identity = await identitySettings(spec, ns, transport, lookup, references, problems);
   const upstream =
@@ -357,6 +397,7 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     ...(tls ? { tls } : {}),
     resourceURL: oidc?.resourceURL ?? serviceURL(ref, spec, opts.clusterDomain),
     ...(oidc ? { oidcConfig: oidc } : {}),
+    ...(auth.authentication ? { authentication: auth.authentication } : {}),
     ...(authz ? { authzConfig: { type: 'inline', inline: authz } } : {}),
     ...(spec.toolsFilter?.length ? { toolsFilter: spec.toolsFilter } : {}),
     ...(spec.capabilities ? { capabilities: spec.capabilities } : {}),
@@ -369,6 +410,7 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     ...sessionSettings(spec),
     ...(egress ? { egress } : {}),
   };
+  if (auth.clientCAFile && input.tls) input.tls = { ...input.tls, clientCAFile: auth.clientCAFile };
   let agentConfig: AgentConfig | undefined;
   try {
     agentConfig = parseAgentConfig(input);

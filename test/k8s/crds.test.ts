@@ -85,6 +85,21 @@ const CEL_CASES: CelCase[] = [
     valid: mcp({ image: 'i', permissionProfile: { type: 'inline', inline: { write: ['/tmp'] } } }),
     invalid: mcp({ image: 'i', permissionProfile: { type: 'inline' } }),
   },
+  {
+    message: 'secretRef is required for ApiKey (a Secret key holding the hashed keys)',
+    valid: mcp({ image: 'i', authentication: { methods: [{ type: 'ApiKey', secretRef: { name: 'k', key: 'keys.yaml' } }] } }),
+    invalid: mcp({ image: 'i', authentication: { methods: [{ type: 'ApiKey' }] } }),
+  },
+  {
+    message: 'secretRef is required for Basic (a Secret key holding the users and hashes)',
+    valid: mcp({ image: 'i', authentication: { methods: [{ type: 'Basic', secretRef: { name: 'u', key: 'users.yaml' } }] } }),
+    invalid: mcp({ image: 'i', authentication: { methods: [{ type: 'Basic' }] } }),
+  },
+  {
+    message: 'caRef is required for ClientCertificate (the CA that signs client certificates)',
+    valid: mcp({ image: 'i', authentication: { methods: [{ type: 'ClientCertificate', caRef: { name: 'ca' } }] } }),
+    invalid: mcp({ image: 'i', authentication: { methods: [{ type: 'ClientCertificate' }] } }),
+  },
 ];
 
 describe('CEL rules on the API server', () => {
