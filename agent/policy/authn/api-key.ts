@@ -3,11 +3,12 @@
 // passwords they cannot be guessed from a leaked digest, and the check stays a microsecond on the
 // hot path. Every digest is compared in constant time and none is skipped, so the time taken says
 // nothing about which key, or how much of one, matched.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DEFAULT_API_KEY_HEADER } from '../../../api/v1beta1/authentication.js';
 import type { Principal } from '../types.js';
 import type { Credentials } from './credentials.js';
+import { sha256Bytes } from './digest.js';
 import { invalidCredential, localPrincipal, type AuthMethod, type AuthResult } from './method.js';
 import { CredentialsFile, entryError, groupsOf } from './secret-file.js';
 
@@ -61,7 +62,7 @@ export class ApiKeyMethod implements AuthMethod {
     const key = c.header(this.header);
     if (key === undefined || key === '') return undefined;
     if (key.length > MAX_KEY_BYTES) return invalidCredential(this.challenge, 'invalid API key', 'API key too long');
-    const digest = createHash('sha256').update(key).digest();
+    const digest = sha256Bytes(key);
     let found: Principal | undefined;
     for (const k of this.keys.current) if (timingSafeEqual(k.digest, digest) && found === undefined) found = k.principal;
     return found ?? invalidCredential(this.challenge, 'invalid API key', 'unknown API key');

@@ -2,10 +2,10 @@
 // argon2 hashes. A successful check is remembered by the SHA-256 of the header for a short while
 // (and forgotten when the file changes), so the hot path does not pay for the hash per call; an
 // unknown user is checked against a decoy hash, so the answer's timing does not tell users apart.
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Principal } from '../types.js';
 import type { Credentials } from './credentials.js';
+import { sha256 } from './digest.js';
 import { authScheme, invalidCredential, localPrincipal, type AuthMethod, type AuthResult } from './method.js';
 import { DECOY_HASH, parsePasswordHash, verifyPassword, type PasswordHash } from './password-hash.js';
 import { CredentialsFile, entryError, groupsOf } from './secret-file.js';
@@ -68,7 +68,7 @@ export class BasicMethod implements AuthMethod {
     const auth = authScheme(c.authorization);
     if (auth?.scheme !== 'basic') return undefined;
     if (auth.value.length > MAX_HEADER_BYTES) return this.invalid('credentials too long');
-    const id = createHash('sha256').update(auth.value).digest('base64url');
+    const id = sha256(auth.value);
     const hit = this.cache.get(id);
     if (hit !== undefined) {
       if (hit.until > Date.now()) return hit.principal;

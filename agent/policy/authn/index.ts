@@ -3,13 +3,13 @@
 // token is cached by its SHA-256 until it expires, so a repeat request is answered synchronously.
 // Failures are 401 with `WWW-Authenticate: Bearer resource_metadata="…"` (RFC 9728) so clients can
 // find the authorization server; a token without the required scopes is 403 insufficient_scope.
-import * as nodeCrypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/jsonrpc.js';
 import { rememberCallerToken } from '../../core/caller-token.js';
 import { Refusal, type PolicyMetrics, type Principal } from '../types.js';
+import { sha256 } from './digest.js';
 import { idpFetch, PrivateAddressError } from './net.js';
 
 export { isPrivateAddress, PrivateAddressError } from './net.js';
@@ -388,9 +388,3 @@ function kubernetesAPIFromEnv(): string | undefined {
   const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
   return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
-
-/** SHA-256 of the token, base64url: the one-shot `crypto.hash` where Node has it (no Hash object per request). */
-const sha256: (text: string) => string =
-  typeof (nodeCrypto as { hash?: unknown }).hash === 'function'
-    ? (text) => (nodeCrypto as unknown as { hash(alg: string, data: string, enc: string): string }).hash('sha256', text, 'base64url')
-    : (text) => nodeCrypto.createHash('sha256').update(text).digest('base64url');
