@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAgent } from '../../agent/agent.js';
 import { createTestCA, type Pem } from '../../agent/policy/testing/client-certs.js';
 import { RESOURCE, startTestIdP, type TestIdP } from '../../agent/policy/testing/oidc.js';
-import { PROBE, startTestAgent, textOf } from './harness.js';
+import { connectClient, PROBE, startTestAgent, textOf } from './harness.js';
 import { tokenFor } from './policed-agent.js';
 
 const API_KEY = 'ak_test_7d3f0c8e1a9b4d2f6e5c7a8b9d0e1f2a';
@@ -134,5 +134,42 @@ describe('client authentication methods on the data path (HTTPS)', () => {
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toContain('Basic realm="auth-test"');
     expect(none.headers.get('www-authenticate')).toContain('Bearer resource_metadata=');
+  });
+});
+
+describe('every transport builds the credentials (plain HTTP)', () => {
+  let agent: RunningAgent;
+  const KEY = 'ak_test_sse_and_ws_0123456789abcdef0123';
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-auth-plain-'));
+    writeFileSync(join(dir, 'keys.yaml'), `- hash: sha256:${createHash('sha256').update(KEY).digest('hex')}\n  principal: k\n`);
+    writeFileSync(join(dir, 'agent.json'), JSON.stringify({ authentication: { methods: [{ type: 'ApiKey', keysFile: join(dir, 'keys.yaml') }] } }));
+    agent = await startTestAgent(['--config', join(dir, 'agent.json'), '--', ...PROBE]);
+  });
+  afterAll(() => agent?.stop(1000));
+
+  it('legacy SSE and streamable HTTP take the API key; without it the SSE stream is refused 401', async () => {
+    for (const kind of ['sse', 'streamable-http'] as const) {
+      const client = await connectClient(agent, kind, {}, { 'X-API-Key': KEY });
+      expect(textOf(await client.callTool({ name: 'echo', arguments: { text: kind } }))).toBe(kind);
+      await client.close();
+    }
+    const res = await fetch(agent.url.replace(/\/mcp$/, '/sse'), { headers: { accept: 'text/event-stream' } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('ApiKey header="X-API-Key"');
+  });
+
+  it('the WebSocket upgrade is authenticated by the same preamble', async () => {
+    const { default: WebSocket } = await import('ws');
+    const url = agent.url.replace(/^http/, 'ws').replace(/\/mcp$/, '/ws');
+    const status = (headers: Record<string, string>) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(url, 'mcp', { headers });
+        ws.once('open', () => (ws.close(), resolve(101)));
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('error', () => resolve(-1));
+      });
+    expect(await status({ 'X-API-Key': KEY })).toBe(101);
+    expect(await status({ 'X-API-Key': 'wrong' })).toBe(401);
   });
 });
