@@ -60,10 +60,11 @@ describe('an MCPServer with ApiKey and Basic authentication', () => {
     expect((await none.json()).error.message).toBe('Unauthorized: an API key (header X-API-Key) or a username and password is required');
   });
 
-  it('Cedar reads the groups from the keys file: a key outside `ops` may list tools but not call them', async () => {
+  it('Cedar reads the groups from the keys file: a key outside `ops` is authenticated, sees no tools and may call none', async () => {
     const client = new Client({ name: 'ome-mcp-e2e-viewer', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { 'X-API-Key': VIEWER_KEY } } }));
-    expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo');
+    // tools/list is filtered to what the caller may call.
+    expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('echo');
     await expect(client.callTool({ name: 'echo', arguments: { message: 'no' } })).rejects.toThrow(/Forbidden|denied/);
     await client.close();
   });
