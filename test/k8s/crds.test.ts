@@ -161,6 +161,8 @@ describe('schema', () => {
     [{ image: 'i', permissionProfile: { type: 'builtin', name: 'all' } }, 'spec.permissionProfile.name'],
     [{ image: 'i', resources: { requests: { cpu: 'lots' } } }, 'spec.resources.requests.cpu'],
     [{ image: 'i', authzConfig: { type: 'inline', inline: { policies: [] } } }, 'spec.authzConfig.inline.policies'],
+    [{ image: 'i', tls: { secretName: 'Not_A_Name' } }, 'spec.tls.secretName'],
+    [{ image: 'i', tls: {} }, 'spec.tls.secretName'],
   ])('rejects %j at %s', async (spec, field) => {
     const r = await dryRun(mcp(spec));
     expect(r.ok).toBe(false);
