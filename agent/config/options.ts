@@ -50,6 +50,9 @@ export interface AgentOptions {
   /** --oidc-config-file / --cedar-policies: files the policy sections are completed from (and reloaded from). */
   oidcConfigFile: string | undefined;
   cedarPolicies: string | undefined;
+  /** --api-keys-file / --basic-users-file: the ApiKey and Basic methods, when the config has no authentication. */
+  apiKeysFile: string | undefined;
+  basicUsersFile: string | undefined;
   /** The policy sections of the config file (oidcConfig, authzConfig, toolsFilter, …), validated by the policy layer. */
   policy: Record<string, unknown>;
   /** The allow-listing egress proxy for the server (config `egress`, or the --egress-* flags). */
@@ -87,6 +90,8 @@ const SPECS: OptionTable = {
   'upstream-protocol': { type: 'string', default: 'auto', placeholder: 'rev', help: 'auto (probe a stdio server for 2026-07-28) | legacy | modern' },
   config: { type: 'string', placeholder: 'file', help: 'the agent config (JSON or YAML, api/agent-config.ts): the options above in camelCase, upstream, and the policy sections' },
   'oidc-config-file': { type: 'string', placeholder: 'file', help: 'inline OIDC settings (issuer, audience, jwksURL, …) as JSON/YAML, e.g. a mounted ConfigMap; used when the config has no oidcConfig' },
+  'api-keys-file': { type: 'string', placeholder: 'file', help: 'accept API keys (header X-API-Key) listed by SHA-256 in this YAML/JSON file ({hash, principal, groups}); used when the config has no authentication' },
+  'basic-users-file': { type: 'string', placeholder: 'file', help: 'accept Basic credentials checked against the bcrypt/argon2 hashes of this YAML/JSON file ({user, hash, groups}); used when the config has no authentication' },
   'cedar-policies': { type: 'string', placeholder: 'path', help: 'Cedar policies: a .cedar file, a ToolHive authz config (JSON/YAML), or a directory of them; used when the config has no authzConfig' },
   'egress-port': { type: 'string', placeholder: 'n', help: 'run the allow-listing egress proxy on 127.0.0.1:<n> (the server\'s HTTP_PROXY/HTTPS_PROXY); the next two say what it allows' },
   'egress-allow-host': { type: 'string', placeholder: 'list', help: 'comma-separated hosts: name, .domain (and names under it), *.domain, IP, CIDR (empty: any host on the ports)' },
@@ -173,7 +178,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     config: configPath,
     oidcConfigFile: str('oidc-config-file'),
     cedarPolicies: str('cedar-policies'),
-    policy: policySections(file, str('oidc-config-file'), str('cedar-policies')),
+    apiKeysFile: str('api-keys-file'),
+    basicUsersFile: str('basic-users-file'),
+    policy: policySections(file, str('oidc-config-file'), str('cedar-policies'), str('api-keys-file'), str('basic-users-file')),
     egress: egressOptions(str('egress-port'), str('egress-allow-host'), str('egress-allow-port')),
     help: flags.help === true,
     version: flags.version === true,
@@ -207,8 +214,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
  * The policy sections as the files say now (a reload). Throws UsageError naming the file and field
  * when one is unreadable or invalid.
  */
-export function readPolicySections(options: Pick<AgentOptions, 'config' | 'oidcConfigFile' | 'cedarPolicies'>): Record<string, unknown> {
-  return policySections(options.config ? readAgentConfig(options.config) : {}, options.oidcConfigFile, options.cedarPolicies);
+export function readPolicySections(options: Pick<AgentOptions, 'config' | 'oidcConfigFile' | 'cedarPolicies'> & Partial<Pick<AgentOptions, 'apiKeysFile' | 'basicUsersFile'>>): Record<string, unknown> {
+  return policySections(options.config ? readAgentConfig(options.config) : {}, options.oidcConfigFile, options.cedarPolicies, options.apiKeysFile, options.basicUsersFile);
 }
 
 /** The TLS flags as one setting: a certificate needs its key, a client CA needs both. */
@@ -222,7 +229,7 @@ function tlsFiles(certFile: string | undefined, keyFile: string | undefined, cli
  * The policy part of the config file, completed from --oidc-config-file / --cedar-policies (the
  * injector mounts the ConfigMaps named by pod annotations and passes their paths in env).
  */
-function policySections(file: AgentConfigInput, oidcFile: string | undefined, cedarPath: string | undefined): Record<string, unknown> {
+function policySections(file: AgentConfigInput, oidcFile: string | undefined, cedarPath: string | undefined, apiKeysFile?: string, basicUsersFile?: string): Record<string, unknown> {
   const policy: Record<string, unknown> = Object.fromEntries(Object.entries(file).filter(([k]) => !RUNTIME_KEYS.has(k) && k !== 'upstream' && k !== 'tls'));
   if (oidcFile && policy.oidcConfig === undefined) {
     // Either a whole oidcConfig (`type: …`) or just its inline settings (`issuer: …`).
@@ -230,6 +237,16 @@ function policySections(file: AgentConfigInput, oidcFile: string | undefined, ce
     policy.oidcConfig = 'type' in doc ? doc : { type: 'inline', inline: doc };
   }
   if (cedarPath && policy.authzConfig === undefined) policy.authzConfig = { type: 'file', file: { policyPaths: [cedarPath] } };
+  // The flags' methods in this order, then Bearer when OIDC is configured (what it was without them).
+  if ((apiKeysFile || basicUsersFile) && policy.authentication === undefined) {
+    policy.authentication = {
+      methods: [
+        ...(apiKeysFile ? [{ type: 'ApiKey', keysFile: apiKeysFile }] : []),
+        ...(basicUsersFile ? [{ type: 'Basic', usersFile: basicUsersFile }] : []),
+        ...(policy.oidcConfig !== undefined ? [{ type: 'Bearer' }] : []),
+      ],
+    };
+  }
   return policy;
 }
 

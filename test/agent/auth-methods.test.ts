@@ -137,14 +137,14 @@ describe('client authentication methods on the data path (HTTPS)', () => {
   });
 });
 
-describe('every transport builds the credentials (plain HTTP)', () => {
+describe('every transport builds the credentials (plain HTTP, --api-keys-file)', () => {
   let agent: RunningAgent;
   const KEY = 'ak_test_sse_and_ws_0123456789abcdef0123';
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-auth-plain-'));
     writeFileSync(join(dir, 'keys.yaml'), `- hash: sha256:${createHash('sha256').update(KEY).digest('hex')}\n  principal: k\n`);
-    writeFileSync(join(dir, 'agent.json'), JSON.stringify({ authentication: { methods: [{ type: 'ApiKey', keysFile: join(dir, 'keys.yaml') }] } }));
-    agent = await startTestAgent(['--config', join(dir, 'agent.json'), '--', ...PROBE]);
+    // The flag, as locally: `--api-keys-file` is the ApiKey method when the config names none.
+    agent = await startTestAgent(['--api-keys-file', join(dir, 'keys.yaml'), '--', ...PROBE]);
   });
   afterAll(() => agent?.stop(1000));
 
