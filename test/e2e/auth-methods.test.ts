@@ -5,7 +5,9 @@
 // agent image's own Node) is accepted once the kubelet updates the volume, with no pod restart.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestCA, type Pem } from '../../agent/policy/testing/client-certs.js';
 import { textOf } from '../agent/harness.js';
 import { applyExamples, eventually, getJSON, kubectl, portForward, useCluster, waitReady, type PortForward } from './kubectl.js';
 
@@ -114,5 +116,82 @@ describe('an MCPServer with ApiKey and Basic authentication', () => {
     expect((await last!.json()).error).toMatchObject({ code: -32029, data: { retryAfterSeconds: expect.any(Number) } });
     // The same address with the right key waits too: the limit is checked before any credential.
     expect((await initialize({ 'X-API-Key': OPS_KEY })).status).toBe(429);
+  });
+});
+
+describe('an MCPServer with spec.tls and ClientCertificate authentication (mTLS)', () => {
+  const MTLS = 'auth-mtls';
+  let mtlsForward: PortForward;
+  let mtlsUrl: string;
+  let ca: string;
+  let member: Pem;
+  let outsider: Pem;
+  let stranger: Pem;
+  const dispatchers: Agent[] = [];
+  afterAll(async () => {
+    mtlsForward?.close();
+    await Promise.all(dispatchers.map((d) => d.close()));
+  });
+  /** fetch trusting the test CA, presenting `cert` when given (connections of its own). */
+  const presenting = (cert?: Pem): typeof fetch => {
+    const dispatcher = new Agent({ connect: { ca, ...(cert ?? {}) } });
+    dispatchers.push(dispatcher);
+    return ((u: string | URL, init?: RequestInit) => undiciFetch(u, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
+  };
+  const apply = (o: unknown) => kubectl(['apply', '-f', '-'], { input: JSON.stringify(o) });
+
+  beforeAll(async () => {
+    const authority = await createTestCA('CN=e2e client CA');
+    ca = authority.cert;
+    const service = `mcp-${MTLS}`;
+    const server = await authority.issue(`CN=${service}.${NS}.svc`, { dns: [`${service}.${NS}.svc`, `${service}.${NS}.svc.cluster.local`], ip: ['127.0.0.1'] }, 'server');
+    member = await authority.issue('CN=report-job,O=ops', { uri: ['spiffe://e2e/ns/reports/sa/report-job'] });
+    outsider = await authority.issue('CN=guest,O=visitors');
+    stranger = await (await createTestCA('CN=not trusted')).issue('CN=report-job,O=ops');
+    const b64 = (t: string) => Buffer.from(t).toString('base64');
+    await apply({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: `${MTLS}-tls`, namespace: NS }, data: { 'tls.crt': b64(server.cert), 'tls.key': b64(server.key) } });
+    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${MTLS}-client-ca`, namespace: NS }, data: { 'ca.crt': ca } });
+    await apply({
+      apiVersion: 'ome.io/v1beta1',
+      kind: 'MCPServer',
+      metadata: { name: MTLS, namespace: NS },
+      spec: {
+        image: 'localhost/ome-mcp-test/servers:e2e',
+        podTemplateSpec: { spec: { containers: [{ name: 'mcp', command: ['node', 'dist/index.js', 'stdio'] }] } },
+        tls: { secretName: `${MTLS}-tls` },
+        authentication: { methods: [{ type: 'ClientCertificate', caRef: { kind: 'ConfigMap', name: `${MTLS}-client-ca` } }] },
+        authzConfig: { type: 'inline', inline: { policies: ['permit(principal in THVGroup::"ops", action == Action::"call_tool", resource == Tool::"echo");'] } },
+      },
+    });
+    await waitReady('mcpserver', MTLS, NS);
+    mtlsForward = await portForward(NS, `svc/${service}`, 8080);
+    mtlsUrl = `https://127.0.0.1:${mtlsForward.port}/mcp`;
+  });
+
+  it('a certificate of the CA with O=ops calls a tool; O=visitors is denied by Cedar; another CA, or none, is 401', async () => {
+    const client = new Client({ name: 'ome-mcp-e2e-mtls', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(mtlsUrl), { fetch: presenting(member) }));
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'by certificate' } }))).toContain('by certificate');
+    await client.close();
+    const guest = new Client({ name: 'ome-mcp-e2e-mtls-guest', version: '1.0.0' });
+    await guest.connect(new StreamableHTTPClientTransport(new URL(mtlsUrl), { fetch: presenting(outsider) }));
+    await expect(guest.callTool({ name: 'echo', arguments: { message: 'no' } })).rejects.toThrow(/Forbidden|denied/);
+    await guest.close();
+    const init = (f: typeof fetch) =>
+      f(mtlsUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+      });
+    expect((await init(presenting(stranger))).status).toBe(401);
+    const none = await init(presenting());
+    expect(none.status).toBe(401);
+    expect((await none.json()).error.message).toBe('Unauthorized: a client certificate is required');
+  });
+
+  it('the client CA is mounted into the agent alone and named as its tls.clientCAFile', async () => {
+    const config = JSON.parse((await getJSON(['-n', NS, 'get', 'configmap', `mcp-${MTLS}-agent`])).data['agent.json']);
+    expect(config.tls.clientCAFile).toBe('/etc/ome-mcp-auth/client-ca.crt');
+    expect(config.authentication.methods).toEqual([{ type: 'ClientCertificate' }]);
   });
 });
