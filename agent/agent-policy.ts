@@ -89,7 +89,8 @@ export async function bindPolicy(sections: Record<string, unknown>, logger: Logg
       // RFC 9728 §3.1: the metadata of resource https://host/mcp lives at
       // /.well-known/oauth-protected-resource/mcp; the bare path serves it too for clients that look there.
       const serve = (c: Context) => {
-        const fallback = `${c.req.header('x-forwarded-proto') ?? 'http'}://${c.req.header('host') ?? 'localhost'}/mcp`;
+        const scheme = c.req.header('x-forwarded-proto') ?? new URL(c.req.url).protocol.replace(':', '');
+        const fallback = `${scheme}://${c.req.header('host') ?? 'localhost'}/mcp`;
         const { config, pipeline } = current;
         const doc = pipeline.protectedResourceMetadata(config.resourceURL ?? config.oidcConfig?.resourceURL ?? fallback);
         return doc ? c.json(doc) : c.json({ error: 'authentication is not configured' }, 404);

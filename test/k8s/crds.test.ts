@@ -100,6 +100,11 @@ const CEL_CASES: CelCase[] = [
     valid: mcp({ image: 'i', authentication: { methods: [{ type: 'ClientCertificate', caRef: { name: 'ca' } }] } }),
     invalid: mcp({ image: 'i', authentication: { methods: [{ type: 'ClientCertificate' }] } }),
   },
+  {
+    message: 'exchange is required for identity mode exchange',
+    valid: mcp({ image: 'i', identity: { mode: 'passthrough' } }),
+    invalid: mcp({ image: 'i', identity: { mode: 'exchange' } }),
+  },
 ];
 
 describe('CEL rules on the API server', () => {
