@@ -8,6 +8,7 @@ import { originPolicy } from '../ops/origin.js';
 import type { DownstreamContext } from './context.js';
 import { JsonReply, type Exchange } from './exchange.js';
 import { ACCEPT_JSON_AND_SSE, ACCEPT_SSE_OR_NONE, accepts, checkHostAndOrigin, preamble, readMessage } from './http-common.js';
+import type { Credentials } from '../policy/authn/credentials.js';
 
 /** An Exchange over plain headers and a body, as the node:http front end builds one. */
 function exchange(headers: Record<string, string>, body = ''): Exchange {
@@ -20,7 +21,7 @@ const ctx = {
   hostAllowed: hostPolicy('127.0.0.1', []),
   originAllowed: originPolicy([]),
   maxBodyBytes: 64,
-  authenticate: (h: string | undefined) => (h === 'Bearer good' ? principalNamed('alice') : new Refusal(401, -32003, 'Unauthorized', { 'WWW-Authenticate': 'Bearer' })),
+  authenticate: (c: Credentials) => (c.authorization === 'Bearer good' ? principalNamed('alice') : new Refusal(401, -32003, 'Unauthorized', { 'WWW-Authenticate': 'Bearer' })),
 } as unknown as DownstreamContext;
 
 const json = { 'content-type': 'application/json', host: '127.0.0.1:8080' };
