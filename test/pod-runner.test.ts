@@ -26,15 +26,17 @@ async function freePort(): Promise<number> {
 describe('injected pod, run locally', () => {
   let pod: RunningPod;
   let port: number;
+  let opsPort: number;
   const log: string[] = [];
 
   beforeAll(async () => {
     ensureAgentBundle();
     port = await freePort();
+    opsPort = await freePort();
     const original: V1Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'echo-0', namespace: 'tools', annotations: { 'mcp.ome.io/inject': 'true', 'mcp.ome.io/port': String(port) } },
+      metadata: { name: 'echo-0', namespace: 'tools', annotations: { 'mcp.ome.io/inject': 'true', 'mcp.ome.io/port': String(port), 'mcp.ome.io/ops-port': String(opsPort) } },
       spec: { containers: [{ name: 'mcp', image: 'echo-server:test', command: [process.execPath, ECHO] }] },
     };
     const r = mutatePod({ object: original, optIn: 'pod', settings: { agentImage: AGENT_IMAGE } });
@@ -54,7 +56,7 @@ describe('injected pod, run locally', () => {
 
   it('runs the injected containers with the injected arguments', () => {
     const agent = pod.containers.get('mcp-agent')!;
-    expect(agent.argv.slice(2)).toEqual(['--host', '127.0.0.1', '--port', String(port), '--upstream-fifo', `${pod.dir}/volumes/ome-mcp-bridge`]);
+    expect(agent.argv.slice(2)).toEqual(['--host', '127.0.0.1', '--port', String(port), '--ops-port', String(opsPort), '--upstream-fifo', `${pod.dir}/volumes/ome-mcp-bridge`]);
     expect(pod.containers.get('mcp')!.argv[0]).toBe(`${pod.dir}/volumes/ome-mcp-bridge/busybox`);
     expect(existsSync(`${pod.dir}/volumes/ome-mcp-bridge/busybox`)).toBe(true);
   });
