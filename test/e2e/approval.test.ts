@@ -6,26 +6,15 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { textOf } from '../agent/harness.js';
-import { kubectl, portForward, useCluster, waitReady, type PortForward } from './kubectl.js';
+import { everythingServer, kubectl, portForward, useCluster, waitReady, type PortForward } from './kubectl.js';
 
 const NS = 'mcp-approval';
 const NAME = 'everything-approval';
-const SERVER = `
-apiVersion: ome.io/v1beta1
-kind: MCPServer
-metadata: { name: ${NAME}, namespace: ${NS} }
-spec:
-  image: localhost/ome-mcp-test/servers:e2e   # test/k8s/images.sh built it (the examples map mcp/everything to it)
-  podTemplateSpec:
-    spec:
-      containers:
-        - name: mcp
-          command: ["node", "dist/index.js", "stdio"]
-  approval:
+const SERVER = everythingServer(NAME, NS, `  approval:
     destructiveTools: false
     tools: [get-sum]
     timeout: 30s
-`;
+`);
 
 useCluster(inject('e2eKubeconfig'), inject('e2eClusterDir'));
 let forward: PortForward;

@@ -96,6 +96,25 @@ export async function mcpClient(url: string, token?: string): Promise<Client> {
   return client;
 }
 
+/**
+ * An MCPServer running server-everything over stdio (the image test/k8s/images.sh built; the
+ * examples map mcp/everything to it), with `spec` (YAML, indented two spaces) added to its spec.
+ */
+export function everythingServer(name: string, namespace: string, spec: string): string {
+  return `
+apiVersion: ome.io/v1beta1
+kind: MCPServer
+metadata: { name: ${name}, namespace: ${namespace} }
+spec:
+  image: localhost/ome-mcp-test/servers:e2e
+  podTemplateSpec:
+    spec:
+      containers:
+        - name: mcp
+          command: ["node", "dist/index.js", "stdio"]
+${spec}`;
+}
+
 /** Waits for the MCPServer's Ready condition, with its status in the error when it never comes. */
 export async function waitReady(kind: 'mcpserver' | 'clustermcpserver', name: string, namespace?: string, timeoutMs = 240_000): Promise<void> {
   const ns = namespace ? ['-n', namespace] : [];

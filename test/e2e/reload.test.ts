@@ -4,27 +4,17 @@
 // A broken policy never reaches the pod: status says why and the last good policy stays in force.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { eventually, getJSON, kubectl, mcpClient, portForward, useCluster, waitReady, type PortForward } from './kubectl.js';
+import { eventually, everythingServer, getJSON, kubectl, mcpClient, portForward, useCluster, waitReady, type PortForward } from './kubectl.js';
 
 const NS = 'mcp-reload';
 const NAME = 'everything-reload';
 const policies = (tool: string) => [`permit(principal, action == Action::"list_tools", resource);`, `permit(principal, action == Action::"call_tool", resource == Tool::"${tool}");`];
-const server = (list: string[]) => `
-apiVersion: ome.io/v1beta1
-kind: MCPServer
-metadata: { name: ${NAME}, namespace: ${NS} }
-spec:
-  image: localhost/ome-mcp-test/servers:e2e   # test/k8s/images.sh built it (the examples map mcp/everything to it)
-  podTemplateSpec:
-    spec:
-      containers:
-        - name: mcp
-          command: ["node", "dist/index.js", "stdio"]
-  authzConfig:
+const server = (list: string[]) =>
+  everythingServer(NAME, NS, `  authzConfig:
     type: inline
     inline:
       policies: ${JSON.stringify(list)}
-`;
+`);
 
 useCluster(inject('e2eKubeconfig'), inject('e2eClusterDir'));
 let forward: PortForward;
