@@ -49,12 +49,14 @@ const call = (i) => new Promise((resolve) => {
 `;
 
 /**
- * Runs in the client pod: one 2025-protocol session for argv[2] seconds, tools/call after
- * tools/call on new connections, never initializing again; prints {ok, fail, resumed, errors}.
+ * Runs in the client pod: one 2025-protocol session for argv[2] seconds at most (or until the
+ * file argv[3] exists), tools/call after tools/call on new connections, never initializing
+ * again; prints {ok, fail, resumed, maxGapMs, errors}.
  */
 const SESSION_RUN = String.raw`
 const http = require('node:http');
-const [url, seconds] = process.argv.slice(1);
+const fs = require('node:fs');
+const [url, seconds, stopFile] = process.argv.slice(1);
 const post = (body, session) => new Promise((resolve) => {
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
   if (session) headers['mcp-session-id'] = session;
@@ -74,7 +76,7 @@ const post = (body, session) => new Promise((resolve) => {
   const end = Date.now() + Number(seconds) * 1000;
   let ok = 0, fail = 0, resumed = 0, i = 0, last = Date.now(), maxGapMs = 0;
   const errors = {};
-  while (Date.now() < end) {
+  while (Date.now() < end && !(stopFile && fs.existsSync(stopFile))) {
     i++;
     const r = await post({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { message: 'call-' + i } } }, session);
     if (r.data.includes('did not move with it')) resumed++;
@@ -156,13 +158,17 @@ describe('a 2025 session without affinity (sealed session ids)', () => {
       expect((await getJSON(['-n', NS, 'get', 'service', DEPLOYMENT])).spec.sessionAffinity).toBe('None');
       const secret = await getJSON(['-n', NS, 'get', 'secret', `${DEPLOYMENT}-state`]);
       expect(Object.keys(secret.data)).toContain('key');
-      const run = kubectl(['-n', NS, 'exec', 'mcp-client', '--', 'node', '-e', SESSION_RUN, URL_IN_CLUSTER, '60'], { timeoutMs: 150_000 });
+      // Runs until the disruptions are over: the deleted pod may not be the owner, the rollout replaces every original pod.
+      await kubectl(['-n', NS, 'exec', 'mcp-client', '--', 'rm', '-f', '/tmp/stop-session']);
+      const run = kubectl(['-n', NS, 'exec', 'mcp-client', '--', 'node', '-e', SESSION_RUN, URL_IN_CLUSTER, '150', '/tmp/stop-session'], { timeoutMs: 200_000 });
       await new Promise((r) => setTimeout(r, 5000));
       const victim = (await readyPods())[0].metadata.name;
       await kubectl(['-n', NS, 'delete', 'pod', victim, '--wait=true'], { timeoutMs: 90_000 });
       await rollout();
       await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=merge', '-p', '{"spec":{"limits":{"maxConcurrentRequests":64}}}']);
       await rollout();
+      await new Promise((r) => setTimeout(r, 3000));
+      await kubectl(['-n', NS, 'exec', 'mcp-client', '--', 'touch', '/tmp/stop-session']);
       const out = JSON.parse((await run).trim().split('\n').pop()!) as { sealed: boolean; ok: number; fail: number; resumed: number; errors: Record<string, number> };
       console.log(`[sealed-session] ${JSON.stringify(out)}`);
       expect(out.sealed).toBe(true);
