@@ -7,6 +7,11 @@ import { connect } from 'node:net';
 import type { Exchange } from './exchange.js';
 
 export const FORWARDED_HEADER = 'x-ome-mcp-forwarded';
+/**
+ * The owner's answer to a passed request while it cannot serve (its server is gone or restarting,
+ * or it is shutting down): the session moves to the replica that passed it.
+ */
+export const NOT_SERVING_HEADER = 'x-ome-mcp-not-serving';
 /** The request headers that matter to the owner (the credential is re-checked there). */
 const PASSED = ['authorization', 'accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'x-api-key'];
 const CONNECT_TIMEOUT_MS = 1000;
@@ -41,6 +46,10 @@ export async function forwardToOwner(c: Exchange, owner: string, path: string, m
   try {
     res = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
   } catch {
+    return undefined;
+  }
+  if (res.status === 503 && res.headers.get(NOT_SERVING_HEADER) !== null) {
+    await res.body?.cancel();
     return undefined;
   }
   const out = new Headers();

@@ -8,7 +8,7 @@ import type { DownstreamContext } from './context.js';
 import { JsonReply, toResponse, type AgentApp, type Exchange, type Reply } from './exchange.js';
 import { ACCEPT_JSON_AND_SSE, ACCEPT_SSE, jsonRpcError, preamble, readMessage, refusalResponse } from './http-common.js';
 import { EventLog, ResumableStream, SSE_HEADERS, sseBody } from './sse.js';
-import { FORWARDED_HEADER, forwardToOwner } from './owner-forward.js';
+import { FORWARDED_HEADER, forwardToOwner, NOT_SERVING_HEADER } from './owner-forward.js';
 
 /** Per-session state of the streamable HTTP transport. */
 interface HttpSessionState {
@@ -77,8 +77,13 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
     const id = c.req.header(SESSION_HEADER_LC);
     if (id === undefined) return jsonRpcError(400, null, ErrorCode.InvalidRequest, `missing ${SESSION_HEADER} header`);
     const held = ctx.gateway.lookup(id, caller);
-    if (held !== undefined) return checkedVersion(c, held);
-    const owner = c.req.header(FORWARDED_HEADER) === undefined ? ctx.gateway.ownerOf(id) : undefined;
+    const forwarded = c.req.header(FORWARDED_HEADER) !== undefined;
+    if (held !== undefined) {
+      // Passed here by another replica while this one cannot serve: the session moves there instead.
+      if (forwarded && !ctx.gateway.ready) return jsonRpcError(503, null, ErrorCode.Overloaded, 'this replica is not serving; the session moves', { [NOT_SERVING_HEADER]: '1' });
+      return checkedVersion(c, held);
+    }
+    const owner = forwarded ? undefined : ctx.gateway.ownerOf(id);
     if (owner !== undefined) return forwardToOwner(c, owner, path, method, body?.()).then((r) => r ?? moved(c, id, caller));
     return moved(c, id, caller);
   };

@@ -94,12 +94,23 @@ describe('requests for a session go to the replica that holds it while it lives'
     expect(seen).toContain('notifications/tools/list_changed');
     ac.abort();
 
-    await owner.stop(200);
-    const movedRes = await call(peer.url, 3, 'echo', { text: 'owner gone' });
-    const moved = await movedRes.text();
-    expect(moved).toContain('owner gone');
-    expect(moved).toContain('did not move with it');
+    // An owner that cannot serve (here: shutting down; also: its server gone or restarting) sends the session back.
+    owner.gateway.startDraining();
+    const drained = await (await call(peer.url, 3, 'echo', { text: 'owner draining' })).text();
+    expect(drained).toContain('owner draining');
+    expect(drained).toContain('did not move with it');
     expect(peer.gateway.sessionCount).toBe(1);
+    await owner.stop(200);
+
+    // An owner that is gone (nothing listens at its address): the session moves.
+    const owner2 = await startTestAgent(['--state-key', KEY, '--pod-ip', '127.0.0.1', '--', ...PROBE]);
+    const s2 = await RawSession.open(owner2.url);
+    await owner2.stop(200);
+    const gone = await (
+      await fetch(peer.url, { method: 'POST', headers: { ...headers, 'mcp-session-id': s2.sessionId }, body: JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'echo', arguments: { text: 'owner gone' } } }) })
+    ).text();
+    expect(gone).toContain('owner gone');
+    expect(peer.gateway.sessionCount).toBe(2);
     await peer.stop(200);
   });
 });
