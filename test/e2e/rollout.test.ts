@@ -5,7 +5,7 @@
 // 2025 sessions: with ClientIP affinity they stay on one replica; without it, their sealed ids
 // let any replica go on with them, through pod deletions and rollouts.
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { applyExamples, getJSON, kubectl, useCluster, waitReady } from './kubectl.js';
+import { applyExamples, eventually, getJSON, kubectl, useCluster, waitReady } from './kubectl.js';
 
 const NS = 'mcp-demo';
 const SERVER = 'everything-fifo';
@@ -167,6 +167,11 @@ describe('a 2025 session without affinity (sealed session ids)', () => {
       await rollout();
       await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=merge', '-p', '{"spec":{"limits":{"maxConcurrentRequests":64}}}']);
       await rollout();
+      // `rollout status` returns while the old pods still terminate (and serve): wait until they are gone.
+      await eventually('the old pods gone', async () => {
+        const all = (await getJSON(['-n', NS, 'get', 'pods', '-l', `mcp.ome.io/mcpserver=${SERVER}`])).items as { metadata: { deletionTimestamp?: string } }[];
+        return all.every((p) => !p.metadata.deletionTimestamp);
+      }, 90_000);
       await new Promise((r) => setTimeout(r, 3000));
       await kubectl(['-n', NS, 'exec', 'mcp-client', '--', 'touch', '/tmp/stop-session']);
       const out = JSON.parse((await run).trim().split('\n').pop()!) as { sealed: boolean; ok: number; fail: number; resumed: number; errors: Record<string, number> };
