@@ -74,7 +74,10 @@ describe('the server container crashes under a running agent', () => {
     await modern.connect(new TransportV2(new URL(url)));
     expect(textOf(await modern.callTool({ name: 'echo', arguments: { message: 'before' } }))).toContain('before');
 
-    const pod = (await getJSON(['-n', 'mcp-demo', 'get', 'pods', '-l', 'mcp.ome.io/mcpserver=everything-fifo'])).items[0];
+    // A live pod (another test may have just rolled this server: its old pods still terminate).
+    const pod = (await getJSON(['-n', 'mcp-demo', 'get', 'pods', '-l', 'mcp.ome.io/mcpserver=everything-fifo'])).items.find(
+      (p: { metadata: { deletionTimestamp?: string } }) => !p.metadata.deletionTimestamp,
+    );
     const server = pod.status.containerStatuses.find((c: { name: string }) => c.name === 'mcp');
     const restarts = server.restartCount as number;
     await killContainer(server.containerID.replace(/^containerd:\/\//, ''));

@@ -87,6 +87,16 @@ const post = (body, session) => new Promise((resolve) => {
 })();
 `;
 
+/** The server back to its example state, and settled: rolled out and no old pod still terminating (the next test file picks pods). */
+async function restore(patch: string[]): Promise<void> {
+  await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, ...patch]).catch(() => {});
+  await kubectl(['-n', NS, 'rollout', 'status', `deployment/${DEPLOYMENT}`, '--timeout=180s'], { timeoutMs: 190_000 }).catch(() => {});
+  await eventually('the old pods gone', async () => {
+    const all = (await getJSON(['-n', NS, 'get', 'pods', '-l', `mcp.ome.io/mcpserver=${SERVER}`])).items as { metadata: { deletionTimestamp?: string } }[];
+    return all.length === 1 && all.every((p) => !p.metadata.deletionTimestamp);
+  }, 120_000).catch(() => {});
+}
+
 const readyPods = async () =>
   (await getJSON(['-n', NS, 'get', 'pods', '-l', `mcp.ome.io/mcpserver=${SERVER}`])).items.filter(
     (p: { metadata: { deletionTimestamp?: string }; status: { conditions?: { type: string; status: string }[] } }) =>
@@ -109,7 +119,7 @@ describe('a 2025 session with two replicas', () => {
       expect(out.resumed).toBe(0); // never left its replica
       expect(out.ok).toBeGreaterThan(40);
     } finally {
-      await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=merge', '-p', '{"spec":{"replicas":1}}']).catch(() => {});
+      await restore(['--type=merge', '-p', '{"spec":{"replicas":1}}']);
     }
   });
 });
@@ -142,7 +152,7 @@ describe('zero-downtime changes (2026-07-28 stateless clients)', () => {
       expect(summary.fail, JSON.stringify(summary.errors)).toBe(0);
       expect(summary.ok).toBeGreaterThan(200);
     } finally {
-      await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=json', '-p', '[{"op":"remove","path":"/spec/limits"},{"op":"replace","path":"/spec/replicas","value":1}]']).catch(() => {});
+      await restore(['--type=json', '-p', '[{"op":"remove","path":"/spec/limits"},{"op":"replace","path":"/spec/replicas","value":1}]']);
     }
   });
 });
@@ -181,7 +191,7 @@ describe('a 2025 session without affinity (sealed session ids)', () => {
       expect(out.resumed).toBeGreaterThan(0);
       expect(out.ok).toBeGreaterThan(200);
     } finally {
-      await kubectl(['-n', NS, 'patch', 'mcpserver', SERVER, '--type=json', '-p', '[{"op":"remove","path":"/spec/limits"},{"op":"remove","path":"/spec/sessionAffinity"},{"op":"replace","path":"/spec/replicas","value":1}]']).catch(() => {});
+      await restore(['--type=json', '-p', '[{"op":"remove","path":"/spec/limits"},{"op":"remove","path":"/spec/sessionAffinity"},{"op":"replace","path":"/spec/replicas","value":1}]']);
     }
   });
 });
