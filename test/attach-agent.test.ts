@@ -4,13 +4,13 @@
 // calls tools through the agent's port — also after the "container" restarted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer } from '../agent/upstream/testdata/fake-attach-server.js';
 import { connectMcp, ensureAgentBundle } from './pod-runner.js';
+import { freePort } from './free-port.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let api: FakeApiServer;
@@ -19,13 +19,6 @@ let dir: string;
 let port: number;
 const log: string[] = [];
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const p = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return p;
-}
 
 async function waitReady(timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

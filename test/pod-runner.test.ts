@@ -3,24 +3,17 @@
 // env) starts as a native sidecar, the server runs under the FIFO wrapper, and an MCP client lists
 // and calls tools through the agent's port — also after the server container restarts.
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mutatePod } from '../injector/mutation/index.js';
 import { connectMcp as connect, ensureAgentBundle, localAgentImage, runPod, type RunningPod } from './pod-runner.js';
+import { freePort } from './free-port.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ECHO = fileURLToPath(new URL('../agent/upstream/testdata/echo-server.mjs', import.meta.url));
 const AGENT_IMAGE = 'ome-mcp/agent:test';
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 
 describe('injected pod, run locally', () => {

@@ -2,12 +2,12 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAgent } from '../../agent/agent.js';
 import { startTestAgent, waitFor } from './harness.js';
+import { freePort } from '../free-port.js';
 
 // The official MCP conformance suite's server scenarios, run against the suite's own reference
 // server directly and through the agent (HTTP upstream, and the same server on stdio): every
@@ -59,15 +59,6 @@ async function runSuite(url: string): Promise<Map<string, Check[]>> {
 
 const failures = (checks: Check[]) => checks.filter((c) => c.status === 'FAILURE');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.once('error', reject);
-  });
-}
 
 describe.skipIf(missing !== undefined)(`MCP conformance suite${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let server: ChildProcess;

@@ -2,21 +2,14 @@
 // requires tokens from a real OIDC provider. B finds the authorization server the MCP way (A's
 // RFC 9728 metadata), gets a token with the client credentials grant and calls through.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAgent } from '../../agent/agent.js';
 import { CLIENT_ID, CLIENT_SECRET, startTestIdP, type TestIdP } from '../../agent/policy/testing/oidc.js';
 import { connectClient, PROBE, startTestAgent, textOf } from './harness.js';
+import { freePort } from '../free-port.js';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 describe('upstream client credentials', () => {
   let idp: TestIdP;
