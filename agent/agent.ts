@@ -113,9 +113,10 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
     void shared.start();
   }
 
-  // Where other replicas reach this one (pod IP, plain HTTP: a pod IP is in no certificate, so with TLS sessions move instead of being passed).
+  // Where other replicas reach this one (--pod-ip); the port once it is bound.
   let boundPort = options.port;
-  const ownerAddress = options.podIp && !options.tls ? () => `http://${options.podIp!.includes(':') ? `[${options.podIp}]` : options.podIp}:${boundPort}` : undefined;
+  const { podIp } = options;
+  const podAddress = podIp ? () => `${scheme}://${podIp.includes(':') ? `[${podIp}]` : podIp}:${boundPort}` : undefined;
   const endAt = (session: ClientSession, epochMs: number) => {
     const timer = setTimeout(() => {
       if (session.closed) return;
@@ -134,7 +135,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
     onSessionCountChange: (n) => metrics.sessions.set(n),
     // Replicas sharing a state key resume each other's 2025 sessions (a per-session process cannot move).
     ...(options.stateKey && options.sessionMode !== 'per-session'
-      ? { sealer: new SessionSealer([options.stateKey, ...(options.stateKeyPrevious ? [options.stateKeyPrevious] : [])]), self: ownerAddress }
+      ? { sealer: new SessionSealer([options.stateKey, ...(options.stateKeyPrevious ? [options.stateKeyPrevious] : [])]), self: options.tls ? undefined : podAddress } // a pod IP is in no certificate: with TLS sessions move instead of being passed
       : {}),
   });
 
@@ -163,12 +164,12 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
   // One endpoint, both generations: 2026-07-28 requests are told apart per request (docs/modern-protocol.md).
   // Replicas that share a state key and know their address (--pod-ip) pass an input-required
   // retry to the replica that holds the call, so modern clients need no affinity.
-  const { podIp, stateKey } = options;
+  const { stateKey } = options;
   const modern = createModernTransport(ctx, {
     holdTimeoutMs: requestTimeoutMs,
     enabled: options.sessionMode !== 'per-session',
     signer: new RequestStateSigner(stateKey ? createHash('sha256').update(stateKey).digest() : undefined),
-    node: podIp ? () => `${scheme}://${podIp.includes(':') ? `[${podIp}]` : podIp}:${boundPort}` : undefined,
+    node: podAddress,
   });
   modernTools = (result) => modern.observeToolsList(result);
   const mcpPost = mountStreamableHttp(app, '/mcp', ctx, modern);
