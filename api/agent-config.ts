@@ -17,6 +17,8 @@ import { AgentIdentity } from './v1beta1/identity.js';
 import { cel, StringEnum } from './v1beta1/schema.js';
 import { check, joinPath, ValidationError, type Issue } from './validate.js';
 import { AgentEgress, allowHostIssues } from './egress.js';
+import { AgentCatalog } from './agent-catalog.js';
+import { catalogIssues } from './catalog-checks.js';
 
 export { ValidationError, type Issue } from './validate.js';
 export {
@@ -176,6 +178,7 @@ export const AgentConfig = Type.Object(
     limits: AgentLimits,
     audit: AgentAudit,
     egress: Type.Optional(AgentEgress),
+    catalog: Type.Optional(AgentCatalog),
   },
   { description: 'The document the ome-mcp agent runs from: how it runs, its upstream, and its policy.' },
 );
@@ -186,7 +189,7 @@ export type AgentConfig = Static<typeof AgentConfig>;
  * next request is judged by the new set. A change anywhere else (upstream, ports, limits, session
  * settings) takes a restart, so the reconciler's pod-template hash covers exactly the rest.
  */
-export const RELOADABLE_KEYS = ['oidcConfig', 'authzConfig', 'toolsFilter', 'capabilities', 'readOnly', 'approval', 'argumentRules', 'scopes', 'resourceURL', 'audit'] as const;
+export const RELOADABLE_KEYS = ['oidcConfig', 'authzConfig', 'toolsFilter', 'capabilities', 'readOnly', 'approval', 'argumentRules', 'scopes', 'resourceURL', 'audit', 'catalog'] as const;
 const RELOADABLE = new Set<string>(RELOADABLE_KEYS);
 
 /** The config split into what reloads in place and what needs a restart. */
@@ -271,6 +274,7 @@ function semanticIssues(c: AgentConfig): Issue[] {
     out.push({ path: 'limits.requestTimeout', message: 'must be greater than 0' });
   }
   if (c.egress) out.push(...allowHostIssues('egress.allowHost', c.egress.allowHost));
+  if (c.catalog) out.push(...catalogIssues(c.catalog));
   c.argumentRules?.forEach((r, i) =>
     r.denyPatterns?.forEach((p, j) => {
       try {

@@ -49,7 +49,8 @@ describe('CRDs', () => {
       const spec = parsed.spec as Json;
       const version = (spec.versions as Json[])[0] as Json;
       expect(version.subresources).toMatchObject({ status: {} });
-      expect((version.additionalPrinterColumns as Json[]).map((c) => c.name)).toEqual(['Status', 'URL', 'Age']);
+      const declarative = ['MCPTool', 'MCPPrompt', 'MCPResource'].includes((spec.names as Json).kind as string);
+      expect((version.additionalPrinterColumns as Json[]).map((c) => c.name)).toEqual(declarative ? ['Valid', 'Served', 'Servers', 'Age'] : ['Status', 'URL', 'Age']);
       expect(((spec.names as Json).shortNames as string[]).length).toBeGreaterThan(0);
     });
   }

@@ -14,6 +14,7 @@ import {
   MCPServer,
   VERSION,
 } from './v1beta1/mcpserver.js';
+import { CATALOG_KINDS } from './v1beta1/catalog.js';
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -61,7 +62,18 @@ interface CrdInput {
   shortNames: string[];
   scope: 'Namespaced' | 'Cluster';
   schema: TSchema;
+  columns?: Json[];
+  /** With the scale subresource (servers; the declarative kinds have no replicas). */
+  scale?: boolean;
 }
+
+/** The declarative kinds: whether the object can be served, by how many servers. */
+const CATALOG_COLUMNS = [
+  { name: 'Valid', type: 'string', jsonPath: '.status.conditions[?(@.type=="Valid")].status' },
+  { name: 'Served', type: 'string', jsonPath: '.status.conditions[?(@.type=="Served")].status' },
+  { name: 'Servers', type: 'string', jsonPath: '.status.servers[*].name', priority: 1 },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+];
 
 const PRINTER_COLUMNS = [
   { name: 'Status', type: 'string', jsonPath: '.status.phase' },
@@ -96,10 +108,10 @@ function crd(input: CrdInput): Json {
           name: VERSION,
           served: true,
           storage: true,
-          additionalPrinterColumns: PRINTER_COLUMNS,
+          additionalPrinterColumns: input.columns ?? PRINTER_COLUMNS,
           subresources: {
             status: {},
-            scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
+            ...(input.scale === false ? {} : { scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } }),
           },
           schema: { openAPIV3Schema },
         },
@@ -131,6 +143,10 @@ export function generateCRDs(): GeneratedCRD[] {
         schema: ClusterMCPServer,
       }),
     },
+    ...Object.entries(CATALOG_KINDS).map(([kind, k]) => ({
+      file: `${GROUP}_${k.plural}.yaml`,
+      object: crd({ kind, plural: k.plural, singular: k.singular, shortNames: [...k.shortNames], scope: 'Namespaced', schema: k.schema, columns: CATALOG_COLUMNS, scale: false }),
+    })),
   ];
 }
 

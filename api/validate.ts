@@ -3,6 +3,7 @@
 // named by field path (`oidcConfig.inline.issuer: ...`).
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { parse as parseCel } from '@marcbachmann/cel-js';
 
 export interface Issue {
   /** Dotted path of the field, e.g. `oidcConfig.inline.issuer` or `toolsFilter[2]`; '' is the root. */
@@ -91,40 +92,41 @@ export function unknownFieldIssues(schema: TSchema, value: unknown, path = ''): 
   return out;
 }
 
-// ---------------------------------------------------------------- CEL (the subset our schemas use)
+// ---------------------------------------------------------------- CEL
 
 /**
- * The CEL rules in our schemas are all conditional-presence rules. They are evaluated here with
- * the same text the API server evaluates, so the agent (which reads config files, not API objects)
- * enforces exactly the CRD's rules. A rule of any other shape is a programming error, caught by
- * `assertCelSupported` in the unit tests.
+ * The schemas' CEL rules, evaluated here with the same text the API server evaluates (by a CEL
+ * library), so the agent (which reads config files, not API objects) and the unit tests enforce
+ * exactly the CRDs' rules. Each rule is parsed once.
  */
-const COND_RULE =
-  /^(?:has\(self\.(?<guard>[\w.]+)\) && \()?self\.(?<disc>[\w.]+) == '(?<val>[^']*)' \? has\(self\.(?<field>[\w.]+)\)(?<nonEmpty> && self\.\k<field> != '')? : true\)?$/;
+const programs = new Map<string, (ctx: Record<string, unknown>) => unknown>();
 
-function get(obj: unknown, dotted: string): unknown {
-  let cur: unknown = obj;
-  for (const k of dotted.split('.')) {
-    if (!isObj(cur) || !(k in cur)) return undefined;
-    cur = cur[k];
+function program(rule: string): (ctx: Record<string, unknown>) => unknown {
+  let p = programs.get(rule);
+  if (p === undefined) {
+    p = parseCel(rule) as (ctx: Record<string, unknown>) => unknown;
+    programs.set(rule, p);
   }
-  return cur;
+  return p;
 }
 
 export function isCelSupported(rule: string): boolean {
-  return COND_RULE.test(rule);
+  try {
+    program(rule);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
+/** True when the rule holds. A rule that cannot be evaluated on the value (a missing field it reads) does not. */
 export function evalCel(rule: string, self: unknown): boolean {
-  const m = COND_RULE.exec(rule);
-  if (!m?.groups) throw new Error(`unsupported CEL rule: ${rule}`);
-  const { guard, disc, val, field, nonEmpty } = m.groups as Record<string, string | undefined>;
-  if (guard !== undefined && get(self, guard) === undefined) return false;
-  if (get(self, disc!) !== val) return true;
-  const f = get(self, field!);
-  if (f === undefined) return false;
-  if (nonEmpty && f === '') return false;
-  return true;
+  const p = program(rule);
+  try {
+    return p({ self }) === true;
+  } catch {
+    return false;
+  }
 }
 
 interface CelRuleLike {

@@ -116,3 +116,22 @@ export const Condition = Type.Object({
 });
 export type Condition = Static<typeof Condition>;
 
+
+/** meta/v1 LabelSelector (matchLabels ANDed with matchExpressions). */
+export const LabelSelector = Type.Object(
+  {
+    matchLabels: Type.Optional(Type.Record(Type.String(), Type.String(), { 'x-kubernetes-map-type': 'atomic' })),
+    matchExpressions: Type.Optional(
+      Type.Array(
+        Type.Object({
+          key: Type.String({ minLength: 1 }),
+          operator: StringEnum(['In', 'NotIn', 'Exists', 'DoesNotExist'] as const),
+          values: Type.Optional(Type.Array(Type.String(), { 'x-kubernetes-list-type': 'atomic' })),
+        }),
+        { 'x-kubernetes-list-type': 'atomic' },
+      ),
+    ),
+  },
+  { description: 'A label selector (an empty selector selects every object).', 'x-kubernetes-map-type': 'atomic' },
+);
+export type LabelSelector = Static<typeof LabelSelector>;

@@ -1,4 +1,5 @@
 export * from './mcpserver.js';
 export * from './core.js';
 export * from './authentication.js';
+export * from './catalog.js';
 export { cel, StringEnum, Quantity, Opaque, type CelRule } from './schema.js';

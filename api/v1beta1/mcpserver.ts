@@ -2,6 +2,7 @@
 // This file is the single source of truth: the TS types (Static<>), the JSON Schema used by
 // the agent's config parser, and the CRDs in manifests/crds/ (scripts/gen-crds.ts) all come
 // from these definitions. Comments become the CRD field descriptions.
+import { CatalogSelectors } from './catalog.js';
 import { Identity } from './identity.js';
 import { AgentAudit, AgentLimits, Approval, ArgumentRule, SessionSettings } from './operations.js';
 import { Type, type Static } from 'typebox';
@@ -26,7 +27,7 @@ const HTTP_URL_PATTERN = '^https?://.*';
 
 // ---------------------------------------------------------------- enums
 
-export const MCP_SERVER_TYPES = ['Hosted', 'Remote'] as const;
+export const MCP_SERVER_TYPES = ['Hosted', 'Remote', 'Catalog'] as const;
 export const MCPServerType = StringEnum(MCP_SERVER_TYPES);
 export type MCPServerType = Static<typeof MCPServerType>;
 
@@ -303,9 +304,15 @@ export type PermissionProfileRef = Static<typeof PermissionProfileRef>;
 
 // ---------------------------------------------------------------- spec
 
+const CATALOG_SELECTOR_RULE = {
+  rule: "self.type == 'Catalog' ? has(self.toolSelector) || has(self.promptSelector) || has(self.resourceSelector) : true",
+  message: 'a Catalog server needs toolSelector, promptSelector or resourceSelector',
+};
+
 export const SPEC_CEL_RULES = [
   { rule: "self.type == 'Hosted' ? has(self.image) && self.image != '' : true", message: 'image is required for Hosted MCP servers' },
   { rule: "self.type == 'Remote' ? has(self.url) && self.url != '' : true", message: 'url is required for Remote MCP servers' },
+  CATALOG_SELECTOR_RULE,
 ];
 
 export const SESSION_AFFINITIES = ['ClientIP', 'None'] as const;
@@ -315,7 +322,8 @@ export const MCPServerSpec = Type.Object(
     type: Type.Optional(
       StringEnum(MCP_SERVER_TYPES, {
         default: 'Hosted',
-        description: 'Hosted servers run as containers in the cluster, Remote servers are accessed via URL.',
+        description:
+          'Hosted servers run as containers in the cluster, Remote servers are accessed via URL, Catalog servers are the agent alone serving the MCPTools, MCPPrompts and MCPResources it selects.',
       }),
     ),
     image: Type.Optional(Type.String({ description: 'Container image of the MCP server. Required for Hosted servers, ignored for Remote.' })),
@@ -386,6 +394,7 @@ export const MCPServerSpec = Type.Object(
     readOnly: Type.Optional(Type.Boolean({ description: 'Only tools the server annotates readOnlyHint: true are listed and callable.' })),
     approval: Type.Optional(Approval),
     identity: Type.Optional(Identity),
+    ...CatalogSelectors,
     argumentRules: Type.Optional(Type.Array(ArgumentRule, { 'x-kubernetes-list-type': 'atomic', description: 'Argument sanitization rules, checked before a tool call reaches the server.' })),
     limits: Type.Optional(withoutDefault(AgentLimits)),
     audit: Type.Optional(withoutDefault(AgentAudit)),
