@@ -152,6 +152,7 @@ export const AgentRuntimeSettings = {
   shutdownTimeout: Seconds('Seconds to wait for in-flight requests on SIGTERM.'),
   logLevel: Type.Optional(StringEnum(LOG_LEVELS, { description: 'Log level.' })),
   tty: Type.Optional(Type.Boolean({ description: 'Run a stdio server under a pseudo-terminal.' })),
+  catalogOnly: Type.Optional(Type.Boolean({ description: 'No MCP server: serve the catalog alone.' })),
 };
 export const AGENT_RUNTIME_KEYS = Object.keys(AgentRuntimeSettings) as (keyof typeof AgentRuntimeSettings)[];
 

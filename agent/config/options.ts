@@ -24,6 +24,8 @@ export interface AgentOptions {
   upstreamClientCredentials: { issuer: string; clientId: string; clientSecretFile: string; scopes?: string[] } | undefined;
   upstreamFifo: string | undefined;
   upstreamAttach: string | undefined;
+  /** No MCP server: the agent serves the config's catalog alone (an MCPServer of type Catalog). */
+  catalogOnly: boolean;
   sessionMode: 'shared' | 'per-session';
   maxSessions: number;
   maxProcesses: number;
@@ -69,6 +71,7 @@ const SPECS: OptionTable = {
   'tls-client-ca-file': { type: 'string', placeholder: 'file', help: 'request client certificates and verify them against these CAs (PEM); authentication decides who may call' },
   upstream: { type: 'string', placeholder: 'url', help: 'an HTTP MCP server instead of a command (streamable HTTP, falling back to SSE)' },
   'upstream-transport': { type: 'string', default: 'auto', placeholder: 'kind', help: 'auto | streamable-http | sse, for --upstream' },
+  'catalog-only': { type: 'boolean', help: "no MCP server: serve only the config's catalog (declared tools, prompts and resources)" },
   'upstream-fifo': { type: 'string', placeholder: 'dir', help: 'in-pod FIFO bridge: the server reads <dir>/in and writes <dir>/out' },
   'upstream-attach': { type: 'string', placeholder: 'ns/pod/ctr', help: "in-pod attach bridge: the container's stdin/stdout via the Kubernetes attach API" },
   'session-mode': { type: 'string', default: 'shared', placeholder: 'mode', help: 'shared (one server for all sessions) | per-session (a process per session)' },
@@ -156,6 +159,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     upstreamTransport: oneOf('upstream-transport', ['auto', 'streamable-http', 'sse'] as const),
     upstreamHeaders: (file.upstream?.headers ?? []).map((h) => ({ name: h.name!, file: h.file!, ...(h.prefix !== undefined ? { prefix: h.prefix } : {}) })),
     upstreamClientCredentials: file.upstream?.clientCredentials as AgentOptions['upstreamClientCredentials'],
+    catalogOnly: raw('catalog-only') === true,
     upstreamFifo: str('upstream-fifo'),
     upstreamAttach: str('upstream-attach'),
     sessionMode: oneOf('session-mode', SESSION_MODES),
@@ -186,12 +190,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     version: flags.version === true,
   };
   if (options.help || options.version) return options;
-  const upstreams = [options.command.length > 0, !!options.upstream, !!options.upstreamFifo, !!options.upstreamAttach].filter(Boolean).length;
+  const upstreams = [options.command.length > 0, !!options.upstream, !!options.upstreamFifo, !!options.upstreamAttach, options.catalogOnly].filter(Boolean).length;
   if (upstreams === 0) {
     const declared = file.upstream?.transport === 'stdio' ? ` (${configPath} declares a stdio upstream: in a pod the injector adds the bridge flag)` : '';
-    throw new UsageError(`no MCP server given${declared}: add \`-- <command> [args…]\`, --upstream <url>, --upstream-fifo or --upstream-attach`);
+    throw new UsageError(`no MCP server given${declared}: add \`-- <command> [args…]\`, --upstream <url>, --upstream-fifo, --upstream-attach or --catalog-only`);
   }
-  if (upstreams > 1) throw new UsageError('give exactly one of: a command after --, --upstream, --upstream-fifo, --upstream-attach');
+  if (upstreams > 1) throw new UsageError('give exactly one of: a command after --, --upstream, --upstream-fifo, --upstream-attach, --catalog-only');
   if (options.upstream) {
     let url: URL;
     try {
