@@ -36,6 +36,8 @@ export interface BoundPolicy {
    * changed but wait for a restart. Throws, keeping the current set, when the new one is invalid.
    */
   reload(sections: Record<string, unknown>): Promise<{ applied: string[]; needRestart: string[] }>;
+  /** The validated config now in force (the last good one). */
+  config(): AgentConfig;
 }
 
 interface Built {
@@ -106,6 +108,7 @@ export async function bindPolicy(sections: Record<string, unknown>, logger: Logg
     policy,
     requestTimeoutMs: given.requestTimeout !== undefined && current.config.limits?.requestTimeout ? durationToMs(current.config.limits.requestTimeout) : undefined,
     maxBodyBytes: given.maxBodyBytes !== undefined ? current.config.limits?.maxBodyBytes : undefined,
+    config: () => current.config,
     async reload(next) {
       const was = splitReloadable(applied);
       const want = splitReloadable(next);

@@ -32,8 +32,11 @@ import { createUpstreamTransport } from './upstream/factory.js';
 import type { UpstreamIdentity } from './policy/identity/index.js';
 import { Refusal } from './protocol/refusal.js';
 import { startEgressProxy } from './egress/proxy.js';
+import { Catalog } from './catalog/catalog.js';
+import { CatalogTransport } from './catalog/transport.js';
 
 export const AGENT_VERSION = '0.1.0';
+const AGENT_INFO = { name: 'ome-mcp-agent', version: AGENT_VERSION };
 
 /** What the agent declares to a shared server: everything it can route to some client. */
 const SHARED_CAPABILITIES: ClientCapabilities = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
@@ -62,7 +65,17 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
   const egress = options.egress && (await startEgressProxy({ ...options.egress, logger, registry: metrics.registry }));
   const bound = policyOverride ? undefined : await bindPolicy(options.policy, logger, metrics.registry);
   const policy = bound?.policy ?? policyOverride!;
-  const configWatch = bound && watchAgentConfig(options, { bound, logger, reloads: metrics.configReloads });
+  // Declared tools, prompts and resources (config `catalog`): served in front of the server, or alone.
+  const catalog = new Catalog(logger.child({ component: 'catalog' }));
+  await catalog.replace(bound?.config().catalog);
+  const reloading = bound && {
+    async reload(sections: Record<string, unknown>) {
+      const result = await bound.reload(sections);
+      if (result.applied.includes('catalog')) await catalog.replace(bound.config().catalog);
+      return result;
+    },
+  };
+  const configWatch = reloading && watchAgentConfig(options, { bound: reloading, logger, reloads: metrics.configReloads });
   const requestTimeoutMs = bound?.requestTimeoutMs ?? options.requestTimeout * 1000;
   const maxBodyBytes = bound?.maxBodyBytes ?? options.maxBodyBytes;
   let modernTools: ((result: { tools: unknown[] }) => void) | undefined;
@@ -76,14 +89,15 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       modernTools?.(result); // x-mcp-header declarations for 2026-07-28 requests
     },
   };
+  const serverTransport = (clientInfo: { name: string; version: string }, capabilities: ClientCapabilities, identity?: UpstreamIdentity) => {
+    const transport = createUpstreamTransport(options, logger, identity);
+    if (options.upstream) return transport;
+    return new VersionBridgeTransport(transport, { logger, clientInfo, capabilities, probeTimeoutMs: Math.min(5000, options.initializeTimeout * 1000), mode: options.upstreamProtocol });
+  };
   const upstreamFor = (capabilities: ClientCapabilities, clientInfo: { name: string; version: string }, identity?: UpstreamIdentity) =>
     new UpstreamSession({
       // Stdio-like upstreams are probed for 2026-07-28 at every start and bridged when they speak it.
-      connect: () => {
-        const transport = createUpstreamTransport(options, logger, identity);
-        if (options.upstream) return transport;
-        return new VersionBridgeTransport(transport, { logger, clientInfo, capabilities, probeTimeoutMs: Math.min(5000, options.initializeTimeout * 1000), mode: options.upstreamProtocol });
-      },
+      connect: () => new CatalogTransport(catalog, options.catalogOnly ? undefined : serverTransport(clientInfo, capabilities, identity), logger, AGENT_INFO),
       logger: logger.child({ upstream: true }),
       clientInfo,
       capabilities,
@@ -108,7 +122,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       return upstreamFor(s.capabilities, clientInfoOf(s), identity);
     }, options.maxProcesses);
   } else {
-    const shared = upstreamFor(SHARED_CAPABILITIES, { name: 'ome-mcp-agent', version: AGENT_VERSION });
+    const shared = upstreamFor(SHARED_CAPABILITIES, AGENT_INFO);
     pool = new SharedPool(shared);
     void shared.start();
   }
@@ -217,6 +231,7 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       while (gateway.inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
       await gateway.stop();
       await policy.close();
+      catalog.close();
       await egress?.close();
       wss.close();
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -183,7 +183,7 @@ export class UpstreamSession {
     message.id = upstreamId;
     const frame = JSON.stringify(message);
     message.id = call.originalId;
-    if (this.state === 'ready') this.write(frame);
+    if (this.state === 'ready') this.write(frame, session.principalKey);
     else {
       call.frame = frame;
       this.waiting.push(upstreamId);
@@ -621,7 +621,7 @@ export class UpstreamSession {
       if (call?.frame === undefined) continue;
       const frame = call.frame;
       call.frame = undefined;
-      this.write(frame);
+      this.write(frame, call.session.principalKey);
     }
   }
 
@@ -629,9 +629,9 @@ export class UpstreamSession {
     this.write(JSON.stringify(message));
   }
 
-  private write(frame: string): void {
+  private write(frame: string, caller?: string): void {
     try {
-      this.transport?.send(frame);
+      this.transport?.send(frame, caller);
     } catch (err) {
       this.options.logger.warn({ err: (err as Error).message }, 'write to MCP server failed');
     }

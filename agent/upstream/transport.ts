@@ -18,8 +18,11 @@ export interface UpstreamTransport {
   readonly description: string;
   /** Opens the channel. Resolves once bytes can flow; rejects if the server cannot be reached. */
   start(): Promise<void>;
-  /** Sends one JSON-RPC message (serialized, no trailing newline). */
-  send(frame: string): void;
+  /**
+   * Sends one JSON-RPC message (serialized, no trailing newline). `caller`, with a client's
+   * request, is its principal's key (the catalog caches results per principal); others ignore it.
+   */
+  send(frame: string, caller?: string): void;
   /** Closes the channel and releases the server (kills the child, closes the FIFOs, …). */
   close(): Promise<void>;
   /**

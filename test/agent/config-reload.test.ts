@@ -1,33 +1,10 @@
 // Settings reach a running agent: its config file is swapped the way the kubelet updates a mounted
 // ConfigMap (a new `..data` directory, one symlink rename), and the next call in the same session
 // obeys the new Cedar policies and tool filter; a broken file keeps the last good set.
-import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RunningAgent } from '../../agent/agent.js';
-import { connectClient, PROBE, startTestAgent, textOf, waitFor } from './harness.js';
-
-/** A directory laid out like a ConfigMap volume: agent.json → ..data/agent.json → ..<version>/agent.json. */
-class ConfigMapDir {
-  readonly dir = mkdtempSync(join(tmpdir(), 'agent-reload-'));
-  private version = 0;
-  constructor(config: object) {
-    this.write(config);
-    symlinkSync('..data/agent.json', join(this.dir, 'agent.json'));
-  }
-  get file(): string {
-    return join(this.dir, 'agent.json');
-  }
-  write(config: object | string): void {
-    const v = `..v${++this.version}`;
-    mkdirSync(join(this.dir, v));
-    writeFileSync(join(this.dir, v, 'agent.json'), typeof config === 'string' ? config : JSON.stringify(config));
-    symlinkSync(v, join(this.dir, '..data_tmp'));
-    renameSync(join(this.dir, '..data_tmp'), join(this.dir, '..data'));
-  }
-}
+import { ConfigMapDir, connectClient, PROBE, startTestAgent, textOf, waitFor } from './harness.js';
 
 const policy = (...policies: string[]) => ({ authzConfig: { type: 'inline', inline: { policies } } });
 const LIST = 'permit(principal, action == Action::"list_tools", resource);';

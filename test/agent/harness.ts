@@ -2,6 +2,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js';
+import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { startAgent, type AgentPolicy, type RunningAgent } from '../../agent/agent.js';
@@ -157,3 +160,24 @@ export class RawSocket {
     this.ws.close();
   }
 }
+
+/** A directory laid out like a ConfigMap volume: agent.json → ..data/agent.json → ..<version>/agent.json. */
+export class ConfigMapDir {
+  readonly dir = mkdtempSync(join(tmpdir(), 'agent-reload-'));
+  private version = 0;
+  constructor(config: object) {
+    this.write(config);
+    symlinkSync('..data/agent.json', join(this.dir, 'agent.json'));
+  }
+  get file(): string {
+    return join(this.dir, 'agent.json');
+  }
+  write(config: object | string): void {
+    const v = `..v${++this.version}`;
+    mkdirSync(join(this.dir, v));
+    writeFileSync(join(this.dir, v, 'agent.json'), typeof config === 'string' ? config : JSON.stringify(config));
+    symlinkSync(v, join(this.dir, '..data_tmp'));
+    renameSync(join(this.dir, '..data_tmp'), join(this.dir, '..data'));
+  }
+}
+
