@@ -118,7 +118,7 @@ build injector localhost/ome-mcp/injector:e2e "$(hash_of "$root/Dockerfile.injec
 # Test MCP servers (Node): versions pinned to the repo's lockfile.
 srv_ctx="$cache/ctx-servers"; rm -rf "$srv_ctx"; mkdir -p "$srv_ctx"
 ver() { node -p "require('$root/node_modules/$1/package.json').version"; }
-cp "$root/agent/upstream/testdata/echo-server.mjs" "$root/test/fixtures/probe-server.mjs" "$root/test/fixtures/identity-server.mjs" "$root/test/e2e/fixtures/mcp-call.mjs" "$srv_ctx/"
+cp "$root/agent/upstream/testdata/echo-server.mjs" "$root/test/fixtures/probe-server.mjs" "$root/test/fixtures/identity-server.mjs" "$root/test/e2e/fixtures/mcp-call.mjs" "$root/test/e2e/fixtures/catalog-endpoint.mjs" "$srv_ctx/"
 cat >"$srv_ctx/package.json" <<EOF
 { "name": "ome-mcp-test-servers", "private": true, "type": "module",
   "dependencies": { "@modelcontextprotocol/sdk": "$(ver @modelcontextprotocol/sdk)", "zod": "$(ver zod)",
