@@ -27,6 +27,10 @@ import { ensureStateKey } from './state-key.js';
 import { resolve as resolveSpec, type Lookup } from './resolve.js';
 import { readApiServer } from './api-server.js';
 import { deriveStatus } from './status.js';
+import { resolveServerCatalog, type ListItems } from './catalog/resolve.js';
+import { ensureCatalogSecret } from './catalog/secret.js';
+import { hasCatalog, serverSelectors } from './catalog/selectors.js';
+import type { Serving } from './catalog/serving.js';
 
 export type Server = AnyMCPServer & Obj;
 
@@ -42,6 +46,13 @@ export interface ServerDeps {
   injector: InjectorSettings;
   clusterDomain: string;
   log: Logger;
+  lookup: Lookup;
+  /** The declarative objects (their informer caches), who serves them, and their reconcilers' queue. */
+  catalog: {
+    list: ListItems;
+    serving: Serving;
+    enqueueItems(keys: string[]): void;
+  };
 }
 
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${LABEL_MANAGED_BY_VALUE}`;
@@ -81,6 +92,7 @@ export abstract class ServerReconciler implements Reconciler {
   /** The server is gone: forget what the kit remembers of it. */
   protected forget(key: string): void {
     this.d.refs.set(key, []);
+    this.d.catalog.enqueueItems(this.d.catalog.serving.set(key, new Map()));
     this.d.status.forget(key);
     this.d.events.forget(key);
   }
@@ -104,15 +116,21 @@ export abstract class ServerReconciler implements Reconciler {
       return {};
     }
 
-    const resolved = await resolveSpec(ref, spec, lookup(d), { clusterDomain: d.clusterDomain });
-    d.refs.set(key, resolved.references.filter((r) => r.kind === 'ConfigMap').map((r) => objKey(r.kind, r.namespace, r.name)));
+    // The declared objects it selects (none without a selector): their problems are theirs, on their status.
+    const selectors = serverSelectors(spec);
+    const catalog = hasCatalog(selectors) ? await resolveServerCatalog(selectors, ref.namespace, d.catalog.list, d.lookup, d.clusterDomain) : undefined;
+    const resolved = await resolveSpec(ref, spec, d.lookup, { clusterDomain: d.clusterDomain, catalog: catalog?.catalog });
+    const references = [...resolved.references, ...(catalog?.references ?? [])];
+    d.refs.set(key, [...new Set(references.filter((r) => r.kind === 'ConfigMap').map((r) => objKey(r.kind, r.namespace, r.name)))]);
     let problems = resolved.problems;
     let reason = 'InvalidConfig';
     let desired: DesiredObject[] = [];
     if (!problems.length && resolved.agentConfig) {
       try {
         const stateKey = await ensureStateKey(d.client, ref, owner, now);
-        desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector });
+        // Before the ConfigMap: a new header's file is there when the agent reloads the config naming it.
+        const catalogSecret = catalog ? await ensureCatalogSecret(d.client, ref, owner, catalog.secrets) : undefined;
+        desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector, catalogSecret });
       } catch (e) {
         if (!(e instanceof InjectionDenied)) throw e;
         problems = [e.message];
@@ -141,6 +159,8 @@ export abstract class ServerReconciler implements Reconciler {
         reason = 'ApplyRejected';
       } else {
         await d.owned.prune(key, desired);
+        // Applied: the objects' Served conditions may follow.
+        d.catalog.enqueueItems(d.catalog.serving.set(key, catalog?.verdicts ?? new Map()));
       }
     }
     // Invalid config: report the Deployment that is still there (left running with its last good config).
@@ -174,12 +194,12 @@ export abstract class ServerReconciler implements Reconciler {
   }
 }
 
-function lookup(d: ServerDeps): Lookup {
+/** ConfigMaps from the cache; Secrets are not cached (no cluster-wide Secret watch): a missing one is retried with backoff. */
+export function serverLookup(client: KubeClient, configMaps: Cached<V1ConfigMap & Obj>): Lookup {
   return {
-    configMap: (ns, name) => d.configMaps.get(name, ns),
-    // Secrets are not cached (no cluster-wide Secret watch); a missing one is retried with backoff.
-    secret: (ns, name) => d.client.getOrUndefined<V1Secret & Obj>('Secret', name, ns),
-    apiServer: () => readApiServer(d.client),
+    configMap: (ns, name) => configMaps.get(name, ns),
+    secret: (ns, name) => client.getOrUndefined<V1Secret & Obj>('Secret', name, ns),
+    apiServer: () => readApiServer(client),
   };
 }
 
