@@ -206,3 +206,33 @@ describe('a Hosted server with a toolSelector', () => {
     });
   });
 });
+
+describe('a ClusterMCPServer', () => {
+  it('selects the objects of the operator namespace, listed without a namespace on their status', async () => {
+    await client.request('POST', collectionPath('MCPPrompt', systemNs), {
+      body: { apiVersion: 'ome.io/v1beta1', kind: 'MCPPrompt', metadata: { name: 'shared', namespace: systemNs, labels: { catalog: 'shared' } }, spec: { template: 'Hello' } },
+    });
+    await client.request('POST', collectionPath('ClusterMCPServer'), {
+      body: { apiVersion: 'ome.io/v1beta1', kind: 'ClusterMCPServer', metadata: { name: `shared-${ns}` }, spec: { type: 'Catalog', promptSelector: { matchLabels: { catalog: 'shared' } } } },
+    });
+    try {
+      const cm = await eventually('cluster agent.json', async () => {
+        const c = await client.getOrUndefined<V1ConfigMap & { kind: string }>('ConfigMap', `cmcp-shared-${ns}-agent`, systemNs);
+        return c && JSON.parse(c.data!['agent.json']!).catalog?.prompts ? c : undefined;
+      });
+      expect(JSON.parse(cm.data!['agent.json']!).catalog.prompts[0]).toMatchObject({ name: 'shared', source: `${systemNs}/shared` });
+      const o = await eventually('shared prompt served', async () => {
+        const x = await client.request<Item>('GET', objectPath('MCPPrompt', 'shared', systemNs));
+        return cond(x.status, 'Served')?.status === 'True' ? x : undefined;
+      });
+      expect(o.status!.servers).toEqual([{ kind: 'ClusterMCPServer', name: `shared-${ns}` }]);
+    } finally {
+      await client.request('DELETE', objectPath('ClusterMCPServer', `shared-${ns}`));
+    }
+    // Its deletion takes it off the object's status.
+    await eventually('shared prompt unserved', async () => {
+      const x = await client.request<Item>('GET', objectPath('MCPPrompt', 'shared', systemNs));
+      return cond(x.status, 'Served')?.reason === 'NoServer';
+    });
+  });
+});
