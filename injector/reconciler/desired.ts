@@ -513,7 +513,8 @@ function mergeRules(rules: V1NetworkPolicyEgressRule[]): V1NetworkPolicyEgressRu
  * What a restricted pod may reach, for the agent (the server container shares it: a NetworkPolicy
  * selects pods, not containers): DNS; the API server's own addresses when the agent needs it (attach,
  * Kubernetes tokens); the OIDC issuer, JWKS and introspection hosts on their ports (an IP exactly,
- * a name any address); a Remote URL's host; and what the egress proxy may reach: the allowHost
+ * a name any address); a Remote URL's host; the hosts of its declared tools and HTTP resources
+ * (the agent calls them); and what the egress proxy may reach: the allowHost
  * IPs/CIDRs exactly, or any address when a name is among them, on allowPort (all ports when empty).
  */
 export function agentEgress(input: BuildInput): V1NetworkPolicyEgressRule[] {
