@@ -118,8 +118,10 @@ export abstract class ServerReconciler implements Reconciler {
 
     // The declared objects it selects (none without a selector): their problems are theirs, on their status.
     const selectors = serverSelectors(spec);
-    const catalog = hasCatalog(selectors) ? await resolveServerCatalog(selectors, ref.namespace, d.catalog.list, d.lookup, d.clusterDomain) : undefined;
-    const resolved = await resolveSpec(ref, spec, d.lookup, { clusterDomain: d.clusterDomain, catalog: catalog?.catalog });
+    // One read of each Secret per pass, however many objects and headers name it.
+    const look = onceEach(d.lookup);
+    const catalog = hasCatalog(selectors) ? await resolveServerCatalog(selectors, ref.namespace, d.catalog.list, look, d.clusterDomain) : undefined;
+    const resolved = await resolveSpec(ref, spec, look, { clusterDomain: d.clusterDomain, catalog: catalog?.catalog });
     const references = [...resolved.references, ...(catalog?.references ?? [])];
     d.refs.set(key, [...new Set(references.filter((r) => r.kind === 'ConfigMap').map((r) => objKey(r.kind, r.namespace, r.name)))]);
     let problems = resolved.problems;
@@ -129,7 +131,7 @@ export abstract class ServerReconciler implements Reconciler {
       try {
         const stateKey = await ensureStateKey(d.client, ref, owner, now);
         // Before the ConfigMap: a new header's file is there when the agent reloads the config naming it.
-        const catalogSecret = catalog ? await ensureCatalogSecret(d.client, ref, owner, catalog.secrets) : undefined;
+        const catalogSecret = catalog ? await ensureCatalogSecret(d.client, ref, owner, catalog.secrets, look) : undefined;
         desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector, catalogSecret });
       } catch (e) {
         if (!(e instanceof InjectionDenied)) throw e;
@@ -200,6 +202,19 @@ export function serverLookup(client: KubeClient, configMaps: Cached<V1ConfigMap 
     configMap: (ns, name) => configMaps.get(name, ns),
     secret: (ns, name) => client.getOrUndefined<V1Secret & Obj>('Secret', name, ns),
     apiServer: () => readApiServer(client),
+  };
+}
+
+/** `lookup` with each Secret fetched once (ConfigMaps come from the cache anyway). */
+function onceEach(lookup: Lookup): Lookup {
+  const secrets = new Map<string, ReturnType<Lookup['secret']>>();
+  return {
+    ...lookup,
+    secret(ns, name) {
+      const k = `${ns}/${name}`;
+      if (!secrets.has(k)) secrets.set(k, lookup.secret(ns, name));
+      return secrets.get(k)!;
+    },
   };
 }
 

@@ -13,7 +13,7 @@ import type { MCPServerStatus } from '../../api/v1beta1/mcpserver.js';
 import { collectionPath, KubeClient, objectPath } from '../../injector/reconciler/client.js';
 import { secretFileKey } from '../../injector/reconciler/catalog/items.js';
 import { startReconciler, type Reconciler } from '../../injector/reconciler/index.js';
-import { ensureNamespace, eventually, installCRDs, kubeConfigFrom, randomSuffix } from './helpers.js';
+import { ensureNamespace, eventually, installCRDs, kubeConfigFrom, randomSuffix, sleep } from './helpers.js';
 
 type Kind = 'MCPTool' | 'MCPPrompt' | 'MCPResource';
 type Item = { metadata: { name: string; generation?: number }; status?: CatalogItemStatus };
@@ -177,6 +177,21 @@ describe('a Catalog server', () => {
     await create('ConfigMap', 'later-cm', { data: { k: 'now here' } });
     await waitItem('MCPResource', 'later', (s) => cond(s, 'Served')?.status === 'True', 'served');
     await eventually('later resource in the catalog', async () => (await catalogOf('desk'))?.resources?.some((r) => r.uri === 'runbook://later' && r.text === 'now here'));
+  });
+
+  it('writes nothing more once converged (no status ping-pong between objects and servers)', async () => {
+    await waitItem('MCPResource', 'later', (s) => cond(s, 'Served')?.status === 'True', 'settled');
+    const settled = async () => {
+      const a = reconciler.stats();
+      await sleep(1_500);
+      const b = reconciler.stats();
+      return a.applies === b.applies && a.statusWrites === b.statusWrites && b.queued === 0 && b.busy === 0 ? b : undefined;
+    };
+    const before = await eventually('quiet', settled, 30_000, 0);
+    await sleep(1_500);
+    const after = reconciler.stats();
+    expect(after.applies).toBe(before.applies);
+    expect(after.statusWrites).toBe(before.statusWrites);
   });
 });
 

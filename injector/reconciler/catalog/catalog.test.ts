@@ -172,3 +172,20 @@ describe('deriveItemStatus', () => {
     expect(itemStatusEqual(none, conflict)).toBe(false);
   });
 });
+
+describe('manifests/examples/20-declarative.yaml', () => {
+  it('resolves every declared object without a problem', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseAllDocuments } = await import('yaml');
+    const docs = parseAllDocuments(readFileSync(new URL('../../../manifests/examples/20-declarative.yaml', import.meta.url), 'utf8')).map((d) => d.toJS() as CatalogItem & { data?: Record<string, string>; stringData?: Record<string, string> });
+    const of = (kind: string) => docs.filter((d) => d.kind === kind);
+    const look: Lookup = {
+      configMap: (_ns, name) => of('ConfigMap').find((c) => c.metadata.name === name) as V1ConfigMap | undefined,
+      secret: (_ns, name) => of('Secret').find((c) => c.metadata.name === name) as V1Secret | undefined,
+    };
+    const server = of('MCPServer')[0] as unknown as { spec: Parameters<typeof serverSelectors>[0] };
+    const c = await resolveServerCatalog(serverSelectors(server.spec), 'support', (kind) => of(kind), look, 'cluster.local');
+    expect([...c.verdicts.values()].every((v) => v.served)).toBe(true);
+    expect([c.catalog.tools?.length, c.catalog.prompts?.length, c.catalog.resources?.length]).toEqual([1, 1, 1]);
+  });
+});

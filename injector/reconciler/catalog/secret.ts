@@ -10,18 +10,16 @@ import { API_VERSION } from '../../../api/v1beta1/mcpserver.js';
 import type { KubeClient } from '../client.js';
 import type { Owner } from '../desired.js';
 import { baseName, commonLabels, fit, type ServerRef } from '../names.js';
+import type { Lookup } from '../resolve.js';
 import type { SecretFile } from './items.js';
 
 export const catalogSecretName = (ref: ServerRef) => fit(`${baseName(ref)}-catalog`, 253);
 
 /** The copied values (base64, as Secret data holds them); a source key gone meanwhile is left out (its object reports it). */
-async function copiedData(client: KubeClient, files: SecretFile[]): Promise<Record<string, string>> {
-  const sources = new Map<string, Promise<V1Secret | undefined>>();
+async function copiedData(lookup: Lookup, files: SecretFile[]): Promise<Record<string, string>> {
   const data: Record<string, string> = {};
   for (const f of files) {
-    const id = `${f.namespace}/${f.name}`;
-    if (!sources.has(id)) sources.set(id, client.getOrUndefined<V1Secret>('Secret', f.name, f.namespace));
-    const s = await sources.get(id)!;
+    const s = await lookup.secret(f.namespace, f.name);
     const value = s?.data?.[f.key] ?? (s?.stringData?.[f.key] !== undefined ? Buffer.from(s.stringData[f.key]!).toString('base64') : undefined);
     if (value !== undefined) data[f.file] = value;
   }
@@ -32,14 +30,14 @@ const sameData = (a: Record<string, string> = {}, b: Record<string, string> = {}
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
 /** Brings the catalog Secret to `files`; returns its name when the agent should mount it. */
-export async function ensureCatalogSecret(client: KubeClient, ref: ServerRef, owner: Owner | undefined, files: SecretFile[]): Promise<string | undefined> {
+export async function ensureCatalogSecret(client: KubeClient, ref: ServerRef, owner: Owner | undefined, files: SecretFile[], lookup: Lookup): Promise<string | undefined> {
   const name = catalogSecretName(ref);
   const existing = await client.getOrUndefined<V1Secret>('Secret', name, ref.namespace);
   if (!files.length) {
     if (existing && Object.keys(existing.data ?? {}).length) await client.replace({ ...existing, data: {} });
     return undefined;
   }
-  const data = await copiedData(client, files);
+  const data = await copiedData(lookup, files);
   if (existing && sameData(existing.data, data)) return name;
   const secret: V1Secret = {
     apiVersion: 'v1',
