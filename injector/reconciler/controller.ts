@@ -41,6 +41,7 @@ export interface ControllerOptions {
   workers: number;
   clusterDomain: string;
   resyncMs: number;
+  secretPollMs: number;
   backoff: { baseDelayMs: number; maxDelayMs: number };
   identity: string;
   log: Logger;
@@ -105,7 +106,7 @@ export class Controller {
       clusterDomain: o.clusterDomain,
       log: o.log,
       lookup,
-      catalog: { list: (kind, ns) => items[kind].list(ns), serving, enqueueItems: enqueueAll },
+      catalog: { list: (kind, ns) => items[kind].list(ns), serving, enqueueItems: enqueueAll, secretPollMs: o.secretPollMs },
     };
     manager.register(new MCPServerReconciler(servers, deps));
     manager.register(new ClusterMCPServerReconciler(clusterServers, deps, o.namespace));

@@ -28,7 +28,7 @@ import { resolve as resolveSpec, type Lookup } from './resolve.js';
 import { readApiServer } from './api-server.js';
 import { deriveStatus } from './status.js';
 import { resolveServerCatalog, type ListItems } from './catalog/resolve.js';
-import { ensureCatalogSecret } from './catalog/secret.js';
+import { ensureCatalogSecret, type CatalogSecret } from './catalog/secret.js';
 import { hasCatalog, serverSelectors } from './catalog/selectors.js';
 import type { Serving } from './catalog/serving.js';
 
@@ -52,6 +52,8 @@ export interface ServerDeps {
     list: ListItems;
     serving: Serving;
     enqueueItems(keys: string[]): void;
+    /** How often a server with catalog Secret keys re-reads them (Secrets are not watched). */
+    secretPollMs: number;
   };
 }
 
@@ -127,12 +129,13 @@ export abstract class ServerReconciler implements Reconciler {
     let problems = resolved.problems;
     let reason = 'InvalidConfig';
     let desired: DesiredObject[] = [];
+    let catalogSecret: CatalogSecret | undefined;
     if (!problems.length && resolved.agentConfig) {
       try {
         const stateKey = await ensureStateKey(d.client, ref, owner, now);
         // Before the ConfigMap: a new header's file is there when the agent reloads the config naming it.
-        const catalogSecret = catalog ? await ensureCatalogSecret(d.client, ref, owner, catalog.secrets, look) : undefined;
-        desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector, catalogSecret });
+        catalogSecret = catalog ? await ensureCatalogSecret(d.client, ref, owner, catalog.secrets, look) : undefined;
+        desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector, catalogSecret: catalogSecret?.name });
       } catch (e) {
         if (!(e instanceof InjectionDenied)) throw e;
         problems = [e.message];
@@ -168,7 +171,8 @@ export abstract class ServerReconciler implements Reconciler {
     // Invalid config: report the Deployment that is still there (left running with its last good config).
     deployment ??= currentDeployment(d, key);
     const pods = deployment ? podsOf(d, deployment) : [];
-    if (!problems.length && resolved.agentConfig) await nudgePods(d.client, pods, resolved.agentConfig, d.log);
+    // The catalog Secret's version too: a rotated value is then delivered as fast as a config change.
+    if (!problems.length && resolved.agentConfig) await nudgePods(d.client, pods, resolved.agentConfig, d.log, catalogSecret?.version);
 
     const status = deriveStatus({
       generation,
@@ -192,7 +196,7 @@ export abstract class ServerReconciler implements Reconciler {
       return { requeue: true };
     }
     await d.events.resolved(key, target, 'ConfigValid', 'configuration is valid again; objects applied');
-    return {};
+    return catalogSecret ? { requeueAfterMs: d.catalog.secretPollMs } : {};
   }
 }
 

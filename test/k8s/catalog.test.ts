@@ -57,6 +57,7 @@ beforeAll(async () => {
     agentImage: 'example.com/ome-mcp-agent:test',
     featureGates: 'MCPServerSupport=true',
     workers: 4,
+    secretPollMs: 1_000,
     backoff: { baseDelayMs: 200, maxDelayMs: 2_000 },
     leaderElection: false,
     logger: pino({ level: process.env.OME_MCP_TEST_LOG ?? 'silent' }),
@@ -147,11 +148,17 @@ describe('a Catalog server', () => {
     await eventually('fixed prompt in the catalog', async () => (await catalogOf('desk'))?.prompts?.some((p) => p.name === 'broken' && p.messages[0]!.text === 'Hello {{a}}'));
   });
 
-  it('follows edits: a spec change, a ConfigMap change', async () => {
+  it('follows edits: a spec change, a ConfigMap change, a rotated Secret value', async () => {
     await patch('MCPPrompt', 'summarize', { spec: { template: 'Summarize {{ticket}} briefly' } });
     await eventually('edited prompt', async () => (await catalogOf('desk'))?.prompts?.find((p) => p.name === 'summarize')?.messages[0]!.text === 'Summarize {{ticket}} briefly');
     await patch('ConfigMap', 'runbook', { data: { 'escalation.md': '# Escalate now\n' } });
     await eventually('edited resource text', async () => (await catalogOf('desk'))?.resources?.[0]?.text === '# Escalate now\n');
+    // Secrets are not watched: the server re-reads its Secret keys every secretPollMs.
+    await patch('Secret', 'tickets-api', { stringData: { token: `${SECRET_VALUE}-2` } });
+    await eventually('rotated value in the catalog Secret', async () => {
+      const s = await client.get<V1Secret & { kind: string }>('Secret', 'mcp-desk-catalog', ns);
+      return Buffer.from(s.data![secretFileKey('tickets-api', 'token')]!, 'base64').toString() === `${SECRET_VALUE}-2`;
+    }, 15_000);
   });
 
   it('a label moved off the selector: gone from the catalog, NoServer', async () => {

@@ -29,8 +29,14 @@ async function copiedData(lookup: Lookup, files: SecretFile[]): Promise<Record<s
 const sameData = (a: Record<string, string> = {}, b: Record<string, string> = {}) =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
-/** Brings the catalog Secret to `files`; returns its name when the agent should mount it. */
-export async function ensureCatalogSecret(client: KubeClient, ref: ServerRef, owner: Owner | undefined, files: SecretFile[], lookup: Lookup): Promise<string | undefined> {
+/** The catalog Secret to mount, and its resourceVersion (which changes with every value it holds). */
+export interface CatalogSecret {
+  name: string;
+  version: string;
+}
+
+/** Brings the catalog Secret to `files`; returns it when the agent should mount it. */
+export async function ensureCatalogSecret(client: KubeClient, ref: ServerRef, owner: Owner | undefined, files: SecretFile[], lookup: Lookup): Promise<CatalogSecret | undefined> {
   const name = catalogSecretName(ref);
   const existing = await client.getOrUndefined<V1Secret>('Secret', name, ref.namespace);
   if (!files.length) {
@@ -38,7 +44,7 @@ export async function ensureCatalogSecret(client: KubeClient, ref: ServerRef, ow
     return undefined;
   }
   const data = await copiedData(lookup, files);
-  if (existing && sameData(existing.data, data)) return name;
+  if (existing && sameData(existing.data, data)) return { name, version: existing.metadata?.resourceVersion ?? '' };
   const secret: V1Secret = {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -51,7 +57,8 @@ export async function ensureCatalogSecret(client: KubeClient, ref: ServerRef, ow
     },
     data,
   };
-  if (existing) await client.replace({ ...secret, metadata: { ...secret.metadata, resourceVersion: existing.metadata?.resourceVersion } });
-  else await client.create(secret);
-  return name;
+  const written = existing
+    ? await client.replace({ ...secret, metadata: { ...secret.metadata, resourceVersion: existing.metadata?.resourceVersion } })
+    : await client.create(secret);
+  return { name, version: written.metadata?.resourceVersion ?? '' };
 }
