@@ -1,6 +1,7 @@
 // The controller for one leadership term: the kit's parts (informers, manager, owned objects,
-// references, status writer, events) wired to the two server reconcilers. Which event enqueues
-// which key lives here; what a reconcile does lives in servers.ts and the per-kind reconcilers.
+// references, status writers, events) wired to the two server reconcilers and the three of the
+// declarative objects (catalog/). Which event enqueues which key lives here; what a reconcile
+// does lives in servers.ts and the per-kind reconcilers.
 import type { KubeConfig, V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../../api/annotations.js';
 import { CLUSTER_MCPSERVER_KIND, MCPSERVER_KIND, type MCPServerStatus } from '../../api/v1beta1/mcpserver.js';
@@ -18,8 +19,6 @@ import { objKey, type Cached, type Logger, type Obj } from './kit/types.js';
 import { MCPServerReconciler } from './mcpserver.js';
 import { keyOf, type ServerKind } from './names.js';
 import { MANAGED_SELECTOR, ownerKeyOf, serverLookup, type Server, type ServerDeps } from './servers.js';
-
-const CATALOG_KIND_NAMES = Object.keys(CATALOG_KINDS) as CatalogKind[];
 import { statusEqual } from './status.js';
 import { CATALOG_KINDS, type CatalogItemStatus, type CatalogKind } from '../../api/v1beta1/catalog.js';
 import type { CatalogItem } from './catalog/items.js';
@@ -29,6 +28,8 @@ import { Serving } from './catalog/serving.js';
 import { itemStatusEqual } from './catalog/status.js';
 
 export type { Logger } from './kit/types.js';
+
+const CATALOG_KIND_NAMES = Object.keys(CATALOG_KINDS) as CatalogKind[];
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -100,7 +101,6 @@ export class Controller {
       refs,
       status: this.status,
       events: new EventRecorder({ client: o.client, component: 'ome-mcp-reconciler', identity: o.identity, log: o.log }),
-      configMaps,
       pods,
       injector: o.injector,
       clusterDomain: o.clusterDomain,

@@ -41,11 +41,11 @@ export interface ServerDeps {
   refs: References;
   status: StatusWriter<MCPServerStatus>;
   events: EventRecorder;
-  configMaps: Cached<V1ConfigMap & Obj>;
   pods: Cached<V1Pod & Obj>;
   injector: InjectorSettings;
   clusterDomain: string;
   log: Logger;
+  /** ConfigMaps (cached) and Secrets (read by name) the specs and declared objects refer to. */
   lookup: Lookup;
   /** The declarative objects (their informer caches), who serves them, and their reconcilers' queue. */
   catalog: {
