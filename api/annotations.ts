@@ -26,6 +26,8 @@ export const ANNOTATION_UPSTREAM_URL = 'mcp.ome.io/upstream-url';
 /** Pod annotation: transport of the upstream (`stdio` | `streamable-http` | `sse`). */
 export const ANNOTATION_TRANSPORT = 'mcp.ome.io/transport';
 /** Pod annotation written by the webhook: marks a pod as already injected (idempotence). */
+/** Pod annotation `"true"`: no MCP server in the pod; the agent serves its catalog alone (`--catalog-only`). */
+export const ANNOTATION_CATALOG_ONLY = 'mcp.ome.io/catalog-only';
 export const ANNOTATION_INJECTED = 'mcp.ome.io/injected';
 
 /** Where a container finds its service-account credentials (the kubelet's automount path). */
@@ -70,6 +72,8 @@ export const UPSTREAM_CLIENT_SECRET_FILE = `${UPSTREAM_HEADERS_MOUNT_PATH}/clien
 /** The token-exchange client secret of spec.identity, in the same agent-only volume. */
 export const IDENTITY_CLIENT_SECRET_FILE = `${UPSTREAM_HEADERS_MOUNT_PATH}/identity-client-secret`;
 /** Where the agent reads its serving certificate (the TLS Secret, mounted whole so a renewal reaches it). */
+/** The agent's catalog Secret (the Secret keys its declared tools and resources read), agent container only. */
+export const CATALOG_MOUNT_PATH = '/etc/ome-mcp-catalog';
 export const TLS_MOUNT_PATH = '/etc/ome-mcp-tls';
 /** Keys of a `kubernetes.io/tls` Secret. */
 export const TLS_CERT_KEY = 'tls.crt';

@@ -192,6 +192,25 @@ describe('mutatePod: HTTP upstream', () => {
   });
 });
 
+describe('mutatePod: catalog only', () => {
+  it('the agent alone with --catalog-only and its config', () => {
+    const r = injected(run(pod({ 'mcp.ome.io/inject': 'true', 'mcp.ome.io/catalog-only': 'true', 'mcp.ome.io/config': 'cfg' }, [])));
+    expect(r.upstream).toEqual({ kind: 'catalog' });
+    expect(r.object.spec!.containers.map((c) => c.name)).toEqual([AGENT_CONTAINER_NAME]);
+    expect(r.object.spec!.containers[0]!.args).toContain('--catalog-only');
+    expect(r.object.spec!.initContainers ?? []).toEqual([]);
+  });
+
+  it.each([
+    ['an upstream URL', { 'mcp.ome.io/upstream-url': 'http://127.0.0.1:1/' }, [], /exclude each other/],
+    ['no config', {}, [], /needs mcp\.ome\.io\/config/],
+    ['containers of its own', { 'mcp.ome.io/config': 'cfg' }, undefined, /the agent alone/],
+  ] as const)('refuses %s', (_what, extra, containers, why) => {
+    const annotations = { 'mcp.ome.io/inject': 'true', 'mcp.ome.io/catalog-only': 'true', ...extra };
+    expect(denied(run(containers ? pod(annotations, [...containers]) : pod(annotations)))).toMatch(why);
+  });
+});
+
 describe('mutatePod: configuration annotations', () => {
   it('mounts the config, OIDC and Cedar ConfigMaps and tells the agent where', () => {
     const r = injected(

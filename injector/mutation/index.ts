@@ -25,6 +25,7 @@ import {
   AGENT_CONTAINER_NAME,
   AGENT_ENV,
   ANNOTATION_BRIDGE,
+  ANNOTATION_CATALOG_ONLY,
   ANNOTATION_CEDAR_CONFIGMAP,
   ANNOTATION_COMMAND,
   ANNOTATION_CONFIG,
@@ -127,7 +128,9 @@ export interface MutateInput<T extends PodLike> {
 export type Upstream =
   | { kind: 'fifo'; container: string; argv: string[] }
   | { kind: 'attach'; container: string }
-  | { kind: 'http'; url: string; transport: 'auto' | 'streamable-http' | 'sse' };
+  | { kind: 'http'; url: string; transport: 'auto' | 'streamable-http' | 'sse' }
+  /** No MCP server: the agent serves its config's catalog alone (an MCPServer of type Catalog). */
+  | { kind: 'catalog' };
 
 export type MutateResult<T> =
   | { outcome: 'injected'; allowed: true; object: T; patch: JsonPatchOp[]; upstream: Upstream; warnings: string[] }
@@ -195,10 +198,22 @@ function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: M
   const oidc = annotations[ANNOTATION_OIDC_CONFIGMAP] === undefined ? undefined : parseConfigMapRef(ANNOTATION_OIDC_CONFIGMAP, annotations[ANNOTATION_OIDC_CONFIGMAP], true);
   const cedar = annotations[ANNOTATION_CEDAR_CONFIGMAP] === undefined ? undefined : parseConfigMapRef(ANNOTATION_CEDAR_CONFIGMAP, annotations[ANNOTATION_CEDAR_CONFIGMAP], true);
 
+  const catalogOnly = annotations[ANNOTATION_CATALOG_ONLY];
+  if (catalogOnly !== undefined && catalogOnly !== 'true' && catalogOnly !== 'false') {
+    throw new Denial(`annotation ${ANNOTATION_CATALOG_ONLY} must be "true" or "false", got ${JSON.stringify(catalogOnly)}`);
+  }
+
   // ---- which upstream ------------------------------------------------------------------------
   let upstream: Upstream;
   let server: V1Container | undefined;
-  if (upstreamUrl !== undefined) {
+  if (catalogOnly === 'true') {
+    for (const a of [ANNOTATION_UPSTREAM_URL, ANNOTATION_BRIDGE, ANNOTATION_TRANSPORT, ANNOTATION_COMMAND]) {
+      if (annotations[a] !== undefined) throw new Denial(`annotations ${ANNOTATION_CATALOG_ONLY} and ${a} exclude each other (a catalog-only pod has no MCP server)`);
+    }
+    if (!configMap) throw new Denial(`annotation ${ANNOTATION_CATALOG_ONLY} needs ${ANNOTATION_CONFIG}: the catalog is in the agent config`);
+    if (containers.length > 0) throw new Denial(`annotation ${ANNOTATION_CATALOG_ONLY}: the pod has containers of its own; a catalog-only pod is the agent alone`);
+    upstream = { kind: 'catalog' };
+  } else if (upstreamUrl !== undefined) {
     let url: URL;
     try {
       url = new URL(upstreamUrl);
@@ -303,6 +318,8 @@ function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: M
     // Kubernetes expands $(VAR) in args from the container's env: the pod name is not known at
     // admission time for pods created from a template (generateName).
     agentArgs.push('--upstream-attach', `$(${AGENT_ENV.podNamespace})/$(${AGENT_ENV.podName})/${upstream.container}`);
+  } else if (upstream.kind === 'catalog') {
+    agentArgs.push('--catalog-only');
   } else {
     agentArgs.push('--upstream', upstream.url);
     if (upstream.transport !== 'auto') agentArgs.push('--upstream-transport', upstream.transport);
@@ -340,7 +357,7 @@ function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: M
   }
   if (settings.logLevel) agentArgs.push('--log-level', settings.logLevel);
 
-  const agentOnly = upstream.kind === 'http' && outSpec.containers.length === 0;
+  const agentOnly = (upstream.kind === 'http' || upstream.kind === 'catalog') && outSpec.containers.length === 0;
   const agent: V1Container = {
     name: AGENT_CONTAINER_NAME,
     image: settings.agentImage,

@@ -16,6 +16,9 @@ import { MCPServerSpec, type MCPServerSpec as Spec } from '../../api/v1beta1/mcp
 import { generateTls } from '../webhook/tls.js';
 import { buildAll } from './desired.js';
 import { resolve, type Lookup } from './resolve.js';
+import type { CatalogItem } from './catalog/items.js';
+import { resolveServerCatalog } from './catalog/resolve.js';
+import { hasCatalog, serverSelectors } from './catalog/selectors.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../manifests/examples/', import.meta.url));
 const INJECTOR_NAMESPACE = 'ome-mcp-system';
@@ -62,7 +65,12 @@ describe('the agent starts from the ConfigMap the reconciler writes', () => {
     const kind = server.kind as 'MCPServer' | 'ClusterMCPServer';
     const ref = { kind, name: server.metadata.name, namespace: kind === 'MCPServer' ? (server.metadata.namespace ?? 'default') : INJECTOR_NAMESPACE };
     const spec = Value.Default(MCPServerSpec, structuredClone(server.spec ?? {})) as Spec;
-    const resolved = await resolve(ref, spec, lookup);
+    // Its declared objects (from the examples) as the server reconcile resolves them.
+    const selectors = serverSelectors(spec);
+    const items = (kind: string, ns: string) => docs.filter((d) => d.kind === kind && d.metadata.namespace === ns) as unknown as CatalogItem[];
+    const catalog = hasCatalog(selectors) ? await resolveServerCatalog(selectors, ref.namespace, items, lookup, 'cluster.local') : undefined;
+    if (catalog) expect([...catalog.verdicts.values()].every((v) => v.served)).toBe(true);
+    const resolved = await resolve(ref, spec, lookup, { catalog: catalog?.catalog });
     expect(resolved.problems).toEqual([]);
     const objects = buildAll({ ref, spec, agentConfig: resolved.agentConfig!, permissions: resolved.permissions, injector: { agentImage: 'ome-mcp/agent:test' } });
     const cm = objects.find((o) => o.kind === 'ConfigMap') as V1ConfigMap;
@@ -78,9 +86,10 @@ describe('the agent starts from the ConfigMap the reconciler writes', () => {
     const args = (agent.args ?? []).map((a) => expand(a, env).replace(`${AGENT_CONFIG_MOUNT_PATH}/`, `${dir}/`));
 
     const options = parseOptions(args, env);
-    const upstreamCount = [options.command.length > 0, !!options.upstream, !!options.upstreamFifo, !!options.upstreamAttach].filter(Boolean).length;
+    const upstreamCount = [options.command.length > 0, !!options.upstream, !!options.upstreamFifo, !!options.upstreamAttach, options.catalogOnly].filter(Boolean).length;
     expect(upstreamCount).toBe(1);
-    if (spec.type === 'Remote') expect(options.upstream).toBe(spec.url);
+    if (spec.type === 'Catalog') expect(options.catalogOnly).toBe(true);
+    else if (spec.type === 'Remote') expect(options.upstream).toBe(spec.url);
     else if ((spec.transport ?? 'stdio') === 'stdio') expect(options.upstreamFifo ?? options.upstreamAttach).toBeTruthy();
     else expect(options.upstream).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/(mcp|sse)$/);
     expect(options.host).toBe('0.0.0.0');

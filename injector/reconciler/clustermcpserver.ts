@@ -4,6 +4,7 @@ import { FINALIZER_CLUSTER_CLEANUP, LABEL_CLUSTER_MCPSERVER } from '../../api/an
 import { CLUSTER_MCPSERVER_KIND } from '../../api/v1beta1/mcpserver.js';
 import { ANNOTATION_OWNER, OWNED_KINDS } from './desired.js';
 import { stateKeySecretName } from './state-key.js';
+import { catalogSecretName } from './catalog/secret.js';
 import { objKey, type Cached, type Obj, type Result } from './kit/types.js';
 import { parseKey } from './names.js';
 import { MANAGED_SELECTOR, ServerReconciler, type Server, type ServerDeps } from './servers.js';
@@ -58,7 +59,8 @@ export class ClusterMCPServerReconciler extends ServerReconciler {
       const list = await this.d.client.list<Obj>(kind, this.namespace, `${MANAGED_SELECTOR},${LABEL_CLUSTER_MCPSERVER}`);
       for (const o of list.items) if (o.metadata.annotations?.[ANNOTATION_OWNER] === name) objs.add(objKey(kind, o.metadata.namespace, o.metadata.name!));
     }
-    objs.add(objKey('Secret', this.namespace, stateKeySecretName({ kind: CLUSTER_MCPSERVER_KIND, name, namespace: this.namespace })));
+    const ref = { kind: CLUSTER_MCPSERVER_KIND, name, namespace: this.namespace } as const;
+    for (const secret of [stateKeySecretName(ref), catalogSecretName(ref)]) objs.add(objKey('Secret', this.namespace, secret));
     await Promise.all(
       [...objs].map(async (k) => {
         const [kind, ns, n] = k.split('/');

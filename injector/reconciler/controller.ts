@@ -1,6 +1,7 @@
 // The controller for one leadership term: the kit's parts (informers, manager, owned objects,
-// references, status writer, events) wired to the two server reconcilers. Which event enqueues
-// which key lives here; what a reconcile does lives in servers.ts and the per-kind reconcilers.
+// references, status writers, events) wired to the two server reconcilers and the three of the
+// declarative objects (catalog/). Which event enqueues which key lives here; what a reconcile
+// does lives in servers.ts and the per-kind reconcilers.
 import type { KubeConfig, V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../../api/annotations.js';
 import { CLUSTER_MCPSERVER_KIND, MCPSERVER_KIND, type MCPServerStatus } from '../../api/v1beta1/mcpserver.js';
@@ -17,10 +18,18 @@ import { StatusWriter } from './kit/status-writer.js';
 import { objKey, type Cached, type Logger, type Obj } from './kit/types.js';
 import { MCPServerReconciler } from './mcpserver.js';
 import { keyOf, type ServerKind } from './names.js';
-import { MANAGED_SELECTOR, ownerKeyOf, type Server, type ServerDeps } from './servers.js';
+import { MANAGED_SELECTOR, ownerKeyOf, serverLookup, type Server, type ServerDeps } from './servers.js';
 import { statusEqual } from './status.js';
+import { CATALOG_KINDS, type CatalogItemStatus, type CatalogKind } from '../../api/v1beta1/catalog.js';
+import type { CatalogItem } from './catalog/items.js';
+import { CatalogItemReconciler } from './catalog/reconciler.js';
+import { matches, serverSelectors } from './catalog/selectors.js';
+import { Serving } from './catalog/serving.js';
+import { itemStatusEqual } from './catalog/status.js';
 
 export type { Logger } from './kit/types.js';
+
+const CATALOG_KIND_NAMES = Object.keys(CATALOG_KINDS) as CatalogKind[];
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -33,6 +42,7 @@ export interface ControllerOptions {
   workers: number;
   clusterDomain: string;
   resyncMs: number;
+  secretPollMs: number;
   backoff: { baseDelayMs: number; maxDelayMs: number };
   identity: string;
   log: Logger;
@@ -59,6 +69,7 @@ export class Controller {
   private readonly manager: Manager;
   private readonly owned: OwnedObjects;
   private readonly status: StatusWriter<MCPServerStatus>;
+  private readonly itemStatus: StatusWriter<CatalogItemStatus>;
   private stopped = false;
 
   constructor(private readonly o: ControllerOptions) {
@@ -66,6 +77,7 @@ export class Controller {
     this.manager = new Manager({ workers: o.workers, resyncMs: o.resyncMs, backoff: o.backoff, log: o.log });
     this.owned = new OwnedObjects({ client: o.client, fieldManager: FIELD_MANAGER, hashAnnotation: ANNOTATION_APPLIED_HASH, log: o.log });
     this.status = new StatusWriter<MCPServerStatus>(o.client, statusEqual);
+    this.itemStatus = new StatusWriter<CatalogItemStatus>(o.client, itemStatusEqual);
   }
 
   async start(): Promise<void> {
@@ -76,20 +88,55 @@ export class Controller {
     // Pods of the servers' Deployments: status reports what their containers really do.
     const pods = informers.watch<V1Pod & Obj>('Pod', undefined, MANAGED_SELECTOR);
     const refs = new References();
+    // The declarative objects, in the watched namespace (a ClusterMCPServer's live in o.namespace).
+    const items = Object.fromEntries(CATALOG_KIND_NAMES.map((k) => [k, informers.watch<CatalogItem>(k, o.watchNamespace)])) as Record<CatalogKind, Cached<CatalogItem>>;
+    const serving = new Serving();
+    const enqueueAll = (keys: string[]) => {
+      for (const k of keys) manager.enqueue(k, 'low');
+    };
+    const lookup = serverLookup(o.client, configMaps);
     const deps: ServerDeps = {
       client: o.client,
       owned: this.owned,
       refs,
       status: this.status,
       events: new EventRecorder({ client: o.client, component: 'ome-mcp-reconciler', identity: o.identity, log: o.log }),
-      configMaps,
       pods,
       injector: o.injector,
       clusterDomain: o.clusterDomain,
       log: o.log,
+      lookup,
+      catalog: { list: (kind, ns) => items[kind].list(ns), serving, enqueueItems: enqueueAll, secretPollMs: o.secretPollMs },
     };
     manager.register(new MCPServerReconciler(servers, deps));
     manager.register(new ClusterMCPServerReconciler(clusterServers, deps, o.namespace));
+    const itemDeps = { refs, status: this.itemStatus, serving, lookup, clusterDomain: o.clusterDomain, enqueueServers: enqueueAll };
+    for (const kind of CATALOG_KIND_NAMES) manager.register(new CatalogItemReconciler(kind, items[kind], itemDeps));
+
+    // A declared object changed: the object itself, and every server that selects it now or had a
+    // verdict on it before (its labels may have moved it out of a selector).
+    // Our own status writes change neither generation nor labels: then the servers have nothing to look at.
+    const lastSeen = new Map<string, string>();
+    const onItem = (kind: CatalogKind, deleted: boolean) => (item: CatalogItem) => {
+      const key = objKey(kind, item.metadata.namespace, item.metadata.name!);
+      this.itemStatus.observed(key, item);
+      const fingerprint = JSON.stringify([item.metadata.generation, item.metadata.labels ?? {}]);
+      const statusOnly = !deleted && lastSeen.get(key) === fingerprint;
+      if (deleted) lastSeen.delete(key);
+      else lastSeen.set(key, fingerprint);
+      manager.enqueue(key, statusOnly ? 'low' : 'high');
+      if (statusOnly) return;
+      const ns = item.metadata.namespace ?? '';
+      const selecting = [
+        ...servers.list(ns).map((s) => ({ s, key: keyOf(MCPSERVER_KIND, s.metadata.name!, ns) })),
+        ...(ns === o.namespace ? clusterServers.list().map((s) => ({ s, key: keyOf(CLUSTER_MCPSERVER_KIND, s.metadata.name!) })) : []),
+      ].filter(({ s }) => {
+        const selector = serverSelectors(s.spec ?? {})[kind];
+        return selector !== undefined && matches(selector, item.metadata.labels);
+      });
+      for (const k of new Set([...selecting.map((x) => x.key), ...serving.of(key).map((v) => v.server)])) manager.enqueue(k);
+    };
+    for (const kind of CATALOG_KIND_NAMES) for (const verb of VERBS) items[kind].on(verb, onItem(kind, verb === 'delete'));
 
     // A server whose generation we have already observed changed only in status or metadata
     // (mostly our own status writes): low priority.
@@ -122,7 +169,7 @@ export class Controller {
     }
 
     // Owned kinds first so the first reconciles see what exists; servers last.
-    await informers.start([...ownedInformers]);
+    await informers.start([...ownedInformers, ...(Object.values(items) as unknown as Cached<Obj>[])]);
     await informers.start([servers, clusterServers] as unknown as Cached<Obj>[]);
     if (this.stopped) return;
     o.log.info({ mcpservers: servers.list().length, clustermcpservers: clusterServers.list().length }, 'caches synced');

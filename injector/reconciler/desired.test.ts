@@ -150,6 +150,32 @@ describe('Deployment', () => {
     expect(container(t, AGENT_CONTAINER_NAME)?.args).toContain('https://mcp.example.com/mcp');
   });
 
+  it('Catalog: the agent alone with --catalog-only, the catalog Secret mounted into it read-only', () => {
+    const catalogConfig = parseAgentConfig({ name: 'fs', catalogOnly: true, catalog: { tools: [{ name: 't', http: { url: 'http://search.tools.svc.cluster.local:8080/q' } }] } });
+    const t = pod(input({ type: 'Catalog', image: undefined, toolSelector: { matchLabels: { app: 'x' } } }, { agentConfig: catalogConfig, catalogSecret: 'mcp-fs-catalog' }));
+    expect(t.spec?.containers?.map((c) => c.name)).toEqual([AGENT_CONTAINER_NAME]);
+    expect(t.spec?.initContainers ?? []).toEqual([]);
+    const agent = container(t, AGENT_CONTAINER_NAME)!;
+    expect(agent.args).toContain('--catalog-only');
+    expect(agent.args).not.toContain('--upstream-fifo');
+    expect(agent.volumeMounts).toContainEqual({ name: 'ome-mcp-catalog', mountPath: '/etc/ome-mcp-catalog', readOnly: true });
+    expect(t.spec?.volumes).toContainEqual({ name: 'ome-mcp-catalog', secret: { secretName: 'mcp-fs-catalog', defaultMode: 0o440 } });
+    expect(t.metadata?.annotations?.['mcp.ome.io/transport']).toBeUndefined();
+    // Without secret items there is no mount; a Hosted server's own container never gets one.
+    expect(pod(input({ type: 'Catalog', image: undefined }, { agentConfig: catalogConfig })).spec?.volumes?.some((v) => v.name === 'ome-mcp-catalog')).toBeFalsy();
+    const hosted = pod(input({ command: undefined, podTemplateSpec: { spec: { containers: [{ name: 'mcp', command: ['srv'] }] } } } as Partial<Spec>, { catalogSecret: 'mcp-fs-catalog' }));
+    expect(container(hosted, MCP_CONTAINER_NAME)!.volumeMounts?.some((m) => m.name === 'ome-mcp-catalog')).toBeFalsy();
+    expect(container(hosted, AGENT_CONTAINER_NAME)!.volumeMounts).toContainEqual({ name: 'ome-mcp-catalog', mountPath: '/etc/ome-mcp-catalog', readOnly: true });
+  });
+
+  it('a catalog change is reloaded in place: the config hash of the pod template stays', () => {
+    const a = parseAgentConfig({ name: 'fs', catalog: { prompts: [{ name: 'p', messages: [{ role: 'user', text: 'a' }] }] } });
+    const b = parseAgentConfig({ name: 'fs', catalog: { prompts: [{ name: 'p', messages: [{ role: 'user', text: 'b' }] }] } });
+    const hash = (c: typeof a) => pod(input({}, { agentConfig: c })).metadata?.annotations?.['mcp.ome.io/config-hash'];
+    expect(hash(a)).toBe(hash(b));
+    expect(policyConfigHash(a)).not.toBe(policyConfigHash(b));
+  });
+
   it('HTTP transports: the agent fronts localhost:targetPort and moves off a clashing port', () => {
     const s = spec({ transport: 'streamable-http' });
     expect(agentPort(s)).toBe(8090);
@@ -253,6 +279,14 @@ describe('egress under a permission profile: the proxy variables, the NetworkPol
       DNS,
       { to: ANY, ports: [{ protocol: 'TCP', port: 443 }] },
     ]);
+  });
+
+  it('the hosts of declared tools and resources on their ports, for the agent that calls them', () => {
+    const agentConfig = parseAgentConfig({ name: 'fs', catalog: { tools: [{ name: 't', http: { url: 'http://search.tools.svc.cluster.local:8081/q/{query}' } }], resources: [{ uri: 'x://r', name: 'r', http: { url: 'https://10.0.0.9/r' } }] } });
+    const egress = buildNetworkPolicy(input({}, { agentConfig, permissions: { network: { outbound: { insecureAllowAll: false } } } })).spec?.egress ?? [];
+    // A name: any address on its port (merged with the other any-address rules).
+    expect(egress.some((r) => r.to?.some((p) => p.ipBlock?.cidr === '0.0.0.0/0') && r.ports?.some((p) => p.port === 8081))).toBe(true);
+    expect(egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.0.0.9/32' } }], ports: [{ protocol: 'TCP', port: 443 }] });
   });
 
   it('a Remote server (no server container, no proxy): its URL host on its port', () => {

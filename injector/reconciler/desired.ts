@@ -25,7 +25,9 @@ import {
   AGENT_CONTAINER_NAME,
   AGENT_ENV,
   ANNOTATION_BRIDGE,
+  ANNOTATION_CATALOG_ONLY,
   ANNOTATION_CONFIG,
+  CATALOG_MOUNT_PATH,
   ANNOTATION_INJECT,
   ANNOTATION_OPS_PORT,
   ANNOTATION_PORT,
@@ -42,7 +44,7 @@ import { API_VERSION, MCPSERVER_KIND, type MCPServerSpec, type PermissionProfile
 import { freeOpsPort, mutatePod, type InjectorSettings } from '../mutation/index.js';
 import { deepMerge } from './merge.js';
 import { baseName, commonLabels, configMapName, roleName, selectorLabels, serviceAccountName, shortHash, type ServerRef } from './names.js';
-import { egressRestricted, UPSTREAM_PATH, upstreamTransport } from './resolve.js';
+import { egressRestricted, runsServer, UPSTREAM_PATH, upstreamTransport } from './resolve.js';
 import { ANNOTATION_STATE_KEY_ROTATED, STATE_KEY, STATE_KEY_PREVIOUS, type StateKeyRef } from './state-key.js';
 import { EGRESS_NO_PROXY, parseHostEntry } from '../../api/egress.js';
 import type { ApiServerAddresses } from './api-server.js';
@@ -87,6 +89,8 @@ export interface BuildInput {
   stateKey?: StateKeyRef;
   /** Agent injection settings (image, resources) for the shared pod mutation. */
   injector: InjectorSettings;
+  /** The catalog Secret (catalog/secret.ts), when declared objects read Secret keys: mounted into the agent alone. */
+  catalogSecret?: string;
 }
 
 export type DesiredObject =
@@ -102,7 +106,7 @@ export type DesiredObject =
 /** Port of the agent: the spec's port, moved aside when an HTTP server listens on it already. */
 export function agentPort(spec: MCPServerSpec): number {
   const port = spec.port ?? 8080;
-  if (spec.type !== 'Remote' && upstreamTransport(spec) !== 'stdio' && (spec.targetPort ?? 8080) === port) {
+  if (runsServer(spec) && upstreamTransport(spec) !== 'stdio' && (spec.targetPort ?? 8080) === port) {
     return port === 8090 ? 8091 : 8090;
   }
   return port;
@@ -111,14 +115,14 @@ export function agentPort(spec: MCPServerSpec): number {
 /** Port of the agent's ops endpoints (probes, metrics): the default one, unless the server or the agent uses it. */
 export function agentOpsPort(input: Pick<BuildInput, 'spec' | 'agentConfig'>): number {
   const { spec } = input;
-  const server = spec.type !== 'Remote' && upstreamTransport(spec) !== 'stdio' ? [spec.targetPort ?? 8080] : [];
+  const server = runsServer(spec) && upstreamTransport(spec) !== 'stdio' ? [spec.targetPort ?? 8080] : [];
   const egress = input.agentConfig.egress ? [input.agentConfig.egress.port] : [];
   return freeOpsPort([agentPort(spec), ...server, ...egress]);
 }
 
 /** How the agent reaches a Hosted stdio server: fifo when the command is known, else attach. */
 export function bridgeMode(spec: MCPServerSpec): BridgeMode | undefined {
-  if (spec.type === 'Remote' || upstreamTransport(spec) !== 'stdio') return undefined;
+  if (!runsServer(spec) || upstreamTransport(spec) !== 'stdio') return undefined;
   return userMcpContainer(spec)?.command?.length ? 'fifo' : 'attach';
 }
 
@@ -152,6 +156,7 @@ function meta(input: BuildInput, name: string, extraAnnotations: Record<string, 
 export const SERVER_STOP_DELAY_SECONDS = 5;
 
 const UPSTREAM_HEADERS_VOLUME = 'ome-mcp-upstream-headers';
+const CATALOG_VOLUME = 'ome-mcp-catalog';
 
 const writeVolumeName = (path: string) => `mcp-write-${shortHash(path, 10)}`;
 
@@ -232,6 +237,8 @@ function readOnlyIfRead(mount: V1VolumeMount, reads: readonly string[]): V1Volum
 export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
   const { spec, ref } = input;
   const remote = spec.type === 'Remote';
+  // No server container: Remote (the server is elsewhere) and Catalog (there is none).
+  const agentOnly = !runsServer(spec);
   const transport = upstreamTransport(spec);
   const port = agentPort(spec);
   const bridge = bridgeMode(spec);
@@ -240,7 +247,7 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
     [ANNOTATION_PORT]: String(port),
     [ANNOTATION_OPS_PORT]: String(agentOpsPort(input)),
     [ANNOTATION_CONFIG]: configMapName(ref),
-    [ANNOTATION_TRANSPORT]: transport,
+    ...(spec.type === 'Catalog' ? { [ANNOTATION_CATALOG_ONLY]: 'true' } : { [ANNOTATION_TRANSPORT]: transport }),
   };
   if (bridge) annotations[ANNOTATION_BRIDGE] = bridge;
   if (spec.tls) annotations[ANNOTATION_TLS_SECRET] = spec.tls.secretName;
@@ -252,12 +259,16 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
   if (headers) agentMounts.push({ name: headers.name, mountPath: UPSTREAM_HEADERS_MOUNT_PATH, readOnly: true });
   const authFiles = authFilesVolume(spec);
   if (authFiles) agentMounts.push({ name: authFiles.name, mountPath: AUTH_FILES_MOUNT_PATH, readOnly: true });
+  // The whole Secret, not items: the kubelet then updates the files when the Secret changes.
+  const catalog: V1Volume | undefined = input.catalogSecret ? { name: CATALOG_VOLUME, secret: { secretName: input.catalogSecret, defaultMode: 0o440 } } : undefined;
+  if (catalog) agentMounts.push({ name: CATALOG_VOLUME, mountPath: CATALOG_MOUNT_PATH, readOnly: true });
   const volumes: V1Volume[] = [
     ...(headers ? [headers] : []),
     ...(authFiles ? [authFiles] : []),
-    // A Remote server has no server container: only the volumes the agent reads are kept.
-    ...(spec.volumes ?? []).filter((v) => !remote || agentMounts.some((m) => m.name === v.name)).map((v) => structuredClone(v)),
-    ...(remote ? [] : (input.permissions?.write ?? []).map((p) => ({ name: writeVolumeName(p), emptyDir: {} }))),
+    ...(catalog ? [catalog] : []),
+    // Without a server container only the volumes the agent reads are kept.
+    ...(spec.volumes ?? []).filter((v) => !agentOnly || agentMounts.some((m) => m.name === v.name)).map((v) => structuredClone(v)),
+    ...(agentOnly ? [] : (input.permissions?.write ?? []).map((p) => ({ name: writeVolumeName(p), emptyDir: {} }))),
   ];
   const generated: V1PodTemplateSpec = {
     metadata: { labels: { ...commonLabels(ref) }, annotations },
@@ -273,7 +284,7 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
         fsGroup: 65532,
         seccompProfile: { type: 'RuntimeDefault' },
       },
-      containers: remote ? [] : [serverContainer(input)],
+      containers: agentOnly ? [] : [serverContainer(input)],
       ...(volumes.length ? { volumes } : {}),
       ...(spec.tolerations?.length ? { tolerations: structuredClone(spec.tolerations) as NonNullable<V1PodTemplateSpec['spec']>['tolerations'] } : {}),
       ...(spec.nodeSelector && Object.keys(spec.nodeSelector).length ? { nodeSelector: { ...spec.nodeSelector } } : {}),
@@ -470,6 +481,21 @@ function oidcEndpoints(config: AgentConfig): { host: string; port: number }[] {
   });
 }
 
+/** host and port of each URL the agent calls for its catalog (declared tools, HTTP resources). */
+function catalogEndpoints(config: AgentConfig): { host: string; port: number }[] {
+  const c = config.catalog;
+  const urls = [...(c?.tools ?? []).map((t) => t.http.url), ...(c?.resources ?? []).flatMap((r) => (r.http ? [r.http.url] : []))];
+  return urls.flatMap((u) => {
+    try {
+      // {placeholders} in the host part make no URL: the template's host is what is reached.
+      const url = new URL(u.replace(/\{[^}]*\}/g, 'x'));
+      return [{ host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) }];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** Rules with the same peers become one, their ports joined (all ports when one of them has none). */
 function mergeRules(rules: V1NetworkPolicyEgressRule[]): V1NetworkPolicyEgressRule[] {
   const byPeers = new Map<string, V1NetworkPolicyEgressRule>();
@@ -487,7 +513,8 @@ function mergeRules(rules: V1NetworkPolicyEgressRule[]): V1NetworkPolicyEgressRu
  * What a restricted pod may reach, for the agent (the server container shares it: a NetworkPolicy
  * selects pods, not containers): DNS; the API server's own addresses when the agent needs it (attach,
  * Kubernetes tokens); the OIDC issuer, JWKS and introspection hosts on their ports (an IP exactly,
- * a name any address); a Remote URL's host; and what the egress proxy may reach: the allowHost
+ * a name any address); a Remote URL's host; the hosts of its declared tools and HTTP resources
+ * (the agent calls them); and what the egress proxy may reach: the allowHost
  * IPs/CIDRs exactly, or any address when a name is among them, on allowPort (all ports when empty).
  */
 export function agentEgress(input: BuildInput): V1NetworkPolicyEgressRule[] {
@@ -495,6 +522,8 @@ export function agentEgress(input: BuildInput): V1NetworkPolicyEgressRule[] {
   const endpoints = oidcEndpoints(input.agentConfig);
   if (agentNeedsApi(input) || endpoints.some((e) => API_SERVER_NAME.test(e.host))) rules.push(apiServerRule(input.apiServer));
   for (const e of endpoints) if (!API_SERVER_NAME.test(e.host)) rules.push({ to: peersOf(e.host), ports: tcp([e.port]) });
+  // The agent itself calls the targets of its declared tools and resources.
+  for (const e of catalogEndpoints(input.agentConfig)) rules.push({ to: peersOf(e.host), ports: tcp([e.port]) });
   if (input.spec.type === 'Remote' && input.spec.url) {
     const u = new URL(input.spec.url);
     rules.push({ to: peersOf(u.hostname), ports: tcp([Number(u.port || (u.protocol === 'https:' ? 443 : 80))]) });

@@ -37,6 +37,11 @@ export interface ReconcilerOptions {
   workers?: number;
   /** Re-reconcile everything this often (default 10 min). */
   resyncMs?: number;
+  /**
+   * A server whose declared objects read Secret keys is looked at again this often (default 1 min):
+   * Secrets are not watched, so this is how a rotated value reaches its catalog Secret.
+   */
+  secretPollMs?: number;
   /** Retry backoff of a failing server (default 500 ms doubling to 30 s). */
   backoff?: { baseDelayMs?: number; maxDelayMs?: number };
   clusterDomain?: string;
@@ -86,6 +91,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
         workers: opts.workers ?? 8,
         clusterDomain: opts.clusterDomain ?? 'cluster.local',
         resyncMs: opts.resyncMs ?? 10 * 60_000,
+        secretPollMs: opts.secretPollMs ?? 60_000,
         backoff: { baseDelayMs: opts.backoff?.baseDelayMs ?? 500, maxDelayMs: opts.backoff?.maxDelayMs ?? 30_000 },
         identity,
         log,

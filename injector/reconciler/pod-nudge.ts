@@ -14,9 +14,13 @@ export const ANNOTATION_POLICY_HASH = 'mcp.ome.io/policy-hash';
 
 export const policyConfigHash = (config: AgentConfig) => shortHash(JSON.stringify(splitReloadable(config).reloadable), 16);
 
-/** Annotates the pods that have not been told about `config` yet. Best effort: a failed patch only delays the reload to the kubelet's own sync. */
-export async function nudgePods(client: KubeClient, pods: readonly V1Pod[], config: AgentConfig, log: Logger): Promise<number> {
-  const hash = policyConfigHash(config);
+/**
+ * Annotates the pods that have not been told about `config` yet — nor about `files`, the version
+ * of a mounted Secret the agent reads at run time (the catalog Secret). Best effort: a failed patch
+ * only delays the reload to the kubelet's own sync.
+ */
+export async function nudgePods(client: KubeClient, pods: readonly V1Pod[], config: AgentConfig, log: Logger, files?: string): Promise<number> {
+  const hash = files ? shortHash(`${policyConfigHash(config)}/${files}`, 16) : policyConfigHash(config);
   const stale = pods.filter((p) => !p.metadata?.deletionTimestamp && p.metadata?.annotations?.[ANNOTATION_POLICY_HASH] !== hash);
   const results = await Promise.allSettled(
     stale.map((p) => client.mergePatch('Pod', p.metadata!.name!, p.metadata!.namespace, { metadata: { annotations: { [ANNOTATION_POLICY_HASH]: hash } } })),

@@ -118,6 +118,16 @@ describe('resolve', () => {
     expect(r.agentConfig?.upstream).toEqual({ transport: 'streamable-http', url: 'https://crm.example.com/mcp' });
   });
 
+  it('Catalog: no upstream, catalogOnly, the catalog given; upstream settings are problems', async () => {
+    const catalog = { prompts: [{ name: 'p', messages: [{ role: 'user' as const, text: 'hi' }] }] };
+    const r = await resolve(ref, spec({ type: 'Catalog', image: undefined, toolSelector: {} }), lookup(), { catalog });
+    expect(r.problems).toEqual([]);
+    expect(r.agentConfig?.upstream).toBeUndefined();
+    expect(r.agentConfig).toMatchObject({ catalogOnly: true, catalog });
+    const bad = await resolve(ref, spec({ type: 'Catalog', image: undefined, upstreamAuth: { clientCredentials: { issuer: 'https://a', clientId: 'c', clientSecretRef: { name: 's', key: 'k' } } } } as Partial<Spec>), lookup({}, { 'ds/s': { k: 'dg==' } }));
+    expect(bad.problems).toContain('spec.upstreamAuth: a Catalog server has no MCP server behind the agent');
+  });
+
   it('reports an inline OIDC issuer that is not https', async () => {
     const r = await resolve(ref, spec({ oidcConfig: { type: 'inline', inline: { issuer: 'http://auth.example.com' } } }), lookup());
     expect(r.problems).toEqual(['spec.oidcConfig.inline.issuer: must be an https URL']);

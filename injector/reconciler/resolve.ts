@@ -24,6 +24,7 @@ import { AUTH_FILES_MOUNT_PATH, authFileName, CLIENT_CA_FILE_NAME, type AgentAut
 import { authMethodIssues } from '../../api/v1beta1/authentication.js';
 import { check, ValidationError } from '../../api/validate.js';
 import { serviceURL, type ServerRef } from './names.js';
+import type { AgentCatalog } from '../../api/agent-catalog.js';
 import type { ApiServerAddresses } from './api-server.js';
 
 export interface Lookup {
@@ -102,6 +103,9 @@ function pathProblems(permissions: Permissions | undefined): string[] {
   }
   return out;
 }
+
+/** Does the pod run the MCP server (Hosted)? A Remote server is elsewhere; a Catalog server has none. */
+export const runsServer = (spec: Pick<MCPServerSpec, 'type'>) => (spec.type ?? 'Hosted') === 'Hosted';
 
 /** Remote servers always speak HTTP; a Remote `stdio` (the API default) means streamable HTTP. */
 export function upstreamTransport(spec: MCPServerSpec): 'stdio' | 'streamable-http' | 'sse' {
@@ -289,7 +293,7 @@ function sessionSettings(spec: MCPServerSpec): Pick<AgentConfigInput, 'sessionMo
  * and authorization are inlined, so the agent needs no API access for its policy and a change of
  * the ConfigMap reaches the agent through the reconciler (which watches ConfigMaps).
  */
-export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Lookup, opts: { clusterDomain?: string } = {}): Promise<Resolved> {
+export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Lookup, opts: { clusterDomain?: string; catalog?: AgentCatalog } = {}): Promise<Resolved> {
   const problems: string[] = [];
   const references: Reference[] = [];
   const ns = ref.namespace;
@@ -351,12 +355,18 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     }
   }
   problems.push(...pathProblems(permissions));
-  const egress = spec.type === 'Remote' ? undefined : egressSettings(spec, permissions, profileWhere(spec), problems);
+  const egress = !runsServer(spec) ? undefined : egressSettings(spec, permissions, profileWhere(spec), problems);
   const apiServer = egressRestricted(permissions) ? await lookup.apiServer?.() : undefined;
 
   // --- replicas: a per-session server process holds one client's state, another replica cannot serve it
   if ((spec.replicas ?? 1) > 1 && spec.session?.mode === 'per-session' && spec.sessionAffinity === 'None') {
     problems.push('spec.sessionAffinity: a per-session server keeps per-client state; with replicas > 1 it needs ClientIP');
+  }
+
+  // --- a Catalog server: the agent alone, serving what its selectors pick (catalog/)
+  const catalogOnly = spec.type === 'Catalog';
+  if (catalogOnly) {
+    for (const f of ['upstreamHeaders', 'upstreamAuth', 'identity'] as const) if (spec[f] !== undefined) problems.push(`spec.${f}: a Catalog server has no MCP server behind the agent`);
   }
 
   // --- upstream headers: the agent reads each value from the Secret key mounted for it (desired.ts)
@@ -375,7 +385,7 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
   const tls = await tlsSettings(spec, lookup, references, problems, ns);
 
   // --- per-session: the agent opens an upstream per client session; it cannot start a process in another container
-  if (spec.session?.mode === 'per-session' && transport === 'stdio') {
+  if (spec.session?.mode === 'per-session' && transport === 'stdio' && !catalogOnly) {
     problems.push('spec.session.mode: per-session needs an upstream session per client, which a Hosted stdio server (one process in its own container) cannot give; use shared, or an HTTP server');
   }
 
@@ -384,8 +394,9 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
 
   // --- agent config
   const identity = await identitySettings(spec, ns, transport, lookup, references, problems);
-  const upstream =
-    spec.type === 'Remote'
+  const upstream = catalogOnly
+    ? undefined
+    : spec.type === 'Remote'
       ? { transport, url: spec.url, ...withHeaders }
       : transport === 'stdio'
         ? { transport }
@@ -393,7 +404,7 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
   const input: AgentConfigInput = {
     name: ref.name,
     namespace: ns,
-    upstream,
+    ...(upstream ? { upstream } : { catalogOnly: true }),
     ...(tls ? { tls } : {}),
     resourceURL: oidc?.resourceURL ?? serviceURL(ref, spec, opts.clusterDomain),
     ...(oidc ? { oidcConfig: oidc } : {}),
@@ -409,6 +420,7 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     ...(spec.audit ? { audit: spec.audit } : {}),
     ...sessionSettings(spec),
     ...(egress ? { egress } : {}),
+    ...(opts.catalog ? { catalog: opts.catalog } : {}),
   };
   if (auth.clientCAFile && input.tls) input.tls = { ...input.tls, clientCAFile: auth.clientCAFile };
   let agentConfig: AgentConfig | undefined;

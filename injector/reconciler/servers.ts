@@ -27,6 +27,10 @@ import { ensureStateKey } from './state-key.js';
 import { resolve as resolveSpec, type Lookup } from './resolve.js';
 import { readApiServer } from './api-server.js';
 import { deriveStatus } from './status.js';
+import { resolveServerCatalog, type ListItems } from './catalog/resolve.js';
+import { ensureCatalogSecret, type CatalogSecret } from './catalog/secret.js';
+import { hasCatalog, serverSelectors } from './catalog/selectors.js';
+import type { Serving } from './catalog/serving.js';
 
 export type Server = AnyMCPServer & Obj;
 
@@ -37,11 +41,20 @@ export interface ServerDeps {
   refs: References;
   status: StatusWriter<MCPServerStatus>;
   events: EventRecorder;
-  configMaps: Cached<V1ConfigMap & Obj>;
   pods: Cached<V1Pod & Obj>;
   injector: InjectorSettings;
   clusterDomain: string;
   log: Logger;
+  /** ConfigMaps (cached) and Secrets (read by name) the specs and declared objects refer to. */
+  lookup: Lookup;
+  /** The declarative objects (their informer caches), who serves them, and their reconcilers' queue. */
+  catalog: {
+    list: ListItems;
+    serving: Serving;
+    enqueueItems(keys: string[]): void;
+    /** How often a server with catalog Secret keys re-reads them (Secrets are not watched). */
+    secretPollMs: number;
+  };
 }
 
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${LABEL_MANAGED_BY_VALUE}`;
@@ -81,6 +94,7 @@ export abstract class ServerReconciler implements Reconciler {
   /** The server is gone: forget what the kit remembers of it. */
   protected forget(key: string): void {
     this.d.refs.set(key, []);
+    this.d.catalog.enqueueItems(this.d.catalog.serving.set(key, new Map()));
     this.d.status.forget(key);
     this.d.events.forget(key);
   }
@@ -104,15 +118,24 @@ export abstract class ServerReconciler implements Reconciler {
       return {};
     }
 
-    const resolved = await resolveSpec(ref, spec, lookup(d), { clusterDomain: d.clusterDomain });
-    d.refs.set(key, resolved.references.filter((r) => r.kind === 'ConfigMap').map((r) => objKey(r.kind, r.namespace, r.name)));
+    // The declared objects it selects (none without a selector): their problems are theirs, on their status.
+    const selectors = serverSelectors(spec);
+    // One read of each Secret per pass, however many objects and headers name it.
+    const look = onceEach(d.lookup);
+    const catalog = hasCatalog(selectors) ? await resolveServerCatalog(selectors, ref.namespace, d.catalog.list, look, d.clusterDomain) : undefined;
+    const resolved = await resolveSpec(ref, spec, look, { clusterDomain: d.clusterDomain, catalog: catalog?.catalog });
+    const references = [...resolved.references, ...(catalog?.references ?? [])];
+    d.refs.set(key, [...new Set(references.filter((r) => r.kind === 'ConfigMap').map((r) => objKey(r.kind, r.namespace, r.name)))]);
     let problems = resolved.problems;
     let reason = 'InvalidConfig';
     let desired: DesiredObject[] = [];
+    let catalogSecret: CatalogSecret | undefined;
     if (!problems.length && resolved.agentConfig) {
       try {
         const stateKey = await ensureStateKey(d.client, ref, owner, now);
-        desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector });
+        // Before the ConfigMap: a new header's file is there when the agent reloads the config naming it.
+        catalogSecret = catalog ? await ensureCatalogSecret(d.client, ref, owner, catalog.secrets, look) : undefined;
+        desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector, catalogSecret: catalogSecret?.name });
       } catch (e) {
         if (!(e instanceof InjectionDenied)) throw e;
         problems = [e.message];
@@ -141,12 +164,15 @@ export abstract class ServerReconciler implements Reconciler {
         reason = 'ApplyRejected';
       } else {
         await d.owned.prune(key, desired);
+        // Applied: the objects' Served conditions may follow.
+        d.catalog.enqueueItems(d.catalog.serving.set(key, catalog?.verdicts ?? new Map()));
       }
     }
     // Invalid config: report the Deployment that is still there (left running with its last good config).
     deployment ??= currentDeployment(d, key);
     const pods = deployment ? podsOf(d, deployment) : [];
-    if (!problems.length && resolved.agentConfig) await nudgePods(d.client, pods, resolved.agentConfig, d.log);
+    // The catalog Secret's version too: a rotated value is then delivered as fast as a config change.
+    if (!problems.length && resolved.agentConfig) await nudgePods(d.client, pods, resolved.agentConfig, d.log, catalogSecret?.version);
 
     const status = deriveStatus({
       generation,
@@ -170,16 +196,29 @@ export abstract class ServerReconciler implements Reconciler {
       return { requeue: true };
     }
     await d.events.resolved(key, target, 'ConfigValid', 'configuration is valid again; objects applied');
-    return {};
+    return catalogSecret ? { requeueAfterMs: d.catalog.secretPollMs } : {};
   }
 }
 
-function lookup(d: ServerDeps): Lookup {
+/** ConfigMaps from the cache; Secrets are not cached (no cluster-wide Secret watch): a missing one is retried with backoff. */
+export function serverLookup(client: KubeClient, configMaps: Cached<V1ConfigMap & Obj>): Lookup {
   return {
-    configMap: (ns, name) => d.configMaps.get(name, ns),
-    // Secrets are not cached (no cluster-wide Secret watch); a missing one is retried with backoff.
-    secret: (ns, name) => d.client.getOrUndefined<V1Secret & Obj>('Secret', name, ns),
-    apiServer: () => readApiServer(d.client),
+    configMap: (ns, name) => configMaps.get(name, ns),
+    secret: (ns, name) => client.getOrUndefined<V1Secret & Obj>('Secret', name, ns),
+    apiServer: () => readApiServer(client),
+  };
+}
+
+/** `lookup` with each Secret fetched once (ConfigMaps come from the cache anyway). */
+function onceEach(lookup: Lookup): Lookup {
+  const secrets = new Map<string, ReturnType<Lookup['secret']>>();
+  return {
+    ...lookup,
+    secret(ns, name) {
+      const k = `${ns}/${name}`;
+      if (!secrets.has(k)) secrets.set(k, lookup.secret(ns, name));
+      return secrets.get(k)!;
+    },
   };
 }
 

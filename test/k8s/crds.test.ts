@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { collectCelRules } from '../../api/validate.js';
 import { ClusterMCPServer, MCPServer } from '../../api/v1beta1/mcpserver.js';
+import { CATALOG_KINDS } from '../../api/v1beta1/catalog.js';
 import { ApiError, collectionPath, KubeClient } from '../../injector/reconciler/client.js';
 import { ensureNamespace, installCRDs, kubeConfigFrom, randomSuffix } from './helpers.js';
 
@@ -29,6 +30,12 @@ async function dryRun(obj: Json): Promise<{ ok: true; object: Json } | { ok: fal
 
 const mcp = (spec: Json, name = `t-${randomSuffix()}`): Json => ({ apiVersion: 'ome.io/v1beta1', kind: 'MCPServer', metadata: { name, namespace: ns }, spec });
 const cmcp = (spec: Json, name = `t-${randomSuffix()}`): Json => ({ apiVersion: 'ome.io/v1beta1', kind: 'ClusterMCPServer', metadata: { name }, spec });
+const declared = (kind: 'MCPTool' | 'MCPPrompt' | 'MCPResource') => (spec: Json): Json => ({ apiVersion: 'ome.io/v1beta1', kind, metadata: { name: `t-${randomSuffix()}`, namespace: ns }, spec });
+const tool = declared('MCPTool');
+const prompt = declared('MCPPrompt');
+const resource = declared('MCPResource');
+const svc = { service: { name: 'api', port: 8080 } };
+const idempotent = { annotations: { readOnlyHint: true, idempotentHint: true } };
 
 beforeAll(async () => {
   client = new KubeClient(kubeConfigFrom(inject('kubeconfig')));
@@ -105,12 +112,42 @@ const CEL_CASES: CelCase[] = [
     valid: mcp({ image: 'i', identity: { mode: 'passthrough' } }),
     invalid: mcp({ image: 'i', identity: { mode: 'exchange' } }),
   },
+  {
+    message: 'a Catalog server needs toolSelector, promptSelector or resourceSelector',
+    valid: mcp({ type: 'Catalog', promptSelector: { matchLabels: { a: 'b' } } }),
+    invalid: mcp({ type: 'Catalog' }),
+  },
+  // ---- the declarative kinds
+  { message: 'set exactly one of service and url', valid: tool({ target: svc }), invalid: tool({ target: { ...svc, url: 'http://x' } }) },
+  {
+    message: 'set exactly one of value and secretKeyRef',
+    valid: tool({ target: { ...svc, headers: [{ name: 'A', secretKeyRef: { name: 's', key: 'k' } }] } }),
+    invalid: tool({ target: { ...svc, headers: [{ name: 'A', value: 'v', secretKeyRef: { name: 's', key: 'k' } }] } }),
+  },
+  {
+    message: 'cache needs annotations.readOnlyHint and annotations.idempotentHint',
+    valid: tool({ ...idempotent, target: svc, cache: { ttl: '30s' } }),
+    invalid: tool({ annotations: { readOnlyHint: true }, target: svc, cache: { ttl: '30s' } }),
+  },
+  {
+    message: 'retries need annotations.idempotentHint',
+    valid: tool({ ...idempotent, target: { ...svc, retries: 2 } }),
+    invalid: tool({ target: { ...svc, retries: 2 } }),
+  },
+  { message: 'set exactly one of messages and template', valid: prompt({ template: 'hi' }), invalid: prompt({ template: 'hi', messages: [{ role: 'user', text: 'hi' }] }) },
+  { message: 'set exactly one of uri and uriTemplate', valid: resource({ uri: 'x://a', text: 't' }), invalid: resource({ text: 't' }) },
+  {
+    message: 'set exactly one of text, configMapKeyRef, secretKeyRef and http',
+    valid: resource({ uri: 'x://a', configMapKeyRef: { name: 'c', key: 'k' } }),
+    invalid: resource({ uri: 'x://a', text: 't', secretKeyRef: { name: 's', key: 'k' } }),
+  },
+  { message: 'a uriTemplate needs http content', valid: resource({ uriTemplate: 'x://a/{id}', http: { ...svc, path: '/a/{id}' } }), invalid: resource({ uriTemplate: 'x://a/{id}', text: 't' }) },
 ];
 
 describe('CEL rules on the API server', () => {
   it('cover every rule declared in api/v1beta1', () => {
-    const declared = new Set([...collectCelRules(MCPServer), ...collectCelRules(ClusterMCPServer)].map((r) => r.message));
-    expect(new Set(CEL_CASES.map((c) => c.message))).toEqual(declared);
+    const rules = [MCPServer, ClusterMCPServer, ...Object.values(CATALOG_KINDS).map((k) => k.schema)].flatMap((s) => collectCelRules(s));
+    expect(new Set(CEL_CASES.map((c) => c.message))).toEqual(new Set(rules.map((r) => r.message)));
   });
 
   for (const c of CEL_CASES) {
@@ -239,5 +276,10 @@ describe('printer columns and discovery', () => {
     expect(byName.clustermcpservers).toMatchObject({ namespaced: false, shortNames: ['cmcps'] });
     expect(byName['mcpservers/status']).toBeDefined();
     expect(byName['clustermcpservers/status']).toBeDefined();
+    for (const k of Object.values(CATALOG_KINDS)) {
+      expect(byName[k.plural]).toMatchObject({ namespaced: true, shortNames: [...k.shortNames] });
+      expect(byName[`${k.plural}/status`]).toBeDefined();
+      expect(byName[`${k.plural}/scale`]).toBeUndefined();
+    }
   });
 });

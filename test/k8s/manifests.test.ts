@@ -50,6 +50,9 @@ const PLURALS: Record<string, string> = {
   CustomResourceDefinition: 'customresourcedefinitions',
   MCPServer: 'mcpservers',
   ClusterMCPServer: 'clustermcpservers',
+  MCPTool: 'mcptools',
+  MCPPrompt: 'mcpprompts',
+  MCPResource: 'mcpresources',
 };
 
 function collection(o: Obj): string {

@@ -59,6 +59,16 @@ describe('Manager', () => {
     await m.stop();
   });
 
+  it('looks at a key again after requeueAfterMs, without counting a failure', async () => {
+    const m = new Manager({ workers: 1, resyncMs: 60_000, backoff: { baseDelayMs: 5, maxDelayMs: 20 }, log: silent });
+    const a = recorder('A', ['A/ns/poll'], { 'A/ns/poll': () => ({ requeueAfterMs: 20 }) });
+    m.register(a.r);
+    m.run();
+    await until(() => a.seen.length >= 3);
+    expect(m.errors).toBe(0);
+    await m.stop();
+  });
+
   it('calls resync() before re-enqueueing every key on the resync period', async () => {
     const m = new Manager({ workers: 1, resyncMs: 30, backoff: { baseDelayMs: 5, maxDelayMs: 20 }, log: silent });
     const a = recorder('A', ['A/ns/x']);

@@ -81,7 +81,10 @@ export class Manager {
       try {
         const result = this.stopped ? {} : await this.reconcile(key);
         if (result.requeue) this.queue.addRateLimited(key);
-        else this.queue.forget(key);
+        else {
+          this.queue.forget(key);
+          if (result.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs, 'low');
+        }
       } catch (e) {
         this.errors++;
         if (!this.stopped) {

@@ -19,6 +19,8 @@ export type Cached<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 export interface Result {
   /** Retry with the key's exponential backoff (a problem the user must fix, or a transient one). */
   requeue?: boolean;
+  /** Look again after this long, without backoff (polling what is not watched), as RequeueAfter does. */
+  requeueAfterMs?: number;
 }
 
 /**
