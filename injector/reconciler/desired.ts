@@ -64,7 +64,10 @@ export const ANNOTATION_OWNER = 'mcp.ome.io/owner';
 export const ANNOTATION_CONFIG_HASH = 'mcp.ome.io/config-hash';
 
 /** The config hash of the pod template: the part of the agent config that needs a restart. */
-const restartConfigHash = (config: AgentConfig) => shortHash(JSON.stringify(splitReloadable(config).restart), 16);
+// The catalog reloads in place, but its kinds are capabilities the agent declares once, when its
+// server initializes: a selector for a new kind rolls the pods (docs/declarative.md).
+const restartConfigHash = (config: AgentConfig) =>
+  shortHash(JSON.stringify({ ...splitReloadable(config).restart, ...(config.catalog ? { catalogKinds: Object.keys(config.catalog).sort() } : {}) }), 16);
 
 /** The webhook's pod mutation refused the generated template (a spec problem the user must fix). */
 export class InjectionDenied extends Error {}

@@ -411,7 +411,8 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     ...(auth.authentication ? { authentication: auth.authentication } : {}),
     ...(authz ? { authzConfig: { type: 'inline', inline: authz } } : {}),
     ...(spec.toolsFilter?.length ? { toolsFilter: spec.toolsFilter } : {}),
-    ...(spec.capabilities ? { capabilities: spec.capabilities } : {}),
+    // A Catalog server has no server whose features to hide: its selectors say what it serves.
+    ...(catalogOnly ? { capabilities: { tools: true, prompts: true, resources: true } } : spec.capabilities ? { capabilities: spec.capabilities } : {}),
     ...(spec.readOnly ? { readOnly: true } : {}),
     ...(spec.approval ? { approval: spec.approval } : {}),
     ...(spec.argumentRules?.length ? { argumentRules: spec.argumentRules } : {}),

@@ -94,7 +94,6 @@ metadata: { name: docs, namespace: ${NS} }
 spec:
   type: Catalog
   toolSelector: { matchLabels: { catalog: docs } }
-  capabilities: { tools: true, prompts: true, resources: true }
 `;
 
 async function endpoint(service: string): Promise<string> {

@@ -118,7 +118,7 @@ describe('resolveServerCatalog', () => {
     ];
     const c = await resolveServerCatalog(serverSelectors({ toolSelector: { matchLabels: { app: 'x' } } }), NS, (kind) => items.filter((o) => o.kind === kind), lookup(), 'cluster.local');
     expect(c.catalog.tools?.map((t) => t.source)).toEqual(['team/a-old']);
-    expect(c.catalog.prompts).toBeUndefined();
+    expect(c.catalog.prompts).toEqual([]); // selected (by toolSelector) with nothing valid: declared, empty
     expect(c.catalog.resources?.map((r) => r.uri)).toEqual(['config://r']);
     expect(Object.fromEntries(c.verdicts)).toEqual({
       'MCPTool/team/a-old': { served: true },

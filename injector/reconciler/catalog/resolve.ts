@@ -58,7 +58,8 @@ export async function resolveServerCatalog(selectors: CatalogSelectorSet, namesp
       forms.push(r.form);
       for (const s of r.secrets) secrets.set(s.file, s);
     }
-    if (!forms.length) continue;
+    // A selected kind is declared even with no items yet: the agent's capabilities are fixed when
+    // its server initializes, so the first object of a kind must not need a restart.
     if (kind === 'MCPTool') catalog.tools = forms as CatalogTool[];
     else if (kind === 'MCPPrompt') catalog.prompts = forms as CatalogPrompt[];
     else catalog.resources = forms as CatalogResource[];
