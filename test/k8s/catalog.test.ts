@@ -163,7 +163,7 @@ describe('a Catalog server', () => {
 
   it('a label moved off the selector: gone from the catalog, NoServer', async () => {
     await patch('MCPTool', 'search', { metadata: { labels: { catalog: 'other' } } });
-    await eventually('tool gone', async () => (await catalogOf('desk'))?.tools === undefined);
+    await eventually('tool gone', async () => !(await catalogOf('desk'))?.tools?.length);
     const o = await waitItem('MCPTool', 'search', (s) => cond(s, 'Served')?.reason === 'NoServer', 'NoServer');
     expect(o.status!.servers).toEqual([]);
     await patch('MCPTool', 'search', { metadata: { labels: { catalog: 'desk' } } });
@@ -207,7 +207,7 @@ describe('a Hosted server with a toolSelector', () => {
     await create('MCPServer', 'hosted', { spec: { image: 'example.com/mcp/fs:1', toolSelector: { matchLabels: { catalog: 'desk' } } } });
     const config = await eventually('hosted agent.json with the catalog', async () => {
       const c = await agentJson('hosted').catch(() => undefined);
-      return c?.catalog?.tools ? c : undefined;
+      return c?.catalog?.tools?.length ? c : undefined;
     });
     expect(config.upstream).toMatchObject({ transport: 'stdio' });
     expect(config.catalogOnly).toBeUndefined();
