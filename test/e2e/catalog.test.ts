@@ -225,8 +225,10 @@ describe('declared tools beside a real server', () => {
     await waitReady('mcpserver', 'everything-docs', NS);
     const client = await mcpClient(await endpoint('mcp-everything-docs'));
     const tools = (await client.listTools()).tools.map((t) => t.name);
-    expect(tools).toEqual(expect.arrayContaining(['echo', 'search_docs', 'check_key']));
-    // Cedar sees the declared tool's annotations as it sees the server's: readOnly passes, the rest is denied.
+    // Cedar sees a declared tool's annotations as it sees the server's: the read-only one is listed
+    // and called, the other is neither (a list shows what the caller may call).
+    expect(tools).toEqual(expect.arrayContaining(['echo', 'search_docs']));
+    expect(tools).not.toContain('check_key');
     expect((await client.callTool({ name: 'search_docs', arguments: { query: 'beside' } })).structuredContent).toMatchObject({ query: 'beside' });
     await expect(client.callTool({ name: 'check_key', arguments: {} })).rejects.toThrow(/denied|Forbidden/i);
     await client.close();
