@@ -114,6 +114,12 @@ export class DeclaredTool {
       return mode === 'json' ? toolError(`${this.name}: the endpoint did not answer JSON (${a.contentType || 'no content type'})`) : { content: [{ type: 'text', text }] };
     }
     const structured = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
+    // A declared outputSchema is a promise to the client (the SDKs check it): keep it or say why not.
+    const out = this.spec.outputSchema;
+    if (out !== undefined && (!structured || !Value.Check(out, parsed))) {
+      const why = structured ? [...Value.Errors(out, parsed)].slice(0, 3).map((e) => `${e.instancePath || '(result)'} ${e.message}`).join('; ') : 'not a JSON object';
+      return toolError(`${this.name}: the endpoint's answer does not match the tool's outputSchema: ${why}`);
+    }
     return { content: [{ type: 'text', text: JSON.stringify(parsed) }], ...(structured ? { structuredContent: parsed } : {}) };
   }
 }

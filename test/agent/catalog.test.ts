@@ -69,6 +69,7 @@ function catalogOf(base: string, dir: string) {
       },
       { name: 'check_key', http: { url: `${base}/key`, method: 'GET', headers: [{ name: 'X-Api-Key', file: join(dir, 'api-key') }] } },
       { name: 'broken', http: { url: `${base}/fail`, method: 'GET' } },
+      { name: 'typed', outputSchema: { type: 'object', properties: { query: { type: 'number' } } }, http: { url: `${base}/search/x`, method: 'GET' } },
       { name: 'flaky', annotations: { idempotentHint: true }, http: { url: `${base}/flaky`, method: 'GET', retries: 3 } },
       { name: 'slow', http: { url: `${base}/slow`, method: 'GET', timeout: '300ms' } },
     ],
@@ -117,7 +118,7 @@ describe('the catalog beside a real server', () => {
     const { tools } = await client.listTools();
     const names = tools.map((t) => t.name);
     expect(names).toContain('echo'); // server-everything's
-    expect(names.slice(-6)).toEqual(['search_docs', 'create_order', 'check_key', 'broken', 'flaky', 'slow']);
+    expect(names.slice(-7)).toEqual(['search_docs', 'create_order', 'check_key', 'broken', 'typed', 'flaky', 'slow']);
     expect(tools.find((t) => t.name === 'search_docs')?.annotations).toEqual({ readOnlyHint: true, idempotentHint: true });
     expect(client.getServerCapabilities()).toMatchObject({ tools: { listChanged: true }, prompts: { listChanged: true }, resources: { subscribe: true, listChanged: true } });
   });
@@ -160,6 +161,8 @@ describe('the catalog beside a real server', () => {
     expect(textOf(bad)).toMatch(/Invalid arguments for search_docs: \/query/);
     const missing = await client.callTool({ name: 'search_docs', arguments: {} });
     expect(missing.isError).toBe(true);
+    const typed = await client.callTool({ name: 'typed', arguments: {} });
+    expect(textOf(typed)).toMatch(/does not match the tool's outputSchema: \/query must be number/);
     const slow = await client.callTool({ name: 'slow', arguments: {} });
     expect(textOf(slow)).toContain('no answer within 300 ms');
   });
