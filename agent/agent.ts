@@ -32,6 +32,8 @@ import { createUpstreamTransport } from './upstream/factory.js';
 import type { UpstreamIdentity } from './policy/identity/index.js';
 import { Refusal } from './protocol/refusal.js';
 import { startEgressProxy } from './egress/proxy.js';
+import { createAggregate } from './aggregate/connect.js';
+import type { AggregateTransport } from './aggregate/transport.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -76,10 +78,13 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       modernTools?.(result); // x-mcp-header declarations for 2026-07-28 requests
     },
   };
+  // Several servers behind this endpoint (`backends`): one transport that merges them (docs/aggregate.md).
+  let aggregate: AggregateTransport | undefined;
   const upstreamFor = (capabilities: ClientCapabilities, clientInfo: { name: string; version: string }, identity?: UpstreamIdentity) =>
     new UpstreamSession({
       // Stdio-like upstreams are probed for 2026-07-28 at every start and bridged when they speak it.
       connect: () => {
+        if (options.backends) return (aggregate = createAggregate(options, logger, { clientInfo, capabilities, requestTimeoutMs, version: AGENT_VERSION }));
         const transport = createUpstreamTransport(options, logger, identity);
         if (options.upstream) return transport;
         return new VersionBridgeTransport(transport, { logger, clientInfo, capabilities, probeTimeoutMs: Math.min(5000, options.initializeTimeout * 1000), mode: options.upstreamProtocol });
@@ -157,7 +162,8 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
   });
   const ops = opsApp(() => {
     const protocol = pool instanceof SharedPool ? (pool.upstream.initializeResult?.protocolVersion as string | undefined) : undefined;
-    return { ready: gateway.ready, body: { ready: gateway.ready, upstream: pool.detail, ...(protocol ? { upstreamProtocol: protocol } : {}), sessions: gateway.sessionCount } };
+    const ready = gateway.ready && (aggregate?.ready ?? true);
+    return { ready, body: { ready, upstream: pool.detail, ...(protocol ? { upstreamProtocol: protocol } : {}), ...(aggregate ? { backends: aggregate.status() } : {}), sessions: gateway.sessionCount } };
   }, metrics.registry);
   if (options.opsPort === undefined) app.route('/', ops); // else the MCP port 404s them (app.notFound)
   policy.mount?.(app);

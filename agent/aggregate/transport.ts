@@ -1,0 +1,411 @@
+// Several MCP servers as one: an UpstreamTransport, so the agent's single UpstreamSession (and
+// everything before it: sessions, the three transports, both protocol revisions, policy) talks
+// to the aggregate as to one 2025-session server. The aggregate answers `initialize` and the
+// lists itself (merged: catalog.ts), routes each call to the backend that owns its name, and
+// maps what comes back. Not agent/mux/gateway.ts, which multiplexes client sessions.
+import type { Logger } from 'pino';
+import type { AgentBackend, AggregateSettings } from '../../api/agent-backends.js';
+import type { ResponseChannel } from '../mux/channels.js';
+import type { ClientCapabilities } from '../mux/client-session.js';
+import type { UpstreamState } from '../mux/upstream-session.js';
+import { ErrorCode, errorResponse, type JsonRpcId, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../protocol/jsonrpc.js';
+import { LATEST_SESSION_PROTOCOL_VERSION } from '../protocol/versions.js';
+import { RELATED_REQUEST, type UpstreamTransport } from '../upstream/transport.js';
+import { Backend, parseFrame } from './backend.js';
+import { buildCatalog, KIND_OF_LIST, KINDS, LIST_CHANGED, resourceOwner, viewOf, type Catalog, type Kind, type Route } from './catalog.js';
+
+export interface AggregateOptions {
+  backends: readonly AgentBackend[];
+  settings: AggregateSettings;
+  /** A fresh transport to one backend, for each (re)start of it. */
+  connect: (backend: AgentBackend) => UpstreamTransport;
+  logger: Logger;
+  /** Who the aggregate is to its backends, and what it can route back to some client. */
+  clientInfo: { name: string; version: string };
+  capabilities: ClientCapabilities;
+  /** serverInfo of the aggregate itself. */
+  serverInfo: { name: string; version: string };
+  requestTimeoutMs: number;
+  initializeTimeoutMs: number;
+  restartMinDelayMs?: number;
+  restartMaxDelayMs?: number;
+  /** How long a merged list waits for one backend before using that backend's last list. */
+  listTimeoutMs?: number;
+}
+
+/** A backend's server→client request, forwarded up under an id of the aggregate's. */
+interface ForwardedRequest {
+  backend: Backend;
+  id: JsonRpcId;
+}
+
+const ROUTED_BY_NAME: Record<string, 'tools' | 'prompts'> = { 'tools/call': 'tools', 'prompts/get': 'prompts' };
+const ROUTED_BY_URI = new Set(['resources/read', 'resources/subscribe', 'resources/unsubscribe']);
+
+export class AggregateTransport implements UpstreamTransport {
+  onmessage?: (message: JsonRpcMessage, raw?: string) => void;
+  onclose?: (reason: string) => void;
+  onerror?: (error: Error) => void;
+
+  readonly backends: Backend[];
+  private readonly byName = new Map<string, Backend>();
+  private catalog: Catalog;
+  private problems = '';
+  /** Calls in flight: the multiplexer's id → the backend working on it (for cancellation). */
+  private readonly calls = new Map<JsonRpcId, Backend>();
+  private readonly forwarded = new Map<string, ForwardedRequest>();
+  private seq = 0;
+  /** Set once `initialize` was answered: list_changed before that would reach nobody. */
+  private initialized = false;
+  private started = false;
+  private readonly listTimeoutMs: number;
+
+  constructor(private readonly options: AggregateOptions) {
+    this.listTimeoutMs = options.listTimeoutMs ?? Math.min(10_000, options.requestTimeoutMs);
+    this.backends = options.backends.map(
+      (spec) =>
+        new Backend(spec, {
+          spec,
+          connect: () => options.connect(spec),
+          logger: options.logger,
+          clientInfo: options.clientInfo,
+          capabilities: options.capabilities,
+          requestTimeoutMs: options.requestTimeoutMs,
+          initializeTimeoutMs: options.initializeTimeoutMs,
+          restartMinDelayMs: options.restartMinDelayMs ?? 250,
+          restartMaxDelayMs: options.restartMaxDelayMs ?? 30_000,
+          onState: (b, state) => this.onBackendState(b, state),
+          onBroadcast: (b, m) => this.onBroadcast(b, m),
+        }),
+    );
+    for (const b of this.backends) this.byName.set(b.name, b);
+    this.catalog = this.build();
+  }
+
+  get description(): string {
+    const up = this.backends.filter((b) => b.up).length;
+    return `aggregate: ${up}/${this.backends.length} backends up (${this.backends.map((b) => `${b.name} ${b.up ? 'up' : 'down'}`).join(', ')})`;
+  }
+
+  /**
+   * For /readyz. fail-open: ready once every backend had its first attempt, whatever came of it
+   * (the rest are served); fail-closed: only while every backend is up.
+   */
+  get ready(): boolean {
+    return this.started && (this.options.settings.failMode === 'open' || this.backends.every((b) => b.up));
+  }
+
+  status(): Array<Record<string, unknown>> {
+    return this.backends.map((b) => b.status());
+  }
+
+  /** Starts every backend; resolves once each is up (its lists fetched) or failed its first attempt. */
+  async start(): Promise<void> {
+    await Promise.all(this.backends.map((b) => b.start()));
+    this.catalog = this.build();
+    this.started = true;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.backends.map((b) => b.stop()));
+  }
+
+  send(frame: string): void {
+    const message = parseFrame(frame);
+    if (message === undefined) return;
+    const m = message as JsonRpcRequest & JsonRpcResponse;
+    if (m.method === undefined) this.onClientResponse(m);
+    else if (m.id === undefined) this.onClientNotification(m);
+    else this.onClientRequest(m);
+  }
+
+  // ---- from the multiplexer ------------------------------------------------------------
+
+  private onClientRequest(m: JsonRpcRequest): void {
+    const kind = KIND_OF_LIST[m.method];
+    if (kind !== undefined) {
+      void this.answerList(m, kind);
+      return;
+    }
+    switch (m.method) {
+      case 'initialize':
+        this.initialized = true;
+        this.answer(m.id, this.initializeResult(m));
+        return;
+      case 'ping':
+        this.answer(m.id, {});
+        return;
+      case 'logging/setLevel':
+        // Each backend's session keeps the level and restores it after a restart.
+        for (const b of this.backends) b.request({ ...m, id: `ome-level-${++this.seq}` }, IGNORE);
+        this.answer(m.id, {});
+        return;
+      case 'completion/complete':
+        void this.routeCompletion(m);
+        return;
+    }
+    const byName = ROUTED_BY_NAME[m.method];
+    if (byName !== undefined) void this.routeByName(m, byName);
+    else if (ROUTED_BY_URI.has(m.method)) void this.routeByUri(m, m.params?.uri);
+    else this.fail(m.id, ErrorCode.MethodNotFound, `Method not found: ${m.method} (not routed by the aggregate)`);
+  }
+
+  private onClientNotification(n: JsonRpcNotification): void {
+    switch (n.method) {
+      case 'notifications/initialized':
+        return; // each backend was initialized by its own session
+      case 'notifications/cancelled':
+        this.calls.get(n.params?.requestId as JsonRpcId)?.notify(n);
+        return;
+      default:
+        for (const b of this.backends) b.notify(n); // roots/list_changed and the like: everyone's business
+    }
+  }
+
+  /** A client's answer to a backend's request goes back to that backend under the backend's id. */
+  private onClientResponse(r: JsonRpcResponse): void {
+    const key = String(r.id);
+    const entry = this.forwarded.get(key);
+    if (!entry) return;
+    this.forwarded.delete(key);
+    r.id = entry.id;
+    entry.backend.reply(r);
+  }
+
+  // ---- routing ----------------------------------------------------------------------------
+
+  private async routeByName(m: JsonRpcRequest, kind: 'tools' | 'prompts'): Promise<void> {
+    const name = m.params?.name;
+    if (typeof name !== 'string') return this.fail(m.id, ErrorCode.InvalidParams, 'params.name must be a string');
+    const route = await this.lookup(kind, (c) => c[kind].get(name));
+    if (route instanceof Error) return this.fail(m.id, route.code, route.message.replace('%s', `${kind === 'tools' ? 'tool' : 'prompt'} ${JSON.stringify(name)}`));
+    m.params!.name = route.name;
+    this.forward(route.backend, m);
+  }
+
+  private async routeByUri(m: JsonRpcRequest, uri: unknown): Promise<void> {
+    if (typeof uri !== 'string') return this.fail(m.id, ErrorCode.InvalidParams, 'params.uri must be a string');
+    const owner = await this.lookup('resources', (c) => resourceOwner(c, uri));
+    if (owner instanceof Error) return this.fail(m.id, owner.code, owner.message.replace('%s', `resource ${uri}`));
+    this.forward(owner.backend, m);
+  }
+
+  /** completion/complete names a prompt (renamed here) or a resource template. */
+  private async routeCompletion(m: JsonRpcRequest): Promise<void> {
+    const ref = m.params?.ref as { type?: unknown; name?: unknown; uri?: unknown } | undefined;
+    if (ref?.type === 'ref/resource') return this.routeByUri(m, ref.uri);
+    if (ref?.type !== 'ref/prompt' || typeof ref.name !== 'string') return this.fail(m.id, ErrorCode.InvalidParams, 'params.ref must name a prompt or a resource');
+    const name = ref.name;
+    const route = await this.lookup('prompts', (c) => c.prompts.get(name));
+    if (route instanceof Error) return this.fail(m.id, route.code, route.message.replace('%s', `prompt ${JSON.stringify(name)}`));
+    m.params!.ref = { ...ref, name: route.name };
+    this.forward(route.backend, m);
+  }
+
+  /**
+   * The owner of a name, from the merged catalog; on a miss the lists are fetched again once (a
+   * client may call what it listed before a change, or without listing). A name that belongs to
+   * a backend that is down is answered as such, not as unknown. Errors carry `%s` for the name.
+   */
+  private async lookup<T extends Route | string>(kind: Kind, find: (c: Catalog) => T | undefined): Promise<{ backend: Backend; name: string } | RoutingError> {
+    let found = find(this.catalog);
+    if (found === undefined) {
+      await this.refresh([kind, ...(kind === 'resources' ? (['resourceTemplates'] as Kind[]) : [])]);
+      found = find(this.catalog);
+    }
+    if (found === undefined) {
+      const everyone = find(this.build(true));
+      const owner = everyone === undefined ? undefined : this.byName.get(typeof everyone === 'string' ? everyone : everyone.backend);
+      if (owner && !owner.up) return new RoutingError(ErrorCode.ServerRestarted, `%s is served by backend ${owner.name}, which is down (${owner.detail}); retry later`);
+      return new RoutingError(ErrorCode.InvalidParams, `unknown %s`);
+    }
+    const backend = this.byName.get(typeof found === 'string' ? found : found.backend)!;
+    if (!backend.up) return new RoutingError(ErrorCode.ServerRestarted, `%s is served by backend ${backend.name}, which is down (${backend.detail}); retry later`);
+    return { backend, name: typeof found === 'string' ? '' : found.name };
+  }
+
+  private forward(backend: Backend, m: JsonRpcRequest): void {
+    const id = m.id;
+    this.calls.set(id, backend);
+    const channel: ResponseChannel = {
+      respond: (frame, message) => {
+        this.calls.delete(id);
+        // The backend session wrote the multiplexer's id back already: the frame goes up as it is.
+        this.onmessage?.(message ?? (parseFrame(frame) as JsonRpcMessage), frame);
+      },
+      related: (frame) => {
+        const message = parseFrame(frame);
+        if (message === undefined) return;
+        if ((message as JsonRpcRequest).id !== undefined) this.forwardRequest(backend, message as JsonRpcRequest, id);
+        else this.onmessage?.(message); // progress, its token already the multiplexer's
+      },
+      abandon: () => this.calls.delete(id),
+    };
+    backend.request(m, channel);
+  }
+
+  /**
+   * A backend's sampling/elicitation/roots request, up under a fresh id. Tagged with the call it
+   * belongs to when its backend session routed it to one, so the multiplexer asks that call's
+   * client: across backends, only the aggregate knows which backend a call went to.
+   */
+  private forwardRequest(backend: Backend, request: JsonRpcRequest, call?: JsonRpcId): void {
+    const id = `ome-aggregate-${++this.seq}`;
+    this.forwarded.set(id, { backend, id: request.id });
+    request.id = id;
+    if (call !== undefined) (request as unknown as Record<symbol, unknown>)[RELATED_REQUEST] = call;
+    this.onmessage?.(request);
+  }
+
+  // ---- from the backends ------------------------------------------------------------------
+
+  private onBroadcast(backend: Backend, message: JsonRpcMessage): void {
+    const m = message as JsonRpcRequest;
+    if (m.id !== undefined) {
+      if (m.method !== undefined) this.forwardRequest(backend, m); // no call in flight to tie it to
+      return;
+    }
+    const params = m.params;
+    switch (m.method) {
+      case 'notifications/tools/list_changed':
+        void this.refresh(['tools'], backend).then(() => this.announce(['tools']));
+        return;
+      case 'notifications/prompts/list_changed':
+        void this.refresh(['prompts'], backend).then(() => this.announce(['prompts']));
+        return;
+      case 'notifications/resources/list_changed':
+        void this.refresh(['resources', 'resourceTemplates'], backend).then(() => this.announce(['resources']));
+        return;
+      case 'notifications/cancelled': {
+        // The backend withdrew one of its requests: the client knows it by the aggregate's id.
+        for (const [id, entry] of this.forwarded) {
+          if (entry.backend === backend && entry.id === params?.requestId) {
+            this.forwarded.delete(id);
+            this.onmessage?.({ ...m, params: { ...params, requestId: id } });
+          }
+        }
+        return;
+      }
+      case 'notifications/message':
+        // Log lines name their backend: `<backend>` or `<backend>/<logger>`.
+        if (params) params.logger = typeof params.logger === 'string' ? `${backend.name}/${params.logger}` : backend.name;
+        this.onmessage?.(m);
+        return;
+      default:
+        this.onmessage?.(m); // resources/updated (URIs are not renamed), and whatever else it announces
+    }
+  }
+
+  private onBackendState(backend: Backend, state: UpstreamState): void {
+    if (state === 'ready') {
+      this.options.logger.info({ backend: backend.name }, 'backend up');
+      backend.loading = backend.refreshAll(this.listTimeoutMs).then(() => {
+        this.rebuild();
+        this.announce(KINDS);
+      });
+      return;
+    }
+    if (state !== 'restarting') return;
+    for (const [id, entry] of this.forwarded) if (entry.backend === backend) this.forwarded.delete(id);
+    this.options.logger.warn({ backend: backend.name, detail: backend.detail }, this.options.settings.failMode === 'open' ? 'backend down: its tools are withdrawn until it is back' : 'backend down: its tools answer an error until it is back');
+    const before = this.catalog;
+    this.rebuild();
+    if (offerChanged(before, this.catalog)) this.announce(KINDS);
+  }
+
+  // ---- lists ------------------------------------------------------------------------------
+
+  private async answerList(m: JsonRpcRequest, kind: Kind): Promise<void> {
+    // Servers that never announce a change are still seen as they are now: each list is fetched.
+    await this.refresh([kind]);
+    this.answer(m.id, { [kind]: this.catalog.lists[kind] });
+  }
+
+  /** Fetches kinds from the backends that are up (or one of them), then rebuilds the catalog. */
+  private async refresh(kinds: readonly Kind[], only?: Backend): Promise<void> {
+    const targets = only ? [only] : this.backends;
+    await Promise.all(targets.flatMap((b) => (b.up ? kinds.filter((k) => b.declares(k)).map((k) => b.refresh(k, this.listTimeoutMs)) : [])));
+    this.rebuild();
+  }
+
+  /** Rebuilds the catalog, logging new collisions once. */
+  private rebuild(): void {
+    this.catalog = this.build();
+    const problems = this.catalog.problems.join('\n');
+    if (problems !== this.problems) {
+      this.problems = problems;
+      if (problems) this.options.logger.warn({ problems: this.catalog.problems }, 'aggregate: names offered by more than one backend, or malformed entries');
+    }
+  }
+
+  /** The merged catalog of the backends that count: those up, or all of them (fail-closed, or `everyone`). */
+  private build(everyone = false): Catalog {
+    const all = everyone || this.options.settings.failMode === 'closed';
+    return buildCatalog(
+      this.backends.filter((b) => all || b.up).map((b) => viewOf(b.spec, b.lists)),
+      this.options.settings,
+    );
+  }
+
+  private announce(kinds: readonly Kind[]): void {
+    if (!this.initialized) return;
+    for (const method of new Set(kinds.map((k) => LIST_CHANGED[k]))) this.onmessage?.({ jsonrpc: '2.0', method });
+  }
+
+  /**
+   * Tools, prompts and resources are always offered (backends come and go, the lists change
+   * with them); logging, completions and resource subscriptions when a backend that is up has them.
+   */
+  private initializeResult(m: JsonRpcRequest): Record<string, unknown> {
+    const caps = this.backends.filter((b) => b.up).map((b) => b.capabilities);
+    const has = (key: string) => caps.some((c) => c[key] !== undefined);
+    const subscribe = caps.some((c) => (c.resources as { subscribe?: unknown } | undefined)?.subscribe === true);
+    const capabilities: Record<string, unknown> = {
+      tools: { listChanged: true },
+      prompts: { listChanged: true },
+      resources: { listChanged: true, ...(subscribe ? { subscribe: true } : {}) },
+      ...(has('logging') ? { logging: {} } : {}),
+      ...(has('completions') ? { completions: {} } : {}),
+    };
+    const instructions = this.backends
+      .map((b) => [b.name, b.session.initializeResult?.instructions] as const)
+      .filter((e): e is readonly [string, string] => typeof e[1] === 'string' && e[1] !== '')
+      .map(([name, text]) => `## ${name}\n${text}`)
+      .join('\n\n');
+    const requested = m.params?.protocolVersion;
+    return {
+      protocolVersion: typeof requested === 'string' ? requested : LATEST_SESSION_PROTOCOL_VERSION,
+      capabilities,
+      serverInfo: this.options.serverInfo,
+      ...(instructions ? { instructions } : {}),
+    };
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------
+
+  private answer(id: JsonRpcId, result: Record<string, unknown>): void {
+    const message: JsonRpcResponse = { jsonrpc: '2.0', id, result };
+    queueMicrotask(() => this.onmessage?.(message));
+  }
+
+  private fail(id: JsonRpcId, code: number, text: string): void {
+    const message = errorResponse(id, code, text);
+    queueMicrotask(() => this.onmessage?.(message));
+  }
+}
+
+class RoutingError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Whether two catalogs offer different entries (compared by content: entries are rebuilt each time). */
+function offerChanged(a: Catalog, b: Catalog): boolean {
+  return KINDS.some((k) => JSON.stringify(a.lists[k]) !== JSON.stringify(b.lists[k]));
+}
+
+const IGNORE: ResponseChannel = { respond: () => {}, related: () => {}, abandon: () => {} };
