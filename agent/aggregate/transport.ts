@@ -136,8 +136,9 @@ export class AggregateTransport implements UpstreamTransport {
         this.answer(m.id, {});
         return;
       case 'logging/setLevel':
-        // Each backend's session keeps the level and restores it after a restart.
-        for (const b of this.backends) b.request({ ...m, id: `ome-level-${++this.seq}` }, IGNORE);
+        // Each backend's session keeps the level and restores it after a restart; one that is up
+        // without logging is not asked (it would only refuse).
+        for (const b of this.backends) if (!b.up || b.capabilities.logging !== undefined) b.request({ ...m, id: `ome-level-${++this.seq}` }, IGNORE);
         this.answer(m.id, {});
         return;
       case 'completion/complete':
@@ -185,7 +186,10 @@ export class AggregateTransport implements UpstreamTransport {
 
   private async routeByUri(m: JsonRpcRequest, uri: unknown): Promise<void> {
     if (typeof uri !== 'string') return this.fail(m.id, ErrorCode.InvalidParams, 'params.uri must be a string');
-    const owner = await this.lookup('resources', (c) => resourceOwner(c, uri));
+    let owner = await this.lookup('resources', (c) => resourceOwner(c, uri));
+    // A URI no list names (a server may serve more than it lists): the one backend with resources, if only one has them.
+    const sole = this.backends.filter((b) => b.up && b.declares('resources'));
+    if (owner instanceof Error && owner.code === ErrorCode.InvalidParams && sole.length === 1) owner = { backend: sole[0]!, name: '' };
     if (owner instanceof Error) return this.fail(m.id, owner.code, owner.message.replace('%s', `resource ${uri}`));
     this.forward(owner.backend, m);
   }

@@ -2,7 +2,7 @@
 // routing to each backend, collisions each way, a backend that dies and comes back, both protocol
 // revisions, and server→client requests routed back to the calling client through the aggregate.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,6 +98,21 @@ describe('an aggregate of real servers (prefix, the default)', () => {
     const progress: number[] = [];
     expect(textOf(await client.callTool({ name: 'probe_progress', arguments: { steps: 3 } }, undefined, { onprogress: (p) => progress.push(p.progress) }))).toBe('done 3');
     expect(progress[0]).toBe(1);
+    await client.close();
+  });
+
+  it('subscribes to a resource at the backend that lists it; its updates and log lines (named by backend) come back', async () => {
+    const client = await connectClient(agent);
+    const updates: string[] = [];
+    const logs: Array<{ logger?: string; data: unknown }> = [];
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => void updates.push(n.params.uri));
+    client.setNotificationHandler(LoggingMessageNotificationSchema, async (n) => void logs.push(n.params));
+    await client.setLoggingLevel('info');
+    await client.subscribeResource({ uri: 'probe://note' });
+    expect(JSON.parse(textOf(await client.callTool({ name: 'probe_subscriptions', arguments: {} })))).toContain('+probe://note');
+    await client.callTool({ name: 'probe_touch', arguments: { uri: 'probe://note' } });
+    await waitFor(() => updates.includes('probe://note') && logs.some((l) => l.logger === 'probe'), 5000);
+    await client.unsubscribeResource({ uri: 'probe://note' });
     await client.close();
   });
 
