@@ -2,12 +2,14 @@
 // docs/aggregate.md) costs. In one run, on loopback, each agent a child process (dist/agent.js):
 //
 //   1. per-call overhead: sequential tools/call echo through a direct agent (`-- <server>`) and
-//      through an aggregate agent with that same server as its one backend, µs/call each and the
-//      difference; the two agents are measured in alternating rounds so machine noise hits both
+//      through an aggregate agent with that same server as its one backend: wall µs/call (the two
+//      measured in many short alternating rounds, so machine noise hits both; the overhead is the
+//      median of the rounds' differences) and the agent process's own CPU µs/call (robust to a
+//      busy machine: what the aggregate costs, not what the wait for a core costs)
 //   2. merged tools/list: an aggregate of BACKENDS (10) servers × TOOLS (50) tools, ms per list
 //      (each list fetches every backend's list: servers that never announce changes are still current)
 //
-// Environment: BENCH_CALLS (calls per round, default 2000), BENCH_ROUNDS (default 5),
+// Environment: BENCH_CALLS (calls per round, default 500), BENCH_ROUNDS (default 20),
 // BENCH_LISTS (tools/list calls, default 100), BENCH_BACKENDS (10), BENCH_TOOLS (50),
 // BENCH_AGENT (default dist/agent.js). JSON to bench/results/aggregate.json.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,13 +19,14 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { cpuSecondsBetween, cpuTicks } from './proc.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const AGENT = resolve(root, process.env.BENCH_AGENT ?? 'dist/agent.js');
 const SERVER = join(here, 'many-tools-server.mjs');
-const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CALLS = Number(process.env.BENCH_CALLS ?? 500);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const LISTS = Number(process.env.BENCH_LISTS ?? 100);
 const BACKENDS = Number(process.env.BENCH_BACKENDS ?? 10);
 const TOOLS = Number(process.env.BENCH_TOOLS ?? 50);
@@ -100,10 +103,20 @@ const [callDirect, callAggregate] = await Promise.all([session(direct.url), sess
 await usPerCall(callDirect, 'echo', 300);
 await usPerCall(callAggregate, 'b0_echo', 300);
 const rounds = { direct: [] as number[], aggregate: [] as number[] };
+const cpu = { direct: 0, aggregate: 0 };
+/** A round through one agent: its wall µs/call, and the agent process's CPU seconds added to `cpu`. */
+const measured = async (which: 'direct' | 'aggregate') => {
+  const a = which === 'direct' ? direct : single;
+  const before = cpuTicks([a.child.pid!]);
+  rounds[which].push(await usPerCall(which === 'direct' ? callDirect : callAggregate, which === 'direct' ? 'echo' : 'b0_echo', CALLS));
+  cpu[which] += cpuSecondsBetween(before, cpuTicks([a.child.pid!]));
+};
 for (let r = 0; r < ROUNDS; r++) {
-  rounds.direct.push(await usPerCall(callDirect, 'echo', CALLS));
-  rounds.aggregate.push(await usPerCall(callAggregate, 'b0_echo', CALLS));
+  // Alternate which goes first, so neither always runs right after the other's burst.
+  for (const which of r % 2 ? (['aggregate', 'direct'] as const) : (['direct', 'aggregate'] as const)) await measured(which);
 }
+const differences = rounds.aggregate.map((a, i) => a - rounds.direct[i]!);
+const cpuUs = (which: 'direct' | 'aggregate') => (cpu[which] * 1e6) / (ROUNDS * CALLS);
 for (const a of [direct, single]) {
   children.delete(a.child);
   process.kill(-a.child.pid!, 'SIGKILL');
@@ -129,7 +142,9 @@ const result = {
   rounds: ROUNDS,
   directUsPerCall: median(rounds.direct),
   aggregateUsPerCall: median(rounds.aggregate),
-  overheadUsPerCall: median(rounds.aggregate) - median(rounds.direct),
+  overheadUsPerCall: median(differences),
+  directAgentCpuUsPerCall: cpuUs('direct'),
+  aggregateAgentCpuUsPerCall: cpuUs('aggregate'),
   allRounds: rounds,
   backends: BACKENDS,
   toolsPerBackend: TOOLS,
@@ -146,11 +161,12 @@ console.log(`| measure | value |
 |---|---|
 | tools/call echo, direct agent | ${f1(result.directUsPerCall)} µs/call |
 | tools/call echo, aggregate (1 backend) | ${f1(result.aggregateUsPerCall)} µs/call |
-| aggregate overhead | ${f1(result.overheadUsPerCall)} µs/call |
+| aggregate overhead, wall (median of round differences) | ${f1(result.overheadUsPerCall)} µs/call |
+| agent process CPU, direct → aggregate | ${f1(result.directAgentCpuUsPerCall)} → ${f1(result.aggregateAgentCpuUsPerCall)} µs/call (+${f1(result.aggregateAgentCpuUsPerCall - result.directAgentCpuUsPerCall)}) |
 | tools/call, aggregate of ${BACKENDS} | ${f1(callMany)} µs/call |
 | tools/list, ${BACKENDS} backends × ${TOOLS + 1} tools (${first.tools.length}) | ${result.toolsListMedianMs.toFixed(2)} ms median, ${result.toolsListP90Ms.toFixed(2)} ms p90 |
 | start to ready, ${BACKENDS} backends | ${readyMs.toFixed(0)} ms |
-(${ROUNDS} alternating rounds of ${CALLS} sequential calls, medians; one session; Node ${process.version}, ${os.cpus().length} CPUs)`);
+(${ROUNDS} alternating rounds of ${CALLS} sequential calls, medians; one session; load avg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; Node ${process.version}, ${os.cpus().length} CPUs)`);
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'aggregate.json'), JSON.stringify(result, null, 2) + '\n');
 killAll();

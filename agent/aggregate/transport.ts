@@ -58,6 +58,7 @@ export class AggregateTransport implements UpstreamTransport {
   /** Set once `initialize` was answered: list_changed before that would reach nobody. */
   private initialized = false;
   private started = false;
+  private lastMissRefresh = 0;
   private readonly listTimeoutMs: number;
 
   constructor(private readonly options: AggregateOptions) {
@@ -213,7 +214,9 @@ export class AggregateTransport implements UpstreamTransport {
    */
   private async lookup<T extends Route | string>(kind: Kind, find: (c: Catalog) => T | undefined): Promise<{ backend: Backend; name: string } | RoutingError> {
     let found = find(this.catalog);
-    if (found === undefined) {
+    // At most one refetch a second for misses: a client sending unknown names cannot make every backend list all the time.
+    if (found === undefined && Date.now() - this.lastMissRefresh > 1000) {
+      this.lastMissRefresh = Date.now();
       await this.refresh([kind, ...(kind === 'resources' ? (['resourceTemplates'] as Kind[]) : [])]);
       found = find(this.catalog);
     }
