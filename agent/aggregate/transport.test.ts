@@ -193,7 +193,8 @@ describe('AggregateTransport', () => {
     const a = new ListingServer([], { resources: {}, prompts: {} });
     a.lists.resources = [{ uri: 'mem://x', name: 'x' }];
     a.lists.prompts = [{ name: 'p' }];
-    const { ask, a: agg } = await aggregate({ a });
+    // Two backends with resources: a URI neither lists has no owner (with one, it would be that one).
+    const { ask, a: agg } = await aggregate({ a, b: new ListingServer([], { resources: {} }) });
     agg.send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'resources/read', params: { uri: 'mem://x' } }));
     agg.send(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'completion/complete', params: { ref: { type: 'ref/prompt', name: 'a_p' }, argument: { name: 'n', value: '' } } }));
     await waitUntil(() => a.sent('resources/read').length === 1 && a.sent('completion/complete').length === 1);
