@@ -117,6 +117,7 @@ export function helpText(): string {
     'Usage:',
     '  ome-mcp-agent [options] -- <command> [args...]   wrap a stdio MCP server',
     '  ome-mcp-agent [options] --upstream <url>          front an HTTP MCP server',
+    '  ome-mcp-agent [options] --config servers.yaml     several servers (`backends`) behind one endpoint',
     '',
     'Endpoints: /mcp (streamable HTTP), /sse + /messages (legacy HTTP+SSE), /ws (WebSocket),',
     '           /.well-known/oauth-protected-resource; /healthz, /readyz, /metrics (on --ops-port when set)',
