@@ -143,12 +143,12 @@ export class AggregateTransport implements UpstreamTransport {
         this.answer(m.id, {});
         return;
       case 'completion/complete':
-        void this.routeCompletion(m);
+        this.routeCompletion(m);
         return;
     }
     const byName = ROUTED_BY_NAME[m.method];
-    if (byName !== undefined) void this.routeByName(m, byName);
-    else if (ROUTED_BY_URI.has(m.method)) void this.routeByUri(m, m.params?.uri);
+    if (byName !== undefined) this.routeByName(m, byName);
+    else if (ROUTED_BY_URI.has(m.method)) this.routeByUri(m, m.params?.uri);
     else this.fail(m.id, ErrorCode.MethodNotFound, `Method not found: ${m.method} (not routed by the aggregate)`);
   }
 
@@ -176,59 +176,61 @@ export class AggregateTransport implements UpstreamTransport {
 
   // ---- routing ----------------------------------------------------------------------------
 
-  private async routeByName(m: JsonRpcRequest, kind: 'tools' | 'prompts'): Promise<void> {
+  private routeByName(m: JsonRpcRequest, kind: 'tools' | 'prompts'): void {
     const name = m.params?.name;
     if (typeof name !== 'string') return this.fail(m.id, ErrorCode.InvalidParams, 'params.name must be a string');
-    const route = await this.lookup(kind, (c) => c[kind].get(name));
-    if (route instanceof Error) return this.fail(m.id, route.code, route.message.replace('%s', `${kind === 'tools' ? 'tool' : 'prompt'} ${JSON.stringify(name)}`));
-    m.params!.name = route.name;
-    this.forward(route.backend, m);
+    this.withOwner(m, kind, (c) => c[kind].get(name), `${kind === 'tools' ? 'tool' : 'prompt'} ${JSON.stringify(name)}`, (owner) => {
+      m.params!.name = owner.name;
+      this.forward(owner.backend, m);
+    });
   }
 
-  private async routeByUri(m: JsonRpcRequest, uri: unknown): Promise<void> {
+  private routeByUri(m: JsonRpcRequest, uri: unknown): void {
     if (typeof uri !== 'string') return this.fail(m.id, ErrorCode.InvalidParams, 'params.uri must be a string');
-    let owner = await this.lookup('resources', (c) => resourceOwner(c, uri));
     // A URI no list names (a server may serve more than it lists): the one backend with resources, if only one has them.
-    const sole = this.backends.filter((b) => b.up && b.declares('resources'));
-    if (owner instanceof Error && owner.code === ErrorCode.InvalidParams && sole.length === 1) owner = { backend: sole[0]!, name: '' };
-    if (owner instanceof Error) return this.fail(m.id, owner.code, owner.message.replace('%s', `resource ${uri}`));
-    this.forward(owner.backend, m);
+    const sole = () => {
+      const withResources = this.backends.filter((b) => b.up && b.declares('resources'));
+      return withResources.length === 1 ? withResources[0]!.name : undefined;
+    };
+    this.withOwner(m, 'resources', (c) => resourceOwner(c, uri) ?? sole(), `resource ${uri}`, (owner) => this.forward(owner.backend, m));
   }
 
   /** completion/complete names a prompt (renamed here) or a resource template. */
-  private async routeCompletion(m: JsonRpcRequest): Promise<void> {
+  private routeCompletion(m: JsonRpcRequest): void {
     const ref = m.params?.ref as { type?: unknown; name?: unknown; uri?: unknown } | undefined;
     if (ref?.type === 'ref/resource') return this.routeByUri(m, ref.uri);
     if (ref?.type !== 'ref/prompt' || typeof ref.name !== 'string') return this.fail(m.id, ErrorCode.InvalidParams, 'params.ref must name a prompt or a resource');
     const name = ref.name;
-    const route = await this.lookup('prompts', (c) => c.prompts.get(name));
-    if (route instanceof Error) return this.fail(m.id, route.code, route.message.replace('%s', `prompt ${JSON.stringify(name)}`));
-    m.params!.ref = { ...ref, name: route.name };
-    this.forward(route.backend, m);
+    this.withOwner(m, 'prompts', (c) => c.prompts.get(name), `prompt ${JSON.stringify(name)}`, (owner) => {
+      m.params!.ref = { ...ref, name: owner.name };
+      this.forward(owner.backend, m);
+    });
   }
 
   /**
-   * The owner of a name, from the merged catalog; on a miss the lists are fetched again once (a
-   * client may call what it listed before a change, or without listing). A name that belongs to
-   * a backend that is down is answered as such, not as unknown. Errors carry `%s` for the name.
+   * Runs `then` with the owner of a name: at once when the catalog has it (so a call stays in
+   * order with what follows it, e.g. its cancellation), else after the lists are fetched again
+   * (a client may call what it listed before a change, or without listing; at most one refetch a
+   * second, so unknown names cannot keep every backend listing). A name of a backend that is down
+   * is answered as such, not as unknown; `what` names it in the error.
    */
-  private async lookup<T extends Route | string>(kind: Kind, find: (c: Catalog) => T | undefined): Promise<{ backend: Backend; name: string } | RoutingError> {
-    let found = find(this.catalog);
-    // At most one refetch a second for misses: a client sending unknown names cannot make every backend list all the time.
-    if (found === undefined && Date.now() - this.lastMissRefresh > 1000) {
-      this.lastMissRefresh = Date.now();
-      await this.refresh([kind, ...(kind === 'resources' ? (['resourceTemplates'] as Kind[]) : [])]);
-      found = find(this.catalog);
-    }
-    if (found === undefined) {
-      const everyone = find(this.build(true));
-      const owner = everyone === undefined ? undefined : this.byName.get(typeof everyone === 'string' ? everyone : everyone.backend);
-      if (owner && !owner.up) return new RoutingError(ErrorCode.ServerRestarted, `%s is served by backend ${owner.name}, which is down (${owner.detail}); retry later`);
-      return new RoutingError(ErrorCode.InvalidParams, `unknown %s`);
-    }
-    const backend = this.byName.get(typeof found === 'string' ? found : found.backend)!;
-    if (!backend.up) return new RoutingError(ErrorCode.ServerRestarted, `%s is served by backend ${backend.name}, which is down (${backend.detail}); retry later`);
-    return { backend, name: typeof found === 'string' ? '' : found.name };
+  private withOwner(m: JsonRpcRequest, kind: Kind, find: (c: Catalog) => Route | string | undefined, what: string, then: (owner: Owner) => void): void {
+    const settle = (found: Route | string | undefined) => {
+      const owner = this.ownerOf(found ?? find(this.build(true)));
+      if (owner === undefined) this.fail(m.id, ErrorCode.InvalidParams, `unknown ${what}`);
+      else if (found === undefined || !owner.backend.up) this.fail(m.id, ErrorCode.ServerRestarted, `${what} is served by backend ${owner.backend.name}, which is down (${owner.backend.detail}); retry later`);
+      else then(owner);
+    };
+    const found = find(this.catalog);
+    if (found !== undefined || Date.now() - this.lastMissRefresh <= 1000) return settle(found);
+    this.lastMissRefresh = Date.now();
+    void this.refresh([kind, ...(kind === 'resources' ? (['resourceTemplates'] as Kind[]) : [])]).then(() => settle(find(this.catalog)));
+  }
+
+  private ownerOf(found: Route | string | undefined): Owner | undefined {
+    if (found === undefined) return undefined;
+    const backend = this.byName.get(typeof found === 'string' ? found : found.backend);
+    return backend && { backend, name: typeof found === 'string' ? '' : found.name };
   }
 
   private forward(backend: Backend, m: JsonRpcRequest): void {
@@ -401,13 +403,10 @@ export class AggregateTransport implements UpstreamTransport {
   }
 }
 
-class RoutingError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
+/** The backend that serves a name, and the name it knows it by ('' for URIs, which are not renamed). */
+interface Owner {
+  backend: Backend;
+  name: string;
 }
 
 /** Whether two catalogs offer different entries (compared by content: entries are rebuilt each time). */
