@@ -54,6 +54,8 @@ export class AggregateTransport implements UpstreamTransport {
   /** Calls in flight: the multiplexer's id → the backend working on it (for cancellation). */
   private readonly calls = new Map<JsonRpcId, Backend>();
   private readonly forwarded = new Map<string, ForwardedRequest>();
+  /** Calls waiting for a refetch to find their owner (a cancellation drops them here). */
+  private readonly unrouted = new Set<JsonRpcId>();
   private seq = 0;
   /** Set once `initialize` was answered: list_changed before that would reach nobody. */
   private initialized = false;
@@ -157,6 +159,7 @@ export class AggregateTransport implements UpstreamTransport {
       case 'notifications/initialized':
         return; // each backend was initialized by its own session
       case 'notifications/cancelled':
+        if (this.unrouted.delete(n.params?.requestId as JsonRpcId)) return;
         this.calls.get(n.params?.requestId as JsonRpcId)?.notify(n);
         return;
       default:
@@ -224,7 +227,10 @@ export class AggregateTransport implements UpstreamTransport {
     const found = find(this.catalog);
     if (found !== undefined || Date.now() - this.lastMissRefresh <= 1000) return settle(found);
     this.lastMissRefresh = Date.now();
-    void this.refresh([kind, ...(kind === 'resources' ? (['resourceTemplates'] as Kind[]) : [])]).then(() => settle(find(this.catalog)));
+    this.unrouted.add(m.id);
+    void this.refresh([kind, ...(kind === 'resources' ? (['resourceTemplates'] as Kind[]) : [])]).then(() => {
+      if (this.unrouted.delete(m.id)) settle(find(this.catalog)); // else cancelled meanwhile
+    });
   }
 
   private ownerOf(found: Route | string | undefined): Owner | undefined {
