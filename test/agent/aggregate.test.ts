@@ -242,12 +242,14 @@ describe('backends that fail', () => {
         { name: 'broken', command: ['node', '-e', 'process.exit(3)'] },
         { name: 'missing', command: ['/nonexistent/mcp-server'] },
         { name: 'garbage', command: PROBE, env: { PROBE_GARBAGE: '1' } },
+        { name: 'unreachable', url: 'http://127.0.0.1:1/mcp' },
       ],
     });
     const { status, body } = await readyz(agent);
     expect(status).toBe(200);
-    expect(body.backends.map((b) => [b.name, b.up])).toEqual([['broken', false], ['missing', false], ['garbage', true]]);
+    expect(body.backends.map((b) => [b.name, b.up])).toEqual([['broken', false], ['missing', false], ['garbage', true], ['unreachable', false]]);
     expect(body.backends[1]!.detail).toMatch(/cannot start/);
+    expect(body.backends[3]!.detail).toMatch(/could not be reached/);
     const client = await connectClient(agent);
     expect(textOf(await client.callTool({ name: 'garbage_echo', arguments: { text: 'ok' } }))).toBe('ok');
     await client.close();
