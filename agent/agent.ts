@@ -34,6 +34,8 @@ import { Refusal } from './protocol/refusal.js';
 import { startEgressProxy } from './egress/proxy.js';
 import { Catalog } from './catalog/catalog.js';
 import { CatalogTransport } from './catalog/transport.js';
+import { createAggregate } from './aggregate/connect.js';
+import type { AggregateTransport } from './aggregate/transport.js';
 
 export const AGENT_VERSION = '0.1.0';
 const AGENT_INFO = { name: 'ome-mcp-agent', version: AGENT_VERSION };
@@ -89,14 +91,18 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       modernTools?.(result); // x-mcp-header declarations for 2026-07-28 requests
     },
   };
+  // Several servers behind this endpoint (`backends`): one transport that merges them (docs/aggregate.md).
+  let aggregate: AggregateTransport | undefined;
   const serverTransport = (clientInfo: { name: string; version: string }, capabilities: ClientCapabilities, identity?: UpstreamIdentity) => {
+    if (options.backends) return (aggregate = createAggregate(options, logger, { clientInfo, capabilities, requestTimeoutMs, version: AGENT_VERSION }));
     const transport = createUpstreamTransport(options, logger, identity);
     if (options.upstream) return transport;
+    // Stdio-like upstreams are probed for 2026-07-28 at every start and bridged when they speak it.
     return new VersionBridgeTransport(transport, { logger, clientInfo, capabilities, probeTimeoutMs: Math.min(5000, options.initializeTimeout * 1000), mode: options.upstreamProtocol });
   };
   const upstreamFor = (capabilities: ClientCapabilities, clientInfo: { name: string; version: string }, identity?: UpstreamIdentity) =>
     new UpstreamSession({
-      // Stdio-like upstreams are probed for 2026-07-28 at every start and bridged when they speak it.
+      // The catalog (declared tools, prompts, resources) in front of the server's transport, or alone.
       connect: () => new CatalogTransport(catalog, options.catalogOnly ? undefined : serverTransport(clientInfo, capabilities, identity), logger, AGENT_INFO),
       logger: logger.child({ upstream: true }),
       clientInfo,
@@ -171,7 +177,8 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
   });
   const ops = opsApp(() => {
     const protocol = pool instanceof SharedPool ? (pool.upstream.initializeResult?.protocolVersion as string | undefined) : undefined;
-    return { ready: gateway.ready, body: { ready: gateway.ready, upstream: pool.detail, ...(protocol ? { upstreamProtocol: protocol } : {}), sessions: gateway.sessionCount } };
+    const ready = gateway.ready && (aggregate?.ready ?? true);
+    return { ready, body: { ready, upstream: pool.detail, ...(protocol ? { upstreamProtocol: protocol } : {}), ...(aggregate ? { backends: aggregate.status() } : {}), sessions: gateway.sessionCount } };
   }, metrics.registry);
   if (options.opsPort === undefined) app.route('/', ops); // else the MCP port 404s them (app.notFound)
   policy.mount?.(app);

@@ -19,6 +19,7 @@ import { check, joinPath, ValidationError, type Issue } from './validate.js';
 import { AgentEgress, allowHostIssues } from './egress.js';
 import { AgentCatalog } from './agent-catalog.js';
 import { catalogIssues } from './catalog-checks.js';
+import { AgentBackend, AggregateSettings, backendIssues } from './agent-backends.js';
 
 export { ValidationError, type Issue } from './validate.js';
 export {
@@ -162,6 +163,8 @@ export const AgentConfig = Type.Object(
     name: Type.Optional(Type.String({ description: 'Name of the MCP server (logs, metrics).' })),
     namespace: Type.Optional(Type.String({ description: 'Namespace of the MCP server.' })),
     upstream: Type.Optional(AgentUpstream),
+    backends: Type.Optional(Type.Array(AgentBackend, { minItems: 1, description: 'Several MCP servers behind this one endpoint, their catalogs merged (instead of upstream).' })),
+    aggregate: Type.Optional(AggregateSettings),
     tls: Type.Optional(AgentTls),
     resourceURL: Type.Optional(
       Type.String({ pattern: '^https?://.*', description: 'This resource (RFC 9728 `resource`, and the expected token audience when none is set).' }),
@@ -276,6 +279,8 @@ function semanticIssues(c: AgentConfig): Issue[] {
   }
   if (c.egress) out.push(...allowHostIssues('egress.allowHost', c.egress.allowHost));
   if (c.catalog) out.push(...catalogIssues(c.catalog));
+  if (c.backends) out.push(...backendIssues(c.backends));
+  if (c.backends && (c.upstream?.command || c.upstream?.url)) out.push({ path: 'backends', message: 'give either backends or an upstream command/url, not both' });
   c.argumentRules?.forEach((r, i) =>
     r.denyPatterns?.forEach((p, j) => {
       try {

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { AGENT_RUNTIME_KEYS, LOG_LEVELS, parseAgentConfig, SESSION_MODES, ValidationError, type AgentConfigInput, type AgentTls } from '../../api/agent-config.js';
 import { optionHelpLines, resolveOptions, UsageError, type OptionTable, type RawValue } from '../../api/cli.js';
 import { allowHostIssues, type AgentEgress } from '../../api/egress.js';
+import { DEFAULT_SEPARATOR, type AgentBackend, type AggregateSettings } from '../../api/agent-backends.js';
 
 export { UsageError } from '../../api/cli.js';
 
@@ -26,6 +27,9 @@ export interface AgentOptions {
   upstreamAttach: string | undefined;
   /** No MCP server: the agent serves the config's catalog alone (an MCPServer of type Catalog). */
   catalogOnly: boolean;
+  /** Several servers behind this endpoint, their catalogs merged (config file only: docs/aggregate.md). */
+  backends: AgentBackend[] | undefined;
+  aggregate: AggregateSettings;
   sessionMode: 'shared' | 'per-session';
   maxSessions: number;
   maxProcesses: number;
@@ -113,6 +117,7 @@ export function helpText(): string {
     'Usage:',
     '  ome-mcp-agent [options] -- <command> [args...]   wrap a stdio MCP server',
     '  ome-mcp-agent [options] --upstream <url>          front an HTTP MCP server',
+    '  ome-mcp-agent [options] --config servers.yaml     several servers (`backends`) behind one endpoint',
     '',
     'Endpoints: /mcp (streamable HTTP), /sse + /messages (legacy HTTP+SSE), /ws (WebSocket),',
     '           /.well-known/oauth-protected-resource; /healthz, /readyz, /metrics (on --ops-port when set)',
@@ -160,6 +165,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     upstreamHeaders: (file.upstream?.headers ?? []).map((h) => ({ name: h.name!, file: h.file!, ...(h.prefix !== undefined ? { prefix: h.prefix } : {}) })),
     upstreamClientCredentials: file.upstream?.clientCredentials as AgentOptions['upstreamClientCredentials'],
     catalogOnly: raw('catalog-only') === true,
+    backends: file.backends as AgentBackend[] | undefined,
+    aggregate: { collision: file.aggregate?.collision ?? 'prefix', separator: file.aggregate?.separator ?? DEFAULT_SEPARATOR, failMode: file.aggregate?.failMode ?? 'open' },
     upstreamFifo: str('upstream-fifo'),
     upstreamAttach: str('upstream-attach'),
     sessionMode: oneOf('session-mode', SESSION_MODES),
@@ -190,12 +197,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     version: flags.version === true,
   };
   if (options.help || options.version) return options;
-  const upstreams = [options.command.length > 0, !!options.upstream, !!options.upstreamFifo, !!options.upstreamAttach, options.catalogOnly].filter(Boolean).length;
+  const upstreams = [options.command.length > 0, !!options.upstream, !!options.upstreamFifo, !!options.upstreamAttach, options.catalogOnly, !!options.backends].filter(Boolean).length;
   if (upstreams === 0) {
     const declared = file.upstream?.transport === 'stdio' ? ` (${configPath} declares a stdio upstream: in a pod the injector adds the bridge flag)` : '';
-    throw new UsageError(`no MCP server given${declared}: add \`-- <command> [args…]\`, --upstream <url>, --upstream-fifo, --upstream-attach or --catalog-only`);
+    throw new UsageError(`no MCP server given${declared}: add \`-- <command> [args…]\`, --upstream <url>, --upstream-fifo, --upstream-attach, --catalog-only or backends in the config file`);
   }
-  if (upstreams > 1) throw new UsageError('give exactly one of: a command after --, --upstream, --upstream-fifo, --upstream-attach, --catalog-only');
+  if (upstreams > 1) throw new UsageError('give exactly one of: a command after --, --upstream, --upstream-fifo, --upstream-attach, --catalog-only, backends (config file)');
   if (options.upstream) {
     let url: URL;
     try {
@@ -234,7 +241,7 @@ function tlsFiles(certFile: string | undefined, keyFile: string | undefined, cli
  * injector mounts the ConfigMaps named by pod annotations and passes their paths in env).
  */
 function policySections(file: AgentConfigInput, oidcFile: string | undefined, cedarPath: string | undefined, apiKeysFile?: string, basicUsersFile?: string): Record<string, unknown> {
-  const policy: Record<string, unknown> = Object.fromEntries(Object.entries(file).filter(([k]) => !RUNTIME_KEYS.has(k) && k !== 'upstream' && k !== 'tls'));
+  const policy: Record<string, unknown> = Object.fromEntries(Object.entries(file).filter(([k]) => !RUNTIME_KEYS.has(k) && !NOT_POLICY.has(k)));
   if (oidcFile && policy.oidcConfig === undefined) {
     // Either a whole oidcConfig (`type: …`) or just its inline settings (`issuer: …`).
     const doc = readConfigFile(oidcFile);
@@ -255,6 +262,8 @@ function policySections(file: AgentConfigInput, oidcFile: string | undefined, ce
 }
 
 const RUNTIME_KEYS = new Set<string>(AGENT_RUNTIME_KEYS);
+/** Sections of the file that are neither runtime settings nor policy. */
+const NOT_POLICY = new Set(['upstream', 'tls', 'backends', 'aggregate']);
 
 /** The egress proxy from its three settings (flags, env or the config's `egress`); none without a port. */
 function egressOptions(port: string | undefined, hosts: string | undefined, ports: string | undefined): AgentEgress | undefined {

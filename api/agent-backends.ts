@@ -1,0 +1,76 @@
+// Several MCP servers behind one agent endpoint ("backends", aggregated into one catalog). The
+// agent config's `backends` and `aggregate` sections; the MCPGateway CRD is to reuse these
+// sub-schemas (its reconciler writes them into the agent config it mounts). Not to be confused
+// with agent/mux/gateway.ts, the per-agent session multiplexer.
+import { Type, type Static } from 'typebox';
+import { cel, StringEnum } from './v1beta1/schema.js';
+import type { Issue } from './validate.js';
+
+/**
+ * A backend's name prefixes its tools and prompts (`<name><separator><tool>`) and names it in
+ * logs, /readyz and errors. A DNS label, like the MCPServer it will name in a cluster: it never
+ * contains `_`, so the default separator cannot make two different (backend, tool) pairs meet.
+ */
+export const BACKEND_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
+
+/**
+ * `_`: valid in MCP tool names (`[A-Za-z0-9_.-]`) and in the function-name rules of the LLM APIs
+ * clients hand tools to (`^[a-zA-Z0-9_-]{1,64}$`, which excludes `.`), and absent from backend names.
+ */
+export const DEFAULT_SEPARATOR = '_';
+export const AGGREGATE_COLLISIONS = ['prefix', 'priority'] as const;
+export const AGGREGATE_FAIL_MODES = ['open', 'closed'] as const;
+export const BACKEND_TRANSPORTS = ['auto', 'streamable-http', 'sse'] as const;
+
+const ToolName = Type.String({ minLength: 1, maxLength: 128 });
+
+export const AgentBackend = Type.Object(
+  {
+    name: Type.String({ pattern: BACKEND_NAME_PATTERN, description: 'The backend: prefix of its tools and prompts, and its name in logs, /readyz and errors (a DNS label).' }),
+    command: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'A stdio server the agent starts: the command and its arguments.' })),
+    env: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Environment of the command, over the agent’s own.' })),
+    url: Type.Optional(Type.String({ pattern: '^https?://.*', description: 'An HTTP MCP server.' })),
+    transport: Type.Optional(StringEnum(BACKEND_TRANSPORTS, { description: 'For url: auto (streamable HTTP, falling back to SSE), streamable-http or sse.' })),
+    toolsFilter: Type.Optional(Type.Array(ToolName, { description: 'Only these of its tools (original names) are offered.' })),
+    rename: Type.Optional(
+      Type.Record(Type.String(), ToolName, { description: 'Original tool name → the name offered, used as is (no prefix): the explicit way out of a collision.' }),
+    ),
+    descriptions: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Original tool name → the description offered instead of the server’s.' })),
+    priority: Type.Optional(Type.Integer({ description: 'With collision: priority, the higher wins a name (default 0; on a tie the backend listed first).' })),
+  },
+  {
+    description: 'One MCP server behind the aggregate: a command the agent starts, or a URL.',
+    ...cel({ rule: 'has(self.command) != has(self.url)', message: 'give exactly one of command and url' }, {
+      rule: "has(self.transport) ? has(self.url) : true",
+      message: 'transport is for url backends',
+    }),
+  },
+);
+export type AgentBackend = Static<typeof AgentBackend>;
+
+export const AggregateSettings = Type.Object(
+  {
+    collision: StringEnum(AGGREGATE_COLLISIONS, {
+      default: 'prefix',
+      description: 'prefix: every tool and prompt is offered as <backend><separator><name>; priority: names as the servers give them, a clash won by the higher priority.',
+    }),
+    separator: Type.String({ default: DEFAULT_SEPARATOR, pattern: '^[A-Za-z0-9_.-]{1,8}$', description: 'Between the backend name and the tool name (characters valid in tool names).' }),
+    failMode: StringEnum(AGGREGATE_FAIL_MODES, {
+      default: 'open',
+      description: 'open: a backend that is down loses its tools, the rest are served and the agent is ready; closed: its tools stay listed and answer an error, and the agent is not ready until every backend is up.',
+    }),
+  },
+  { description: 'How the backends are merged into one catalog.' },
+);
+export type AggregateSettings = Static<typeof AggregateSettings>;
+
+/** Checks a schema cannot express: unique backend names. */
+export function backendIssues(backends: readonly AgentBackend[]): Issue[] {
+  const out: Issue[] = [];
+  const seen = new Set<string>();
+  backends.forEach((b, i) => {
+    if (seen.has(b.name)) out.push({ path: `backends[${i}].name`, message: `duplicates backend ${b.name}` });
+    seen.add(b.name);
+  });
+  return out;
+}
