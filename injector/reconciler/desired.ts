@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 import type {
   V1ConfigMap,
+  V1OwnerReference,
   V1Container,
   V1Deployment,
   V1EnvVar,
@@ -145,14 +146,13 @@ function meta(input: BuildInput, name: string, extraAnnotations: Record<string, 
     namespace: input.ref.namespace,
     labels: commonLabels(input.ref),
     annotations: { [ANNOTATION_OWNER]: input.ref.name, ...extraAnnotations },
-    ...(input.owner
-      ? {
-          ownerReferences: [
-            { apiVersion: API_VERSION, kind: input.owner.kind, name: input.owner.name, uid: input.owner.uid, controller: true, blockOwnerDeletion: true },
-          ],
-        }
-      : {}),
+    ...ownedBy(input.owner),
   };
+}
+
+/** The metadata part that makes an object the server's (deleted with it, watched as its own). */
+export function ownedBy(owner: Owner | undefined): { ownerReferences?: V1OwnerReference[] } {
+  return owner ? { ownerReferences: [{ apiVersion: API_VERSION, kind: owner.kind, name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true }] } : {};
 }
 
 /** How long a stopping server keeps serving (its preStop): endpoint removal takes a moment to reach every node. */

@@ -6,9 +6,8 @@
 // a ClusterMCPServer's is deleted with its other objects).
 import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
-import { API_VERSION } from '../../api/v1beta1/mcpserver.js';
 import type { KubeClient } from './client.js';
-import type { Owner } from './desired.js';
+import { ownedBy, type Owner } from './desired.js';
 import { commonLabels, fit, baseName, type ServerRef } from './names.js';
 
 export const ROTATE_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
@@ -48,7 +47,7 @@ export async function ensureStateKey(client: KubeClient, ref: ServerRef, owner: 
       namespace: ref.namespace,
       labels: commonLabels(ref),
       annotations: { [ANNOTATION_STATE_KEY_ROTATED]: stamp },
-      ...(owner ? { ownerReferences: [{ apiVersion: API_VERSION, kind: owner.kind, name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true }] } : {}),
+      ...ownedBy(owner),
     },
     data,
   };

@@ -6,9 +6,8 @@
 // the ConfigMap, a log, a status or an event. Read and written by name (get, create, update),
 // like the state key; a server without secret items gets no Secret (one it had is emptied).
 import type { V1Secret } from '@kubernetes/client-node';
-import { API_VERSION } from '../../../api/v1beta1/mcpserver.js';
 import type { KubeClient } from '../client.js';
-import type { Owner } from '../desired.js';
+import { ownedBy, type Owner } from '../desired.js';
 import { baseName, commonLabels, fit, type ServerRef } from '../names.js';
 import type { Lookup } from '../resolve.js';
 import type { SecretFile } from './items.js';
@@ -53,7 +52,7 @@ export async function ensureCatalogSecret(client: KubeClient, ref: ServerRef, ow
       name,
       namespace: ref.namespace,
       labels: commonLabels(ref),
-      ...(owner ? { ownerReferences: [{ apiVersion: API_VERSION, kind: owner.kind, name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true }] } : {}),
+      ...ownedBy(owner),
     },
     data,
   };
