@@ -27,7 +27,7 @@ export interface AgentOptions {
   upstreamAttach: string | undefined;
   /** No MCP server: the agent serves the config's catalog alone (an MCPServer of type Catalog). */
   catalogOnly: boolean;
-  /** Several servers behind this endpoint, their catalogs merged (config file only: docs/aggregate.md). */
+  /** Several servers behind this endpoint, their lists merged (config file only: docs/aggregate.md). */
   backends: AgentBackend[] | undefined;
   aggregate: AggregateSettings;
   sessionMode: 'shared' | 'per-session';
