@@ -163,7 +163,7 @@ export const AgentConfig = Type.Object(
     name: Type.Optional(Type.String({ description: 'Name of the MCP server (logs, metrics).' })),
     namespace: Type.Optional(Type.String({ description: 'Namespace of the MCP server.' })),
     upstream: Type.Optional(AgentUpstream),
-    backends: Type.Optional(Type.Array(AgentBackend, { minItems: 1, description: 'Several MCP servers behind this one endpoint, their catalogs merged (instead of upstream).' })),
+    backends: Type.Optional(Type.Array(AgentBackend, { minItems: 1, description: 'Several MCP servers behind this one endpoint, their lists merged (instead of upstream).' })),
     aggregate: Type.Optional(AggregateSettings),
     tls: Type.Optional(AgentTls),
     resourceURL: Type.Optional(
