@@ -1,6 +1,7 @@
 import type { ResponseChannel } from '../mux/channels.js';
 import type { ClientSession } from '../mux/client-session.js';
 import type { Principal } from '../core/principal.js';
+import type { SessionState } from '../protocol/session-seal.js';
 import { Refusal } from '../protocol/refusal.js';
 import { ErrorCode, isRequest, type JsonRpcMessage, type JsonRpcRequest } from '../protocol/jsonrpc.js';
 import { isSupportedSessionVersion, wantsSsePriming } from '../protocol/versions.js';
@@ -83,13 +84,14 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
       if (forwarded && !ctx.gateway.ready) return jsonRpcError(503, null, ErrorCode.Overloaded, 'this replica is not serving; the session moves', { [NOT_SERVING_HEADER]: '1' });
       return checkedVersion(c, held);
     }
-    const owner = forwarded ? undefined : ctx.gateway.ownerOf(id);
-    if (owner !== undefined) return forwardToOwner(c, owner, path, method, body?.()).then((r) => r ?? moved(c, id, caller));
-    return moved(c, id, caller);
+    const sealed = ctx.gateway.sealed(id); // opened once, for both the owner and the resume
+    const owner = forwarded ? undefined : sealed?.owner;
+    if (owner !== undefined) return forwardToOwner(c, owner, path, method, body?.()).then((r) => r ?? moved(c, id, caller, sealed?.state));
+    return moved(c, id, caller, sealed?.state);
   };
 
-  const moved = (c: Exchange, id: string, caller: Principal): ClientSession | Response => {
-    const session = ctx.gateway.resume(id, caller);
+  const moved = (c: Exchange, id: string, caller: Principal, state: SessionState | undefined): ClientSession | Response => {
+    const session = ctx.gateway.resume(id, caller, state);
     if (session === undefined) return jsonRpcError(404, null, ErrorCode.InvalidRequest, 'session not found (ended or unknown); initialize a new one');
     return checkedVersion(c, session);
   };

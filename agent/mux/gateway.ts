@@ -15,7 +15,7 @@ import { Approvals } from './approval.js';
 import type { ResponseChannel } from './channels.js';
 import { ClientSession, type ClientCapabilities } from './client-session.js';
 import type { UpstreamSession } from './upstream-session.js';
-import type { SessionSealer } from '../protocol/session-seal.js';
+import type { SessionSealer, SessionState } from '../protocol/session-seal.js';
 
 /**
  * What the policy pipeline contributes to the data path (all optional stages are no-ops without
@@ -191,11 +191,16 @@ export class Gateway {
     return entry.session;
   }
 
-  /** The replica that holds a sealed session this one does not: where its requests belong while it lives. */
-  ownerOf(id: string): string | undefined {
+  /**
+   * A sealed session this process does not hold, opened once: its state (for `resume`) and the
+   * replica that holds it while it lives (undefined: this one, or none). Undefined when the id is
+   * held here or does not open.
+   */
+  sealed(id: string): { state: SessionState; owner: string | undefined } | undefined {
     if (this.entries.has(id)) return undefined;
-    const owner = this.options.sealer?.unseal(id)?.owner;
-    return owner !== undefined && owner !== this.options.self?.() ? owner : undefined;
+    const state = this.options.sealer?.unseal(id);
+    if (state === undefined) return undefined;
+    return { state, owner: state.owner !== undefined && state.owner !== this.options.self?.() ? state.owner : undefined };
   }
 
   /**
@@ -204,8 +209,7 @@ export class Gateway {
    * server is ready. Subscriptions and the log level lived with the old holder: the client is
    * told to set them again.
    */
-  resume(id: string, caller: Principal): ClientSession | undefined {
-    const state = this.options.sealer?.unseal(id);
+  resume(id: string, caller: Principal, state: SessionState | undefined): ClientSession | undefined {
     if (state === undefined || state.principal !== caller.key || this.draining || this.entries.size >= this.options.maxSessions) return undefined;
     const session = new ClientSession(id, caller, state.version, state.capabilities, state.clientInfo);
     const upstream = this.options.pool.readyUpstream?.(session);
