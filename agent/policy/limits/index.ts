@@ -3,6 +3,7 @@
 // values the transports apply; they live here so all limits come from one place.
 import { ErrorCode } from '../../protocol/jsonrpc.js';
 import { Refusal, Refusals, type PolicyMetrics, type Principal } from '../types.js';
+import { rateOf, refilled, takeToken, type Bucket as Tokens, type Rate } from './bucket.js';
 
 export interface LimitOptions {
   /** In-flight requests across all principals (default 100). */
@@ -22,9 +23,7 @@ export interface LimitOptions {
   now?: () => number;
 }
 
-interface Bucket {
-  tokens: number;
-  last: number;
+interface Bucket extends Tokens {
   inflight: number;
 }
 
@@ -33,8 +32,8 @@ export class Limits {
   readonly maxBodyBytes: number;
   private readonly max: number;
   private readonly perPrincipal: number;
-  private readonly ratePerMs: number;
-  private readonly capacity: number;
+  /** undefined: no rate limit. */
+  private readonly rate: Rate | undefined;
   private readonly now: () => number;
   private inflight = 0;
   private readonly buckets = new Map<string, Bucket>();
@@ -44,8 +43,7 @@ export class Limits {
   constructor(private readonly o: LimitOptions = {}) {
     this.max = o.maxConcurrentRequests ?? 100;
     this.perPrincipal = o.perPrincipalConcurrentRequests ?? Infinity;
-    this.ratePerMs = o.requestsPerMinute ? o.requestsPerMinute / 60_000 : 0;
-    this.capacity = o.burst ?? o.requestsPerMinute ?? 0;
+    this.rate = o.requestsPerMinute ? rateOf(o.requestsPerMinute, o.burst) : undefined;
     this.requestTimeoutMs = o.requestTimeoutMs ?? 30_000;
     this.maxBodyBytes = o.maxBodyBytes ?? 4 * 1024 * 1024;
     this.now = o.now ?? Date.now;
@@ -63,7 +61,7 @@ export class Limits {
       this.o.metrics?.limited?.('concurrency');
       return this.overloaded;
     }
-    const tracked = this.ratePerMs > 0 || this.perPrincipal !== Infinity;
+    const tracked = this.rate !== undefined || this.perPrincipal !== Infinity;
     if (!tracked) {
       this.inflight++;
       let done = false;
@@ -77,22 +75,19 @@ export class Limits {
     let b = this.buckets.get(principal.key);
     if (b === undefined) {
       if (this.buckets.size >= 50_000) this.sweep(now);
-      b = { tokens: this.capacity, last: now, inflight: 0 };
+      b = { tokens: this.rate?.capacity ?? 0, last: now, inflight: 0 };
       this.buckets.set(principal.key, b);
     }
     if (b.inflight >= this.perPrincipal) {
       this.o.metrics?.limited?.('principal-concurrency');
       return this.principalOverloaded;
     }
-    if (this.ratePerMs > 0) {
-      b.tokens = Math.min(this.capacity, b.tokens + (now - b.last) * this.ratePerMs);
-      b.last = now;
-      if (b.tokens < 1) {
+    if (this.rate !== undefined) {
+      const retry = takeToken(b, this.rate, now);
+      if (retry > 0) {
         this.o.metrics?.limited?.('rate');
-        const retry = Math.max(1, Math.ceil((1 - b.tokens) / this.ratePerMs / 1000));
         return Refusals.rateLimited('Rate limit exceeded', retry, 'rate limit');
       }
-      b.tokens -= 1;
     }
     this.inflight++;
     b.inflight++;
@@ -109,7 +104,7 @@ export class Limits {
   /** Forgets idle principals whose bucket has refilled. */
   private sweep(now: number): void {
     for (const [k, b] of this.buckets) {
-      if (b.inflight === 0 && (this.ratePerMs === 0 || b.tokens + (now - b.last) * this.ratePerMs >= this.capacity)) this.buckets.delete(k);
+      if (b.inflight === 0 && (this.rate === undefined || refilled(b, this.rate, now))) this.buckets.delete(k);
     }
   }
 }

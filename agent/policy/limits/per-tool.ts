@@ -3,21 +3,16 @@
 // data.retryAfterSeconds, as for the per-principal limit.
 import type { ToolRateLimit } from '../../../api/v1beta1/operations.js';
 import { Refusals, type PolicyMetrics, type Principal, type Refusal } from '../types.js';
+import { rateOf, refilled, takeToken, type Bucket as Tokens, type Rate } from './bucket.js';
 
-interface Rule {
-  perMs: number;
-  capacity: number;
-}
-interface Bucket {
-  tokens: number;
-  last: number;
-  rule: Rule;
+interface Bucket extends Tokens {
+  rule: Rate;
 }
 
 const MAX_BUCKETS = 50_000;
 
 export class ToolRateLimits {
-  private readonly rules = new Map<string, Rule>();
+  private readonly rules = new Map<string, Rate>();
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(
@@ -25,7 +20,7 @@ export class ToolRateLimits {
     private readonly metrics?: PolicyMetrics,
     private readonly now: () => number = Date.now,
   ) {
-    for (const l of limits) this.rules.set(l.tool, { perMs: l.requestsPerMinute / 60_000, capacity: l.burst ?? l.requestsPerMinute });
+    for (const l of limits) this.rules.set(l.tool, rateOf(l.requestsPerMinute, l.burst));
   }
 
   /** Takes one call of `tool` for `principal`: null, or the refusal. */
@@ -40,19 +35,14 @@ export class ToolRateLimits {
       b = { tokens: rule.capacity, last: now, rule };
       this.buckets.set(key, b);
     }
-    b.tokens = Math.min(rule.capacity, b.tokens + (now - b.last) * rule.perMs);
-    b.last = now;
-    if (b.tokens < 1) {
-      this.metrics?.limited?.('tool-rate');
-      const retry = Math.max(1, Math.ceil((1 - b.tokens) / rule.perMs / 1000));
-      return Refusals.rateLimited(`Rate limit exceeded for tool ${tool}`, retry, 'per-tool rate limit');
-    }
-    b.tokens -= 1;
-    return null;
+    const retry = takeToken(b, rule, now);
+    if (retry === 0) return null;
+    this.metrics?.limited?.('tool-rate');
+    return Refusals.rateLimited(`Rate limit exceeded for tool ${tool}`, retry, 'per-tool rate limit');
   }
 
   /** Forgets buckets that have refilled. */
   private sweep(now: number): void {
-    for (const [k, b] of this.buckets) if (b.tokens + (now - b.last) * b.rule.perMs >= b.rule.capacity) this.buckets.delete(k);
+    for (const [k, b] of this.buckets) if (refilled(b, b.rule, now)) this.buckets.delete(k);
   }
 }
