@@ -247,3 +247,31 @@ describe('the catalog alone (--catalog-only), under Cedar', () => {
     await client.ping();
   });
 });
+
+describe('the catalog in front of several backends', () => {
+  let endpoint: Awaited<ReturnType<typeof startEndpoint>>;
+  let agent: RunningAgent;
+  let client: Client;
+
+  beforeAll(async () => {
+    endpoint = await startEndpoint();
+    const dir = mkdtempSync(join(tmpdir(), 'catalog-backends-'));
+    const file = join(dir, 'agent.json');
+    writeFileSync(file, JSON.stringify({ backends: [{ name: 'everything', command: EVERYTHING }], catalog: { tools: catalogOf(endpoint.base, dir).tools.slice(0, 1) } }));
+    agent = await startAgent(parseOptions(['--port', '0', '--config', file]), pino({ level: 'silent' }));
+    await waitFor(async () => (await fetch(agent.url.replace('/mcp', '/readyz'))).status === 200, 15_000);
+    client = await connectClient(agent);
+  });
+  afterAll(async () => {
+    await client?.close();
+    await agent?.stop(1000);
+    endpoint?.server.close();
+  });
+
+  it('lists the backends’ prefixed tools and the declared ones, and calls both', async () => {
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['everything_echo', 'search_docs']));
+    expect(textOf(await client.callTool({ name: 'everything_echo', arguments: { message: 'via backend' } }))).toContain('via backend');
+    expect((await client.callTool({ name: 'search_docs', arguments: { query: 'both' } })).structuredContent).toMatchObject({ query: 'both' });
+  });
+});
