@@ -24,6 +24,19 @@ export const BACKEND_TRANSPORTS = ['auto', 'streamable-http', 'sse'] as const;
 
 const ToolName = Type.String({ minLength: 1, maxLength: 128 });
 
+/**
+ * What a backend offers of its tools: filter, renames, description overrides, rank. One set of
+ * fields for the agent config's backends and the MCPGateway CRD's (api/v1beta1/mcpgateway.ts).
+ */
+export const BackendToolView = {
+  toolsFilter: Type.Optional(Type.Array(ToolName, { description: 'Only these of its tools (original names) are offered.' })),
+  rename: Type.Optional(
+    Type.Record(Type.String(), ToolName, { description: 'Original tool name → the name offered, used as is (no prefix): the explicit way out of a collision.' }),
+  ),
+  descriptions: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Original tool name → the description offered instead of the server’s.' })),
+  priority: Type.Optional(Type.Integer({ description: 'With collision: priority, the higher wins a name (default 0; on a tie the backend listed first).' })),
+};
+
 export const AgentBackend = Type.Object(
   {
     name: Type.String({ pattern: BACKEND_NAME_PATTERN, description: 'The backend: prefix of its tools and prompts, and its name in logs, /readyz and errors (a DNS label).' }),
@@ -31,12 +44,7 @@ export const AgentBackend = Type.Object(
     env: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Environment of the command, over the agent’s own.' })),
     url: Type.Optional(Type.String({ pattern: '^https?://.*', description: 'An HTTP MCP server.' })),
     transport: Type.Optional(StringEnum(BACKEND_TRANSPORTS, { description: 'For url: auto (streamable HTTP, falling back to SSE), streamable-http or sse.' })),
-    toolsFilter: Type.Optional(Type.Array(ToolName, { description: 'Only these of its tools (original names) are offered.' })),
-    rename: Type.Optional(
-      Type.Record(Type.String(), ToolName, { description: 'Original tool name → the name offered, used as is (no prefix): the explicit way out of a collision.' }),
-    ),
-    descriptions: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Original tool name → the description offered instead of the server’s.' })),
-    priority: Type.Optional(Type.Integer({ description: 'With collision: priority, the higher wins a name (default 0; on a tie the backend listed first).' })),
+    ...BackendToolView,
   },
   {
     description: 'One MCP server behind the aggregate: a command the agent starts, or a URL.',
