@@ -5,7 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { KubeClient, isConflict } from '../../injector/reconciler/client.js';
 
-export const CRD_FILES = ['ome.io_mcpservers.yaml', 'ome.io_clustermcpservers.yaml', 'ome.io_mcptools.yaml', 'ome.io_mcpprompts.yaml', 'ome.io_mcpresources.yaml'].map((f) =>
+export const CRD_FILES = ['ome.io_mcpservers.yaml', 'ome.io_clustermcpservers.yaml', 'ome.io_mcpgateways.yaml', 'ome.io_mcptools.yaml', 'ome.io_mcpprompts.yaml', 'ome.io_mcpresources.yaml'].map((f) =>
   fileURLToPath(new URL(`../../manifests/crds/${f}`, import.meta.url)),
 );
 

@@ -120,7 +120,6 @@ describe('deriveMCPGatewayStatus', () => {
   const now = new Date('2026-12-01T12:00:00Z');
   const deployment: V1Deployment = {
     metadata: { generation: 1 },
-    spec: { replicas: 1 },
     status: { observedGeneration: 1, replicas: 1, readyReplicas: 1, availableReplicas: 1, updatedReplicas: 1, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }] },
   };
   const input = (backends: Parameters<typeof deriveMCPGatewayStatus>[0]['backends'], previous?: Parameters<typeof deriveMCPGatewayStatus>[0]['previous']) =>
