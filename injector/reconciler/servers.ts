@@ -123,35 +123,17 @@ export abstract class ServerReconciler implements Reconciler {
     const resolved = await resolveSpec(ref, spec, look, { clusterDomain: d.clusterDomain, catalog: catalog?.catalog });
     const references = [...resolved.references, ...(catalog?.references ?? [])];
     d.refs.set(key, [...new Set(references.filter((r) => r.kind === 'ConfigMap').map((r) => objKey(r.kind, r.namespace, r.name)))]);
-    let problems = resolved.problems;
-    let reason = 'InvalidConfig';
-    let desired: DesiredObject[] = [];
     let catalogSecret: CatalogSecret | undefined;
-    if (!problems.length && resolved.agentConfig) {
-      try {
-        const stateKey = await ensureStateKey(d.client, ref, owner, now);
-        // Before the ConfigMap: a new header's file is there when the agent reloads the config naming it.
-        catalogSecret = catalog ? await ensureCatalogSecret(d.client, ref, owner, catalog.secrets, look) : undefined;
-        desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector, catalogSecret: catalogSecret?.name });
-      } catch (e) {
-        if (!(e instanceof InjectionDenied)) throw e;
-        problems = [e.message];
-        reason = 'InjectionDenied';
-      }
-    }
-
-    let deployment: V1Deployment | undefined;
-    if (!problems.length) {
-      const applied = await applyDesired(d, key, desired, this.forced.delete(key));
-      deployment = applied.deployment;
-      if (applied.rejected.length) {
-        problems = applied.rejected;
-        reason = 'ApplyRejected';
-      } else {
-        // Applied: the objects' Served conditions may follow.
-        d.catalog.enqueueItems(d.catalog.serving.set(key, catalog?.verdicts ?? new Map()));
-      }
-    }
+    const outcome = await buildAndApply(d, key, resolved.problems, !resolved.problems.length && this.forced.delete(key), async () => {
+      const stateKey = await ensureStateKey(d.client, ref, owner, now);
+      // Before the ConfigMap: a new header's file is there when the agent reloads the config naming it.
+      catalogSecret = catalog ? await ensureCatalogSecret(d.client, ref, owner, catalog.secrets, look) : undefined;
+      return buildAll({ ref, spec, agentConfig: resolved.agentConfig!, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector, catalogSecret: catalogSecret?.name });
+    });
+    const { problems, reason } = outcome;
+    let { deployment } = outcome;
+    // Applied: the objects' Served conditions may follow.
+    if (outcome.applied) d.catalog.enqueueItems(d.catalog.serving.set(key, catalog?.verdicts ?? new Map()));
     // Invalid config: report the Deployment that is still there (left running with its last good config).
     deployment ??= currentDeployment(d, key);
     const pods = deployment ? podsOf(d, deployment) : [];
@@ -176,6 +158,30 @@ export abstract class ServerReconciler implements Reconciler {
     const result = await reportConfig(d, key, { ...server, apiVersion: API_VERSION, kind: this.kind }, problems, reason);
     return result.requeue || !catalogSecret ? result : { requeueAfterMs: d.catalog.secretPollMs };
   }
+}
+
+/**
+ * With no problems yet: builds the owner's objects and applies them. What comes of it for the
+ * status: the Deployment as applied, the problems (the pod mutation's denial, objects the API
+ * server refused) and their reason, and whether everything was applied.
+ */
+export async function buildAndApply(
+  d: Pick<ServerDeps, 'owned'>,
+  key: string,
+  problems: string[],
+  force: boolean,
+  build: () => Promise<DesiredObject[]>,
+): Promise<{ deployment?: V1Deployment; problems: string[]; reason: string; applied: boolean }> {
+  if (problems.length) return { problems, reason: 'InvalidConfig', applied: false };
+  let desired: DesiredObject[];
+  try {
+    desired = await build();
+  } catch (e) {
+    if (!(e instanceof InjectionDenied)) throw e;
+    return { problems: [e.message], reason: 'InjectionDenied', applied: false };
+  }
+  const { deployment, rejected } = await applyDesired(d, key, desired, force);
+  return rejected.length ? { deployment, problems: rejected, reason: 'ApplyRejected', applied: false } : { deployment, problems: [], reason: 'InvalidConfig', applied: true };
 }
 
 /**

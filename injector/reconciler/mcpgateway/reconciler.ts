@@ -3,17 +3,16 @@
 // and pruned the servers' way (servers.ts), then a status of the Deployment and each backend.
 // The MCPGateway's policy is resolved through the MCPServer path (resolve.ts) with an MCPServer
 // spec of type Catalog (the agent alone) carrying its policy sections: one resolver, one builder.
-import type { V1Deployment } from '@kubernetes/client-node';
 import { Value } from 'typebox/value';
 import { API_VERSION, MCPSERVER_KIND, MCPServerSpec, type MCPServerSpec as ServerSpec } from '../../../api/v1beta1/mcpserver.js';
 import { MCPGATEWAY_KIND, MCPGatewaySpec, type MCPGateway, type MCPGatewaySpec as Spec, type MCPGatewayStatus } from '../../../api/v1beta1/mcpgateway.js';
-import { buildAll, InjectionDenied, type DesiredObject } from '../desired.js';
+import { buildAll } from '../desired.js';
 import type { StatusWriter } from '../kit/status-writer.js';
 import { objKey, type Cached, type Obj, type Reconciler, type Result } from '../kit/types.js';
 import { keyOf, parseKey, selectorLabels, serviceURL, type ServerRef } from '../names.js';
 import { nudgePods } from '../pod-nudge.js';
 import { resolve as resolveSpec } from '../resolve.js';
-import { applyDesired, currentDeployment, podsOf, reportConfig, type Server, type ServerDeps } from '../servers.js';
+import { buildAndApply, currentDeployment, podsOf, reportConfig, type Server, type ServerDeps } from '../servers.js';
 import { ensureStateKey } from '../state-key.js';
 import { selectBackends } from './backends.js';
 import { deriveMCPGatewayStatus } from './status.js';
@@ -68,9 +67,8 @@ export class MCPGatewayReconciler implements Reconciler {
     const now = new Date();
 
     const selected = selectBackends(spec, namespace, d.servers.list(namespace), d.clusterDomain);
-    let problems = [...selected.problems];
-    let reason = 'InvalidConfig';
-    if (!selected.backends.length) problems.push('no backends: the selector matches no MCPServer and backends[] names none that exists');
+    const invalid = [...selected.problems];
+    if (!selected.backends.length) invalid.push('no backends: the selector matches no MCPServer and backends[] names none that exists');
     const resolved = await resolveSpec(ref, serverSpec, d.lookup, {
       clusterDomain: d.clusterDomain,
       backends: { backends: selected.backends, ...(spec.aggregate ? { aggregate: spec.aggregate } : {}) },
@@ -78,25 +76,15 @@ export class MCPGatewayReconciler implements Reconciler {
     // Its ConfigMaps and its MCPServers: a change of either brings it back (controller.ts).
     const configMaps = resolved.references.filter((r) => r.kind === 'ConfigMap').map((r) => objKey(r.kind, r.namespace, r.name));
     d.refs.set(key, [...new Set([...configMaps, ...selected.servers.map((s) => objKey(MCPSERVER_KIND, namespace, s))])]);
-    problems = problems.length ? problems : resolved.problems;
+    // Its own problems first: without backends the resolver's complaint about them says less.
+    if (!invalid.length) invalid.push(...resolved.problems);
 
-    let desired: DesiredObject[] = [];
-    if (!problems.length && resolved.agentConfig) {
-      try {
-        const stateKey = await ensureStateKey(d.client, ref, owner, now);
-        desired = buildAll({ ref, spec: serverSpec, agentConfig: resolved.agentConfig, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector });
-      } catch (e) {
-        if (!(e instanceof InjectionDenied)) throw e;
-        problems = [e.message];
-        reason = 'InjectionDenied';
-      }
-    }
-    let deployment: V1Deployment | undefined;
-    if (!problems.length) {
-      const applied = await applyDesired(d, key, desired, this.forced.delete(key));
-      deployment = applied.deployment;
-      if (applied.rejected.length) [problems, reason] = [applied.rejected, 'ApplyRejected'];
-    }
+    const outcome = await buildAndApply(d, key, invalid, !invalid.length && this.forced.delete(key), async () => {
+      const stateKey = await ensureStateKey(d.client, ref, owner, now);
+      return buildAll({ ref, spec: serverSpec, agentConfig: resolved.agentConfig!, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector });
+    });
+    const { problems, reason } = outcome;
+    let { deployment } = outcome;
     // Invalid config: report the Deployment still running with the last good one.
     deployment ??= currentDeployment(d, key);
     const pods = deployment ? podsOf(d, deployment) : [];
