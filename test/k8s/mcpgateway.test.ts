@@ -4,14 +4,13 @@
 // backend with the readiness of its MCPServer; a server relabelled out of the selector leaves the
 // config, and a named one that does not exist is reported, not crashed on.
 import type { V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AgentBackend } from '../../api/agent-backends.js';
 import { AGENT_CONTAINER_NAME } from '../../api/annotations.js';
 import type { MCPGatewayStatus } from '../../api/v1beta1/mcpgateway.js';
 import { collectionPath, KubeClient, objectPath } from '../../injector/reconciler/client.js';
-import { startReconciler, type Reconciler } from '../../injector/reconciler/index.js';
-import { ensureNamespace, eventually, installCRDs, kubeConfigFrom, randomSuffix } from './helpers.js';
+import type { Reconciler } from '../../injector/reconciler/index.js';
+import { ensureNamespace, eventually, installCRDs, kubeConfigFrom, randomSuffix, startTestReconciler } from './helpers.js';
 
 const ns = `gw-${randomSuffix()}`;
 const systemNs = `ome-mcp-${randomSuffix()}`;
@@ -36,16 +35,7 @@ beforeAll(async () => {
   await installCRDs(client);
   await ensureNamespace(client, ns);
   await ensureNamespace(client, systemNs);
-  reconciler = await startReconciler({
-    kubeConfig: kubeConfigFrom(inject('kubeconfig')),
-    namespace: systemNs,
-    agentImage: 'example.com/ome-mcp-agent:test',
-    featureGates: 'MCPServerSupport=true',
-    workers: 4,
-    backoff: { baseDelayMs: 200, maxDelayMs: 2_000 },
-    leaderElection: false,
-    logger: pino({ level: process.env.OME_MCP_TEST_LOG ?? 'silent' }),
-  });
+  reconciler = await startTestReconciler(inject('kubeconfig'), systemNs);
 });
 
 afterAll(async () => {
