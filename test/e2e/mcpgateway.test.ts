@@ -5,24 +5,14 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { textOf } from '../agent/harness.js';
-import { eventually, everythingServer, getJSON, kubectl, mcpClient, portForward, useCluster, waitReady, type PortForward } from './kubectl.js';
+import { eventually, getJSON, kubectl, mcpClient, portForward, testServer, useCluster, waitReady, type PortForward } from './kubectl.js';
 
 const NS = 'mcp-gateway';
 const forwards: PortForward[] = [];
 
 const objects = `
-${everythingServer('everything', NS, '')}---
-apiVersion: ome.io/v1beta1
-kind: MCPServer
-metadata: { name: memory, namespace: ${NS}, labels: { hub: "yes" } }
-spec:
-  image: localhost/ome-mcp-test/servers:e2e
-  podTemplateSpec:
-    spec:
-      containers:
-        - name: mcp
-          command: ["node", "/usr/local/lib/node_modules/@modelcontextprotocol/server-memory/dist/index.js"]
----
+${testServer('everything', NS, ['node', 'dist/index.js', 'stdio'], '', { hub: 'yes' })}---
+${testServer('memory', NS, ['node', '/usr/local/lib/node_modules/@modelcontextprotocol/server-memory/dist/index.js'], '', { hub: 'yes' })}---
 apiVersion: ome.io/v1beta1
 kind: MCPGateway
 metadata: { name: hub, namespace: ${NS} }
@@ -40,9 +30,7 @@ useCluster(inject('e2eKubeconfig'), inject('e2eClusterDir'));
 
 beforeAll(async () => {
   await kubectl(['create', 'namespace', NS]).catch(() => {});
-  // everythingServer has no labels: add the selector's after applying.
   await eventually('the objects applied', async () => (await kubectl(['apply', '-f', '-'], { input: objects }), true), 60_000, 2000);
-  await kubectl(['-n', NS, 'label', 'mcpserver/everything', 'hub=yes', '--overwrite']);
   await waitReady('mcpserver', 'everything', NS);
   await waitReady('mcpserver', 'memory', NS);
   await kubectl(['-n', NS, 'wait', '--for=condition=Ready', 'mcpgateway/hub', '--timeout=240s'], { timeoutMs: 250_000 });
