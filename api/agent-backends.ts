@@ -18,11 +18,30 @@ export const BACKEND_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
  * clients hand tools to (`^[a-zA-Z0-9_-]{1,64}$`, which excludes `.`), and absent from backend names.
  */
 export const DEFAULT_SEPARATOR = '_';
+
+/**
+ * `_meta` key of each tool the aggregate lists: the backend that serves it. Policy reads it (Cedar's
+ * `resource.backend`); the aggregate sets it over whatever a backend claims.
+ */
+export const TOOL_META_BACKEND = 'ome.io/backend';
 export const AGGREGATE_COLLISIONS = ['prefix', 'priority'] as const;
 export const AGGREGATE_FAIL_MODES = ['open', 'closed'] as const;
 export const BACKEND_TRANSPORTS = ['auto', 'streamable-http', 'sse'] as const;
 
 const ToolName = Type.String({ minLength: 1, maxLength: 128 });
+
+/**
+ * What a backend offers of its tools: filter, renames, description overrides, rank. One set of
+ * fields for the agent config's backends and the MCPGateway CRD's (api/v1beta1/mcpgateway.ts).
+ */
+export const BackendToolView = {
+  toolsFilter: Type.Optional(Type.Array(ToolName, { description: 'Only these of its tools (original names) are offered.' })),
+  rename: Type.Optional(
+    Type.Record(Type.String(), ToolName, { description: 'Original tool name → the name offered, used as is (no prefix): the explicit way out of a collision.' }),
+  ),
+  descriptions: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Original tool name → the description offered instead of the server’s.' })),
+  priority: Type.Optional(Type.Integer({ description: 'With collision: priority, the higher wins a name (default 0; on a tie the backend listed first).' })),
+};
 
 export const AgentBackend = Type.Object(
   {
@@ -31,12 +50,7 @@ export const AgentBackend = Type.Object(
     env: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Environment of the command, over the agent’s own.' })),
     url: Type.Optional(Type.String({ pattern: '^https?://.*', description: 'An HTTP MCP server.' })),
     transport: Type.Optional(StringEnum(BACKEND_TRANSPORTS, { description: 'For url: auto (streamable HTTP, falling back to SSE), streamable-http or sse.' })),
-    toolsFilter: Type.Optional(Type.Array(ToolName, { description: 'Only these of its tools (original names) are offered.' })),
-    rename: Type.Optional(
-      Type.Record(Type.String(), ToolName, { description: 'Original tool name → the name offered, used as is (no prefix): the explicit way out of a collision.' }),
-    ),
-    descriptions: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Original tool name → the description offered instead of the server’s.' })),
-    priority: Type.Optional(Type.Integer({ description: 'With collision: priority, the higher wins a name (default 0; on a tie the backend listed first).' })),
+    ...BackendToolView,
   },
   {
     description: 'One MCP server behind the aggregate: a command the agent starts, or a URL.',

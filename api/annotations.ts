@@ -28,6 +28,8 @@ export const ANNOTATION_TRANSPORT = 'mcp.ome.io/transport';
 /** Pod annotation written by the webhook: marks a pod as already injected (idempotence). */
 /** Pod annotation `"true"`: no MCP server in the pod; the agent serves its catalog alone (`--catalog-only`). */
 export const ANNOTATION_CATALOG_ONLY = 'mcp.ome.io/catalog-only';
+/** Pod annotation `"true"`: no MCP server in the pod; the agent serves the `backends` of its config (an MCPGateway's pod). */
+export const ANNOTATION_BACKENDS = 'mcp.ome.io/backends';
 export const ANNOTATION_INJECTED = 'mcp.ome.io/injected';
 
 /** Where a container finds its service-account credentials (the kubelet's automount path). */
@@ -109,6 +111,8 @@ export const LABEL_COMPONENT = 'app.kubernetes.io/component';
 export const LABEL_MCPSERVER = 'mcp.ome.io/mcpserver';
 /** Label naming the owning ClusterMCPServer (cluster-scoped owner: no owner reference possible across scopes). */
 export const LABEL_CLUSTER_MCPSERVER = 'mcp.ome.io/clustermcpserver';
+/** Label naming the owning MCPGateway. */
+export const LABEL_MCPGATEWAY = 'mcp.ome.io/mcpgateway';
 /** Finalizer the reconciler puts on ClusterMCPServers to delete their namespaced objects. */
 export const FINALIZER_CLUSTER_CLEANUP = 'mcp.ome.io/cleanup';
 /** Field manager used for server-side apply. */

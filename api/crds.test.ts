@@ -49,8 +49,9 @@ describe('CRDs', () => {
       const spec = parsed.spec as Json;
       const version = (spec.versions as Json[])[0] as Json;
       expect(version.subresources).toMatchObject({ status: {} });
-      const declarative = ['MCPTool', 'MCPPrompt', 'MCPResource'].includes((spec.names as Json).kind as string);
-      expect((version.additionalPrinterColumns as Json[]).map((c) => c.name)).toEqual(declarative ? ['Valid', 'Served', 'Servers', 'Age'] : ['Status', 'URL', 'Age']);
+      const kind = (spec.names as Json).kind as string;
+      const columns = ['MCPTool', 'MCPPrompt', 'MCPResource'].includes(kind) ? ['Valid', 'Served', 'Servers', 'Age'] : kind === 'MCPGateway' ? ['Status', 'URL', 'Backends', 'Age'] : ['Status', 'URL', 'Age'];
+      expect((version.additionalPrinterColumns as Json[]).map((c) => c.name)).toEqual(columns);
       expect(((spec.names as Json).shortNames as string[]).length).toBeGreaterThan(0);
     });
   }

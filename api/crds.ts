@@ -15,6 +15,7 @@ import {
   VERSION,
 } from './v1beta1/mcpserver.js';
 import { CATALOG_KINDS } from './v1beta1/catalog.js';
+import { MCPGATEWAY_KIND, MCPGATEWAY_PLURAL, MCPGateway } from './v1beta1/mcpgateway.js';
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -81,6 +82,13 @@ const PRINTER_COLUMNS = [
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];
 
+/** MCPGateway: its phase and URL like a server's, and how many of its backends are ready. */
+const MCPGATEWAY_COLUMNS = [
+  ...PRINTER_COLUMNS.slice(0, 2),
+  { name: 'Backends', type: 'string', jsonPath: '.status.conditions[?(@.type=="BackendsReady")].message' },
+  ...PRINTER_COLUMNS.slice(2),
+];
+
 function crd(input: CrdInput): Json {
   const openAPIV3Schema = toStructural(input.schema);
   // metadata is owned by the API server; the CRD schema only says it is an object.
@@ -142,6 +150,10 @@ export function generateCRDs(): GeneratedCRD[] {
         scope: 'Cluster',
         schema: ClusterMCPServer,
       }),
+    },
+    {
+      file: `${GROUP}_${MCPGATEWAY_PLURAL}.yaml`,
+      object: crd({ kind: MCPGATEWAY_KIND, plural: MCPGATEWAY_PLURAL, singular: 'mcpgateway', shortNames: ['mcpgw'], scope: 'Namespaced', schema: MCPGateway, columns: MCPGATEWAY_COLUMNS }),
     },
     ...Object.entries(CATALOG_KINDS).map(([kind, k]) => ({
       file: `${GROUP}_${k.plural}.yaml`,

@@ -21,6 +21,20 @@ describe('buildMergedView', () => {
     expect(c.problems).toEqual([]);
   });
 
+  it("marks each listed tool with its backend in _meta, over the backend's own claim, keeping its other _meta", () => {
+    const c = buildMergedView(
+      [
+        { name: 'a', lists: { tools: [{ name: 'echo', _meta: { 'ome.io/backend': 'b', keep: 1 } }] } },
+        { name: 'b', lists: { tools: [{ name: 'echo', _meta: null }] } },
+      ],
+      prefix,
+    );
+    expect(c.lists.tools.map((t) => [t.name, t._meta])).toEqual([
+      ['a_echo', { 'ome.io/backend': 'a', keep: 1 }],
+      ['b_echo', { 'ome.io/backend': 'b' }],
+    ]);
+  });
+
   it('priority: unprefixed, the higher priority wins, ties go to the backend listed first; the loser is reported', () => {
     const backends: BackendView[] = [
       { name: 'a', lists: { tools: tools('echo', 'only-a') } },

@@ -1,7 +1,7 @@
 // The merged view of several backends' lists: what clients are offered under which name, and the
 // routing table back to (backend, original name). Pure: rebuilt from the backends' last lists
 // whenever one changes (a few hundred entries; cheaper than keeping it incrementally right).
-import type { AgentBackend, AggregateSettings } from '../../api/agent-backends.js';
+import { TOOL_META_BACKEND, type AgentBackend, type AggregateSettings } from '../../api/agent-backends.js';
 
 export type Kind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 export const KINDS: readonly Kind[] = ['tools', 'prompts', 'resources', 'resourceTemplates'];
@@ -94,7 +94,8 @@ export function buildMergedView(backends: readonly BackendView[], settings: Pick
         switch (kind) {
           case 'tools': {
             const description = b.descriptions?.[key];
-            view.lists.tools.push({ ...entry, name: offered, ...(description !== undefined ? { description } : {}) });
+            const meta = entry._meta !== null && typeof entry._meta === 'object' ? entry._meta : {};
+            view.lists.tools.push({ ...entry, name: offered, ...(description !== undefined ? { description } : {}), _meta: { ...meta, [TOOL_META_BACKEND]: b.name } });
             view.tools.set(offered, { backend: b.name, name: key });
             break;
           }

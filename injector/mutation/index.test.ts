@@ -211,6 +211,27 @@ describe('mutatePod: catalog only', () => {
   });
 });
 
+describe('mutatePod: backends (an MCPGateway pod)', () => {
+  it('the agent alone with its config and no upstream argument', () => {
+    const r = injected(run(pod({ 'mcp.ome.io/inject': 'true', 'mcp.ome.io/backends': 'true', 'mcp.ome.io/config': 'cfg' }, [])));
+    expect(r.upstream).toEqual({ kind: 'backends' });
+    const [agent, ...others] = r.object.spec!.containers;
+    expect([agent!.name, others.length]).toEqual([AGENT_CONTAINER_NAME, 0]);
+    expect(agent!.args).toContain('--config');
+    expect(agent!.args!.filter((a) => a.startsWith('--upstream') || a === '--catalog-only')).toEqual([]);
+  });
+
+  it.each([
+    ['catalog-only too', { 'mcp.ome.io/catalog-only': 'true', 'mcp.ome.io/config': 'cfg' }, [], /exclude each other/],
+    ['a transport', { 'mcp.ome.io/transport': 'sse', 'mcp.ome.io/config': 'cfg' }, [], /exclude each other/],
+    ['no config', {}, [], /needs mcp\.ome\.io\/config/],
+    ['a bad value', { 'mcp.ome.io/backends': 'yes', 'mcp.ome.io/config': 'cfg' }, [], /must be "true" or "false"/],
+  ] as const)('refuses %s', (_what, extra, containers, why) => {
+    const annotations = { 'mcp.ome.io/inject': 'true', 'mcp.ome.io/backends': 'true', ...extra };
+    expect(denied(run(pod(annotations, [...containers])))).toMatch(why);
+  });
+});
+
 describe('mutatePod: configuration annotations', () => {
   it('mounts the config, OIDC and Cedar ConfigMaps and tells the agent where', () => {
     const r = injected(

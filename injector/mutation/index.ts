@@ -24,6 +24,7 @@ import {
   AGENT_CONFIG_MOUNT_PATH,
   AGENT_CONTAINER_NAME,
   AGENT_ENV,
+  ANNOTATION_BACKENDS,
   ANNOTATION_BRIDGE,
   ANNOTATION_CATALOG_ONLY,
   ANNOTATION_CEDAR_CONFIGMAP,
@@ -130,7 +131,9 @@ export type Upstream =
   | { kind: 'attach'; container: string }
   | { kind: 'http'; url: string; transport: 'auto' | 'streamable-http' | 'sse' }
   /** No MCP server: the agent serves its config's catalog alone (an MCPServer of type Catalog). */
-  | { kind: 'catalog' };
+  | { kind: 'catalog' }
+  /** No MCP server in the pod: the agent reaches the `backends` its config lists (an MCPGateway's pod). */
+  | { kind: 'backends' };
 
 export type MutateResult<T> =
   | { outcome: 'injected'; allowed: true; object: T; patch: JsonPatchOp[]; upstream: Upstream; warnings: string[] }
@@ -198,21 +201,25 @@ function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: M
   const oidc = annotations[ANNOTATION_OIDC_CONFIGMAP] === undefined ? undefined : parseConfigMapRef(ANNOTATION_OIDC_CONFIGMAP, annotations[ANNOTATION_OIDC_CONFIGMAP], true);
   const cedar = annotations[ANNOTATION_CEDAR_CONFIGMAP] === undefined ? undefined : parseConfigMapRef(ANNOTATION_CEDAR_CONFIGMAP, annotations[ANNOTATION_CEDAR_CONFIGMAP], true);
 
-  const catalogOnly = annotations[ANNOTATION_CATALOG_ONLY];
-  if (catalogOnly !== undefined && catalogOnly !== 'true' && catalogOnly !== 'false') {
-    throw new Denial(`annotation ${ANNOTATION_CATALOG_ONLY} must be "true" or "false", got ${JSON.stringify(catalogOnly)}`);
-  }
+  // Agent-only pods whose config says what to serve: a catalog (--catalog-only), or backends.
+  const agentAlone = ([ANNOTATION_CATALOG_ONLY, ANNOTATION_BACKENDS] as const).filter((a) => {
+    const v = annotations[a];
+    if (v !== undefined && v !== 'true' && v !== 'false') throw new Denial(`annotation ${a} must be "true" or "false", got ${JSON.stringify(v)}`);
+    return v === 'true';
+  });
 
   // ---- which upstream ------------------------------------------------------------------------
   let upstream: Upstream;
   let server: V1Container | undefined;
-  if (catalogOnly === 'true') {
+  if (agentAlone.length > 1) throw new Denial(`annotations ${ANNOTATION_CATALOG_ONLY} and ${ANNOTATION_BACKENDS} exclude each other`);
+  if (agentAlone[0]) {
+    const which = agentAlone[0];
     for (const a of [ANNOTATION_UPSTREAM_URL, ANNOTATION_BRIDGE, ANNOTATION_TRANSPORT, ANNOTATION_COMMAND]) {
-      if (annotations[a] !== undefined) throw new Denial(`annotations ${ANNOTATION_CATALOG_ONLY} and ${a} exclude each other (a catalog-only pod has no MCP server)`);
+      if (annotations[a] !== undefined) throw new Denial(`annotations ${which} and ${a} exclude each other (the pod has no MCP server)`);
     }
-    if (!configMap) throw new Denial(`annotation ${ANNOTATION_CATALOG_ONLY} needs ${ANNOTATION_CONFIG}: the catalog is in the agent config`);
-    if (containers.length > 0) throw new Denial(`annotation ${ANNOTATION_CATALOG_ONLY}: the pod has containers of its own; a catalog-only pod is the agent alone`);
-    upstream = { kind: 'catalog' };
+    if (!configMap) throw new Denial(`annotation ${which} needs ${ANNOTATION_CONFIG}: what the agent serves is in its config`);
+    if (containers.length > 0) throw new Denial(`annotation ${which}: the pod has containers of its own; this pod is the agent alone`);
+    upstream = { kind: which === ANNOTATION_BACKENDS ? 'backends' : 'catalog' };
   } else if (upstreamUrl !== undefined) {
     let url: URL;
     try {
@@ -320,6 +327,8 @@ function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: M
     agentArgs.push('--upstream-attach', `$(${AGENT_ENV.podNamespace})/$(${AGENT_ENV.podName})/${upstream.container}`);
   } else if (upstream.kind === 'catalog') {
     agentArgs.push('--catalog-only');
+  } else if (upstream.kind === 'backends') {
+    // nothing to add: --config names the backends
   } else {
     agentArgs.push('--upstream', upstream.url);
     if (upstream.transport !== 'auto') agentArgs.push('--upstream-transport', upstream.transport);
@@ -357,7 +366,7 @@ function mutate<T extends PodLike>({ object, optIn, settings, agentNeedsApi }: M
   }
   if (settings.logLevel) agentArgs.push('--log-level', settings.logLevel);
 
-  const agentOnly = (upstream.kind === 'http' || upstream.kind === 'catalog') && outSpec.containers.length === 0;
+  const agentOnly = (upstream.kind === 'http' || upstream.kind === 'catalog' || upstream.kind === 'backends') && outSpec.containers.length === 0;
   const agent: V1Container = {
     name: AGENT_CONTAINER_NAME,
     image: settings.agentImage,

@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { CATALOG_KINDS } from '../../api/v1beta1/catalog.js';
+import { MCPGATEWAY_KIND, MCPGATEWAY_PLURAL } from '../../api/v1beta1/mcpgateway.js';
 
 export class ApiError extends Error {
   constructor(
@@ -47,6 +48,7 @@ export const KINDS: Record<string, KindInfo> = {
   Lease: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true },
   MCPServer: { group: 'ome.io', version: 'v1beta1', plural: 'mcpservers', namespaced: true },
   ClusterMCPServer: { group: 'ome.io', version: 'v1beta1', plural: 'clustermcpservers', namespaced: false },
+  [MCPGATEWAY_KIND]: { group: 'ome.io', version: 'v1beta1', plural: MCPGATEWAY_PLURAL, namespaced: true },
   ...Object.fromEntries(Object.entries(CATALOG_KINDS).map(([kind, k]) => [kind, { group: 'ome.io', version: 'v1beta1', plural: k.plural, namespaced: true }])),
 };
 

@@ -1,5 +1,5 @@
 // The controller for one leadership term: the kit's parts (informers, manager, owned objects,
-// references, status writers, events) wired to the two server reconcilers and the three of the
+// references, status writers, events) wired to the two server reconcilers, the MCPGateway one and the three of the
 // declarative objects (catalog/). Which event enqueues which key lives here; what a reconcile
 // does lives in servers.ts and the per-kind reconcilers.
 import type { KubeConfig, V1ConfigMap, V1Pod } from '@kubernetes/client-node';
@@ -26,6 +26,8 @@ import { CatalogItemReconciler } from './catalog/reconciler.js';
 import { matches, serverSelectors } from './catalog/selectors.js';
 import { Serving } from './catalog/serving.js';
 import { itemStatusEqual } from './catalog/status.js';
+import { MCPGATEWAY_KIND, type MCPGatewayStatus } from '../../api/v1beta1/mcpgateway.js';
+import { MCPGatewayReconciler, type MCPGatewayObject } from './mcpgateway/reconciler.js';
 
 export type { Logger } from './kit/types.js';
 
@@ -70,6 +72,7 @@ export class Controller {
   private readonly owned: OwnedObjects;
   private readonly status: StatusWriter<MCPServerStatus>;
   private readonly itemStatus: StatusWriter<CatalogItemStatus>;
+  private readonly mcpgatewayStatus: StatusWriter<MCPGatewayStatus>;
   private stopped = false;
 
   constructor(private readonly o: ControllerOptions) {
@@ -78,12 +81,14 @@ export class Controller {
     this.owned = new OwnedObjects({ client: o.client, fieldManager: FIELD_MANAGER, hashAnnotation: ANNOTATION_APPLIED_HASH, log: o.log });
     this.status = new StatusWriter<MCPServerStatus>(o.client, statusEqual);
     this.itemStatus = new StatusWriter<CatalogItemStatus>(o.client, itemStatusEqual);
+    this.mcpgatewayStatus = new StatusWriter<MCPGatewayStatus>(o.client, statusEqual);
   }
 
   async start(): Promise<void> {
     const { o, informers, manager } = this;
     const servers = informers.watch<Server>(MCPSERVER_KIND, o.watchNamespace);
     const clusterServers = informers.watch<Server>(CLUSTER_MCPSERVER_KIND);
+    const mcpgateways = informers.watch<MCPGatewayObject>(MCPGATEWAY_KIND, o.watchNamespace);
     const configMaps = informers.watch<V1ConfigMap & Obj>('ConfigMap');
     // Pods of the servers' Deployments: status reports what their containers really do.
     const pods = informers.watch<V1Pod & Obj>('Pod', undefined, MANAGED_SELECTOR);
@@ -110,6 +115,8 @@ export class Controller {
     };
     manager.register(new MCPServerReconciler(servers, deps));
     manager.register(new ClusterMCPServerReconciler(clusterServers, deps, o.namespace));
+    const { status: _s, catalog: _c, ...shared } = deps;
+    manager.register(new MCPGatewayReconciler(mcpgateways, { ...shared, status: this.mcpgatewayStatus, servers }));
     const itemDeps = { refs, status: this.itemStatus, serving, lookup, clusterDomain: o.clusterDomain, enqueueServers: enqueueAll };
     for (const kind of CATALOG_KIND_NAMES) manager.register(new CatalogItemReconciler(kind, items[kind], itemDeps));
 
@@ -150,6 +157,22 @@ export class Controller {
       servers.on(verb, onServer(MCPSERVER_KIND));
       clusterServers.on(verb, onServer(CLUSTER_MCPSERVER_KIND));
     }
+
+    // An MCPGateway: as a server (its own status writes low). An MCPServer's change (added,
+    // relabelled, Ready or not, deleted): the MCPGateways that select it or had it as a backend.
+    for (const verb of VERBS) {
+      mcpgateways.on(verb, (g) => {
+        const key = keyOf(MCPGATEWAY_KIND, g.metadata.name!, g.metadata.namespace);
+        this.mcpgatewayStatus.observed(key, g);
+        manager.enqueue(key, g.status?.observedGeneration === g.metadata.generation ? 'low' : 'high');
+      });
+      servers.on(verb, (s) => {
+        const ns = s.metadata.namespace ?? '';
+        const selecting = mcpgateways.list(ns).filter((g) => g.spec?.serverSelector && matches(g.spec.serverSelector, s.metadata.labels));
+        const keys = [...selecting.map((g) => keyOf(MCPGATEWAY_KIND, g.metadata.name!, ns)), ...refs.readersOf(objKey(MCPSERVER_KIND, ns, s.metadata.name!))];
+        for (const k of new Set(keys)) manager.enqueue(k, 'low');
+      });
+    }
     // Owned objects and pods: low priority and coalesced (a Deployment's status moves in bursts).
     const onOwned = (key: string) => manager.enqueueAfter(key, OWNED_EVENT_DELAY_MS, 'low');
     const ownedInformers = new Set<Cached<Obj>>([pods as unknown as Cached<Obj>]);
@@ -170,7 +193,7 @@ export class Controller {
 
     // Owned kinds first so the first reconciles see what exists; servers last.
     await informers.start([...ownedInformers, ...(Object.values(items) as unknown as Cached<Obj>[])]);
-    await informers.start([servers, clusterServers] as unknown as Cached<Obj>[]);
+    await informers.start([servers, clusterServers, mcpgateways] as unknown as Cached<Obj>[]);
     if (this.stopped) return;
     o.log.info({ mcpservers: servers.list().length, clustermcpservers: clusterServers.list().length }, 'caches synced');
     manager.run();

@@ -25,6 +25,7 @@ import {
   AGENT_CONFIG_KEY,
   AGENT_CONTAINER_NAME,
   AGENT_ENV,
+  ANNOTATION_BACKENDS,
   ANNOTATION_BRIDGE,
   ANNOTATION_CATALOG_ONLY,
   ANNOTATION_CONFIG,
@@ -250,7 +251,8 @@ export function buildPodTemplate(input: BuildInput): V1PodTemplateSpec {
     [ANNOTATION_PORT]: String(port),
     [ANNOTATION_OPS_PORT]: String(agentOpsPort(input)),
     [ANNOTATION_CONFIG]: configMapName(ref),
-    ...(spec.type === 'Catalog' ? { [ANNOTATION_CATALOG_ONLY]: 'true' } : { [ANNOTATION_TRANSPORT]: transport }),
+    // The agent alone: its config's catalog, or (an MCPGateway's) its config's backends.
+    ...(spec.type === 'Catalog' ? { [input.agentConfig.backends ? ANNOTATION_BACKENDS : ANNOTATION_CATALOG_ONLY]: 'true' } : { [ANNOTATION_TRANSPORT]: transport }),
   };
   if (bridge) annotations[ANNOTATION_BRIDGE] = bridge;
   if (spec.tls) annotations[ANNOTATION_TLS_SECRET] = spec.tls.secretName;

@@ -25,6 +25,7 @@ import { authMethodIssues } from '../../api/v1beta1/authentication.js';
 import { check, ValidationError } from '../../api/validate.js';
 import { serviceURL, type ServerRef } from './names.js';
 import type { AgentCatalog } from '../../api/agent-catalog.js';
+import type { AgentBackend, AggregateSettings } from '../../api/agent-backends.js';
 import type { ApiServerAddresses } from './api-server.js';
 
 export interface Lookup {
@@ -293,7 +294,12 @@ function sessionSettings(spec: MCPServerSpec): Pick<AgentConfigInput, 'sessionMo
  * and authorization are inlined, so the agent needs no API access for its policy and a change of
  * the ConfigMap reaches the agent through the reconciler (which watches ConfigMaps).
  */
-export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Lookup, opts: { clusterDomain?: string; catalog?: AgentCatalog } = {}): Promise<Resolved> {
+export async function resolve(
+  ref: ServerRef,
+  spec: MCPServerSpec,
+  lookup: Lookup,
+  opts: { clusterDomain?: string; catalog?: AgentCatalog; backends?: { backends: AgentBackend[]; aggregate?: AggregateSettings } } = {},
+): Promise<Resolved> {
   const problems: string[] = [];
   const references: Reference[] = [];
   const ns = ref.namespace;
@@ -363,8 +369,10 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     problems.push('spec.sessionAffinity: a per-session server keeps per-client state; with replicas > 1 it needs ClientIP');
   }
 
-  // --- a Catalog server: the agent alone, serving what its selectors pick (catalog/)
-  const catalogOnly = spec.type === 'Catalog';
+  // --- the agent alone (type Catalog): serving what its selectors pick (catalog/), or, for an
+  // MCPGateway (mcpgateway/), the backends it is given
+  const agentAlone = spec.type === 'Catalog';
+  const catalogOnly = agentAlone && !opts.backends;
   if (catalogOnly) {
     for (const f of ['upstreamHeaders', 'upstreamAuth', 'identity'] as const) if (spec[f] !== undefined) problems.push(`spec.${f}: a Catalog server has no MCP server behind the agent`);
   }
@@ -385,7 +393,7 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
   const tls = await tlsSettings(spec, lookup, references, problems, ns);
 
   // --- per-session: the agent opens an upstream per client session; it cannot start a process in another container
-  if (spec.session?.mode === 'per-session' && transport === 'stdio' && !catalogOnly) {
+  if (spec.session?.mode === 'per-session' && transport === 'stdio' && !agentAlone) {
     problems.push('spec.session.mode: per-session needs an upstream session per client, which a Hosted stdio server (one process in its own container) cannot give; use shared, or an HTTP server');
   }
 
@@ -394,7 +402,7 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
 
   // --- agent config
   const identity = await identitySettings(spec, ns, transport, lookup, references, problems);
-  const upstream = catalogOnly
+  const upstream = agentAlone
     ? undefined
     : spec.type === 'Remote'
       ? { transport, url: spec.url, ...withHeaders }
@@ -404,7 +412,7 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
   const input: AgentConfigInput = {
     name: ref.name,
     namespace: ns,
-    ...(upstream ? { upstream } : { catalogOnly: true }),
+    ...(upstream ? { upstream } : opts.backends ? opts.backends : { catalogOnly: true }),
     ...(tls ? { tls } : {}),
     resourceURL: oidc?.resourceURL ?? serviceURL(ref, spec, opts.clusterDomain),
     ...(oidc ? { oidcConfig: oidc } : {}),
@@ -412,7 +420,8 @@ export async function resolve(ref: ServerRef, spec: MCPServerSpec, lookup: Looku
     ...(authz ? { authzConfig: { type: 'inline', inline: authz } } : {}),
     ...(spec.toolsFilter?.length ? { toolsFilter: spec.toolsFilter } : {}),
     // A Catalog server has no server whose features to hide: its selectors say what it serves.
-    ...(catalogOnly ? { capabilities: { tools: true, prompts: true, resources: true } } : spec.capabilities ? { capabilities: spec.capabilities } : {}),
+    // Nor has an MCPGateway: its backends' features are merged and offered.
+    ...(agentAlone ? { capabilities: { tools: true, prompts: true, resources: true } } : spec.capabilities ? { capabilities: spec.capabilities } : {}),
     ...(spec.readOnly ? { readOnly: true } : {}),
     ...(spec.approval ? { approval: spec.approval } : {}),
     ...(spec.argumentRules?.length ? { argumentRules: spec.argumentRules } : {}),

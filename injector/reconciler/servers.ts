@@ -3,11 +3,9 @@
 // mcpserver.ts and clustermcpserver.ts are the per-kind reconcilers built on it.
 import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { Value } from 'typebox/value';
-import { LABEL_CLUSTER_MCPSERVER, LABEL_MANAGED_BY, LABEL_MANAGED_BY_VALUE, LABEL_MCPSERVER } from '../../api/annotations.js';
+import { LABEL_MANAGED_BY, LABEL_MANAGED_BY_VALUE } from '../../api/annotations.js';
 import {
   API_VERSION,
-  CLUSTER_MCPSERVER_KIND,
-  MCPSERVER_KIND,
   MCPServerSpec,
   type AnyMCPServer,
   type MCPServerSpec as Spec,
@@ -21,7 +19,7 @@ import type { OwnedObjects } from './kit/owned.js';
 import type { References } from './kit/refs.js';
 import type { StatusWriter } from './kit/status-writer.js';
 import { objKey, type Cached, type Logger, type Obj, type Reconciler, type Result } from './kit/types.js';
-import { keyOf, selectorLabels, serviceURL, type ServerKind, type ServerRef } from './names.js';
+import { keyOf, ownerKindOf, selectorLabels, serviceURL, type ServerKind, type ServerRef } from './names.js';
 import { nudgePods } from './pod-nudge.js';
 import { ensureStateKey } from './state-key.js';
 import { resolve as resolveSpec, type Lookup } from './resolve.js';
@@ -64,9 +62,8 @@ export function ownerKeyOf(o: KubernetesObject): string | undefined {
   const labels = o.metadata?.labels ?? {};
   const owner = o.metadata?.annotations?.[ANNOTATION_OWNER];
   if (!owner || labels[LABEL_MANAGED_BY] !== LABEL_MANAGED_BY_VALUE) return undefined;
-  if (labels[LABEL_MCPSERVER] !== undefined) return keyOf(MCPSERVER_KIND, owner, o.metadata?.namespace);
-  if (labels[LABEL_CLUSTER_MCPSERVER] !== undefined) return keyOf(CLUSTER_MCPSERVER_KIND, owner);
-  return undefined;
+  const kind = ownerKindOf(labels);
+  return kind && keyOf(kind, owner, o.metadata?.namespace);
 }
 
 /** The base of both server reconcilers: keys from the cache, forced re-applies on resync. */
@@ -126,48 +123,17 @@ export abstract class ServerReconciler implements Reconciler {
     const resolved = await resolveSpec(ref, spec, look, { clusterDomain: d.clusterDomain, catalog: catalog?.catalog });
     const references = [...resolved.references, ...(catalog?.references ?? [])];
     d.refs.set(key, [...new Set(references.filter((r) => r.kind === 'ConfigMap').map((r) => objKey(r.kind, r.namespace, r.name)))]);
-    let problems = resolved.problems;
-    let reason = 'InvalidConfig';
-    let desired: DesiredObject[] = [];
     let catalogSecret: CatalogSecret | undefined;
-    if (!problems.length && resolved.agentConfig) {
-      try {
-        const stateKey = await ensureStateKey(d.client, ref, owner, now);
-        // Before the ConfigMap: a new header's file is there when the agent reloads the config naming it.
-        catalogSecret = catalog ? await ensureCatalogSecret(d.client, ref, owner, catalog.secrets, look) : undefined;
-        desired = buildAll({ ref, spec, agentConfig: resolved.agentConfig, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector, catalogSecret: catalogSecret?.name });
-      } catch (e) {
-        if (!(e instanceof InjectionDenied)) throw e;
-        problems = [e.message];
-        reason = 'InjectionDenied';
-      }
-    }
-
-    let deployment: V1Deployment | undefined;
-    if (!problems.length) {
-      const force = this.forced.delete(key);
-      const rejected: string[] = [];
-      const results = await Promise.all(
-        desired.map(async (obj) => {
-          try {
-            return await d.owned.apply(obj, force);
-          } catch (e) {
-            if (!isPermanent(e)) throw e;
-            rejected.push(`${obj.kind} ${obj.metadata!.name}: ${(e as Error).message}`);
-            return undefined;
-          }
-        }),
-      );
-      deployment = results[desired.findIndex((o) => o.kind === 'Deployment')] as V1Deployment | undefined;
-      if (rejected.length) {
-        problems = rejected;
-        reason = 'ApplyRejected';
-      } else {
-        await d.owned.prune(key, desired);
-        // Applied: the objects' Served conditions may follow.
-        d.catalog.enqueueItems(d.catalog.serving.set(key, catalog?.verdicts ?? new Map()));
-      }
-    }
+    const outcome = await buildAndApply(d, key, resolved.problems, !resolved.problems.length && this.forced.delete(key), async () => {
+      const stateKey = await ensureStateKey(d.client, ref, owner, now);
+      // Before the ConfigMap: a new header's file is there when the agent reloads the config naming it.
+      catalogSecret = catalog ? await ensureCatalogSecret(d.client, ref, owner, catalog.secrets, look) : undefined;
+      return buildAll({ ref, spec, agentConfig: resolved.agentConfig!, permissions: resolved.permissions, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector, catalogSecret: catalogSecret?.name });
+    });
+    const { problems, reason } = outcome;
+    let { deployment } = outcome;
+    // Applied: the objects' Served conditions may follow.
+    if (outcome.applied) d.catalog.enqueueItems(d.catalog.serving.set(key, catalog?.verdicts ?? new Map()));
     // Invalid config: report the Deployment that is still there (left running with its last good config).
     deployment ??= currentDeployment(d, key);
     const pods = deployment ? podsOf(d, deployment) : [];
@@ -189,15 +155,64 @@ export abstract class ServerReconciler implements Reconciler {
     });
     await this.writeStatus(key, server, status);
 
-    const target = { ...server, apiVersion: API_VERSION, kind: this.kind };
-    if (problems.length) {
-      const msg = problems.join('; ');
-      if (await d.events.warnOnce(key, target, reason, msg)) d.log.warn({ key, problems }, 'configuration problem');
-      return { requeue: true };
-    }
-    await d.events.resolved(key, target, 'ConfigValid', 'configuration is valid again; objects applied');
-    return catalogSecret ? { requeueAfterMs: d.catalog.secretPollMs } : {};
+    const result = await reportConfig(d, key, { ...server, apiVersion: API_VERSION, kind: this.kind }, problems, reason);
+    return result.requeue || !catalogSecret ? result : { requeueAfterMs: d.catalog.secretPollMs };
   }
+}
+
+/**
+ * With no problems yet: builds the owner's objects and applies them. What comes of it for the
+ * status: the Deployment as applied, the problems (the pod mutation's denial, objects the API
+ * server refused) and their reason, and whether everything was applied.
+ */
+export async function buildAndApply(
+  d: Pick<ServerDeps, 'owned'>,
+  key: string,
+  problems: string[],
+  force: boolean,
+  build: () => Promise<DesiredObject[]>,
+): Promise<{ deployment?: V1Deployment; problems: string[]; reason: string; applied: boolean }> {
+  if (problems.length) return { problems, reason: 'InvalidConfig', applied: false };
+  let desired: DesiredObject[];
+  try {
+    desired = await build();
+  } catch (e) {
+    if (!(e instanceof InjectionDenied)) throw e;
+    return { problems: [e.message], reason: 'InjectionDenied', applied: false };
+  }
+  const { deployment, rejected } = await applyDesired(d, key, desired, force);
+  return rejected.length ? { deployment, problems: rejected, reason: 'ApplyRejected', applied: false } : { deployment, problems: [], reason: 'InvalidConfig', applied: true };
+}
+
+/**
+ * Applies `desired` (`force`: even unchanged objects) and, when all were accepted, prunes what the
+ * owner no longer wants. An object the API server refuses (4xx) is a problem for the status, not a retry.
+ */
+export async function applyDesired(d: Pick<ServerDeps, 'owned'>, key: string, desired: DesiredObject[], force: boolean): Promise<{ deployment?: V1Deployment; rejected: string[] }> {
+  const rejected: string[] = [];
+  const results = await Promise.all(
+    desired.map(async (obj) => {
+      try {
+        return await d.owned.apply(obj, force);
+      } catch (e) {
+        if (!isPermanent(e)) throw e;
+        rejected.push(`${obj.kind} ${obj.metadata!.name}: ${(e as Error).message}`);
+        return undefined;
+      }
+    }),
+  );
+  if (!rejected.length) await d.owned.prune(key, desired);
+  return { deployment: results[desired.findIndex((o) => o.kind === 'Deployment')] as V1Deployment | undefined, rejected };
+}
+
+/** Problems: a Warning event (once per distinct text) and a retry; none: a Normal event when they were resolved. */
+export async function reportConfig(d: Pick<ServerDeps, 'events' | 'log'>, key: string, target: Obj, problems: string[], reason: string): Promise<Result> {
+  if (problems.length) {
+    if (await d.events.warnOnce(key, target, reason, problems.join('; '))) d.log.warn({ key, problems }, 'configuration problem');
+    return { requeue: true };
+  }
+  await d.events.resolved(key, target, 'ConfigValid', 'configuration is valid again; objects applied');
+  return {};
 }
 
 /** ConfigMaps from the cache; Secrets are not cached (no cluster-wide Secret watch): a missing one is retried with backoff. */
@@ -222,7 +237,7 @@ function onceEach(lookup: Lookup): Lookup {
   };
 }
 
-function currentDeployment(d: ServerDeps, key: string): V1Deployment | undefined {
+export function currentDeployment(d: Pick<ServerDeps, 'owned'>, key: string): V1Deployment | undefined {
   const existing = d.owned.of(key).find((k) => k.startsWith('Deployment/'));
   if (!existing) return undefined;
   const [, ns, name] = existing.split('/');
@@ -230,7 +245,7 @@ function currentDeployment(d: ServerDeps, key: string): V1Deployment | undefined
 }
 
 /** The Deployment's pods, by its selector, from the cache. */
-function podsOf(d: ServerDeps, deployment: V1Deployment): V1Pod[] {
+export function podsOf(d: Pick<ServerDeps, 'pods'>, deployment: V1Deployment): V1Pod[] {
   const match = deployment.spec?.selector?.matchLabels ?? {};
   return d.pods.list(deployment.metadata?.namespace).filter((p) => Object.entries(match).every(([k, v]) => p.metadata.labels?.[k] === v));
 }

@@ -27,9 +27,10 @@ export interface StatusInput {
   now: Date;
 }
 
-type CondStatus = 'True' | 'False' | 'Unknown';
+export type CondStatus = 'True' | 'False' | 'Unknown';
 
-function cond(prev: Condition[] | undefined, type: string, status: CondStatus, reason: string, message: string, generation: number, now: Date): Condition {
+/** A condition whose transition time is kept while its status stays (so an unchanged status writes nothing). */
+export function cond(prev: Condition[] | undefined, type: string, status: CondStatus, reason: string, message: string, generation: number, now: Date): Condition {
   const old = prev?.find((c) => c.type === type);
   return {
     type,
@@ -184,8 +185,13 @@ export function deriveStatus(input: StatusInput): MCPServerStatus {
     ...(input.selector ? { selector: input.selector } : {}),
     conditions,
   };
-  status.lastUpdateTime = statusEqual(status, input.previous) && input.previous?.lastUpdateTime ? input.previous.lastUpdateTime : input.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  status.lastUpdateTime = updateTime(status, input.previous, input.now);
   return status;
+}
+
+/** `previous`'s lastUpdateTime when nothing else changed, else now. */
+export function updateTime<S extends MCPServerStatus>(status: S, previous: S | undefined, now: Date): string {
+  return statusEqual(status, previous) && previous?.lastUpdateTime ? previous.lastUpdateTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Equal apart from lastUpdateTime (transition times are already carried over). */

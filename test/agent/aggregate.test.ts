@@ -235,6 +235,33 @@ describe('collisions', () => {
   });
 });
 
+describe('policy per backend', () => {
+  it('Cedar sees the backend of a tool (resource.backend): one backend permitted, the other denied, whatever the names', async () => {
+    const agent = await aggregateAgent({
+      aggregate: { collision: 'priority' },
+      backends: [
+        { name: 'probe', command: PROBE },
+        { name: 'modern', command: MODERN, rename: { echo: 'modern-echo' } },
+      ],
+      authzConfig: { type: 'inline', inline: { policies: ['permit(principal, action == Action::"call_tool", resource) when { resource has backend && resource.backend == "probe" };'] } },
+    });
+    const client = await connectClient(agent);
+    const tools = (await client.listTools()).tools;
+    // Listing is filtered by the same policy: only the permitted backend's tools are offered.
+    expect(tools.map((t) => t.name)).toContain('echo');
+    expect(tools.map((t) => t.name)).not.toContain('modern-echo');
+    expect(tools.find((t) => t.name === 'echo')?._meta).toMatchObject({ 'ome.io/backend': 'probe' });
+    expect(serverOf(await client.callTool({ name: 'echo', arguments: { text: 'x' } }))).toBe('probe');
+    const denied = await client.callTool({ name: 'modern-echo', arguments: { text: 'x' } }).then(
+      (r) => JSON.stringify(r),
+      (e: Error) => e.message,
+    );
+    expect(denied).toMatch(/denied|not allowed|unknown tool|forbidden/i);
+    await client.close();
+    await agent.stop(1000);
+  });
+});
+
 describe('backends that fail', () => {
   it('fail-open: a backend that cannot start is reported down; the others are served', async () => {
     const agent = await aggregateAgent({

@@ -101,17 +101,22 @@ export async function mcpClient(url: string, token?: string): Promise<Client> {
  * examples map mcp/everything to it), with `spec` (YAML, indented two spaces) added to its spec.
  */
 export function everythingServer(name: string, namespace: string, spec: string): string {
+  return testServer(name, namespace, ['node', 'dist/index.js', 'stdio'], spec);
+}
+
+/** An MCPServer running `command` from the test servers image (server-memory: /usr/local/lib/node_modules/…). */
+export function testServer(name: string, namespace: string, command: string[], spec: string, labels: Record<string, string> = {}): string {
   return `
 apiVersion: ome.io/v1beta1
 kind: MCPServer
-metadata: { name: ${name}, namespace: ${namespace} }
+metadata: { name: ${name}, namespace: ${namespace}, labels: ${JSON.stringify(labels)} }
 spec:
   image: localhost/ome-mcp-test/servers:e2e
   podTemplateSpec:
     spec:
       containers:
         - name: mcp
-          command: ["node", "dist/index.js", "stdio"]
+          command: ${JSON.stringify(command)}
 ${spec}`;
 }
 

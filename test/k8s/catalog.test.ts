@@ -4,7 +4,6 @@
 // tells whether it is valid and who serves it, and edits, label moves, name clashes and missing
 // ConfigMaps are followed.
 import type { V1ConfigMap, V1Deployment, V1Secret } from '@kubernetes/client-node';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AgentCatalog } from '../../api/agent-catalog.js';
 import { AGENT_CONTAINER_NAME } from '../../api/annotations.js';
@@ -12,8 +11,8 @@ import type { CatalogItemStatus } from '../../api/v1beta1/catalog.js';
 import type { MCPServerStatus } from '../../api/v1beta1/mcpserver.js';
 import { collectionPath, KubeClient, objectPath } from '../../injector/reconciler/client.js';
 import { secretFileKey } from '../../injector/reconciler/catalog/items.js';
-import { startReconciler, type Reconciler } from '../../injector/reconciler/index.js';
-import { ensureNamespace, eventually, installCRDs, kubeConfigFrom, randomSuffix, sleep } from './helpers.js';
+import type { Reconciler } from '../../injector/reconciler/index.js';
+import { ensureNamespace, eventually, installCRDs, kubeConfigFrom, randomSuffix, startTestReconciler, sleep } from './helpers.js';
 
 type Kind = 'MCPTool' | 'MCPPrompt' | 'MCPResource';
 type Item = { metadata: { name: string; generation?: number }; status?: CatalogItemStatus };
@@ -50,18 +49,7 @@ beforeAll(async () => {
   await installCRDs(client);
   await ensureNamespace(client, ns);
   await ensureNamespace(client, systemNs);
-  reconciler = await startReconciler({
-    kubeConfig: kubeConfigFrom(inject('kubeconfig')),
-    namespace: systemNs,
-    watchNamespace: undefined,
-    agentImage: 'example.com/ome-mcp-agent:test',
-    featureGates: 'MCPServerSupport=true',
-    workers: 4,
-    secretPollMs: 1_000,
-    backoff: { baseDelayMs: 200, maxDelayMs: 2_000 },
-    leaderElection: false,
-    logger: pino({ level: process.env.OME_MCP_TEST_LOG ?? 'silent' }),
-  });
+  reconciler = await startTestReconciler(inject('kubeconfig'), systemNs, { secretPollMs: 1_000 });
 });
 
 afterAll(async () => {

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { collectCelRules } from '../../api/validate.js';
 import { ClusterMCPServer, MCPServer } from '../../api/v1beta1/mcpserver.js';
 import { CATALOG_KINDS } from '../../api/v1beta1/catalog.js';
+import { MCPGateway } from '../../api/v1beta1/mcpgateway.js';
 import { ApiError, collectionPath, KubeClient } from '../../injector/reconciler/client.js';
 import { ensureNamespace, installCRDs, kubeConfigFrom, randomSuffix } from './helpers.js';
 
@@ -35,6 +36,7 @@ const tool = declared('MCPTool');
 const prompt = declared('MCPPrompt');
 const resource = declared('MCPResource');
 const svc = { service: { name: 'api', port: 8080 } };
+const mcpgw = (spec: Json): Json => ({ apiVersion: 'ome.io/v1beta1', kind: 'MCPGateway', metadata: { name: `t-${randomSuffix()}`, namespace: ns }, spec });
 const idempotent = { annotations: { readOnlyHint: true, idempotentHint: true } };
 
 beforeAll(async () => {
@@ -141,12 +143,16 @@ const CEL_CASES: CelCase[] = [
     valid: resource({ uri: 'x://a', configMapKeyRef: { name: 'c', key: 'k' } }),
     invalid: resource({ uri: 'x://a', text: 't', secretKeyRef: { name: 's', key: 'k' } }),
   },
+  // ---- MCPGateway
+  { message: 'give serverSelector or backends', valid: mcpgw({ serverSelector: { matchLabels: { a: 'b' } } }), invalid: mcpgw({ backends: [] }) },
+  { message: 'give exactly one of serverRef and url', valid: mcpgw({ backends: [{ serverRef: { name: 'a' } }] }), invalid: mcpgw({ backends: [{ name: 'a', serverRef: { name: 'a' }, url: 'http://x/mcp' }] }) },
+  { message: 'a url backend needs a name', valid: mcpgw({ backends: [{ name: 'x', url: 'http://x/mcp' }] }), invalid: mcpgw({ backends: [{ url: 'http://x/mcp' }] }) },
   { message: 'a uriTemplate needs http content', valid: resource({ uriTemplate: 'x://a/{id}', http: { ...svc, path: '/a/{id}' } }), invalid: resource({ uriTemplate: 'x://a/{id}', text: 't' }) },
 ];
 
 describe('CEL rules on the API server', () => {
   it('cover every rule declared in api/v1beta1', () => {
-    const rules = [MCPServer, ClusterMCPServer, ...Object.values(CATALOG_KINDS).map((k) => k.schema)].flatMap((s) => collectCelRules(s));
+    const rules = [MCPServer, ClusterMCPServer, MCPGateway, ...Object.values(CATALOG_KINDS).map((k) => k.schema)].flatMap((s) => collectCelRules(s));
     expect(new Set(CEL_CASES.map((c) => c.message))).toEqual(new Set(rules.map((r) => r.message)));
   });
 
@@ -276,6 +282,9 @@ describe('printer columns and discovery', () => {
     expect(byName.clustermcpservers).toMatchObject({ namespaced: false, shortNames: ['cmcps'] });
     expect(byName['mcpservers/status']).toBeDefined();
     expect(byName['clustermcpservers/status']).toBeDefined();
+    expect(byName.mcpgateways).toMatchObject({ namespaced: true, shortNames: ['mcpgw'] });
+    expect(byName['mcpgateways/status']).toBeDefined();
+    expect(byName['mcpgateways/scale']).toBeDefined();
     for (const k of Object.values(CATALOG_KINDS)) {
       expect(byName[k.plural]).toMatchObject({ namespaced: true, shortNames: [...k.shortNames] });
       expect(byName[`${k.plural}/status`]).toBeDefined();

@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import pino from 'pino';
 import { KubeClient, isConflict } from '../../injector/reconciler/client.js';
+import { startReconciler, type Reconciler, type ReconcilerOptions } from '../../injector/reconciler/index.js';
 
-export const CRD_FILES = ['ome.io_mcpservers.yaml', 'ome.io_clustermcpservers.yaml', 'ome.io_mcptools.yaml', 'ome.io_mcpprompts.yaml', 'ome.io_mcpresources.yaml'].map((f) =>
+export const CRD_FILES = ['ome.io_mcpservers.yaml', 'ome.io_clustermcpservers.yaml', 'ome.io_mcpgateways.yaml', 'ome.io_mcptools.yaml', 'ome.io_mcpprompts.yaml', 'ome.io_mcpresources.yaml'].map((f) =>
   fileURLToPath(new URL(`../../manifests/crds/${f}`, import.meta.url)),
 );
 
@@ -69,4 +71,19 @@ export async function ensureNamespace(client: KubeClient, name: string): Promise
 
 export function randomSuffix(): string {
   return Math.random().toString(36).slice(2, 8);
+}
+
+/** A reconciler for one test file: its objects in `systemNs`, fast retries, no leader election, a placeholder agent image. */
+export function startTestReconciler(kubeconfig: string, systemNs: string, extra: Partial<ReconcilerOptions> = {}): Promise<Reconciler> {
+  return startReconciler({
+    kubeConfig: kubeConfigFrom(kubeconfig),
+    namespace: systemNs,
+    agentImage: 'example.com/ome-mcp-agent:test',
+    featureGates: 'MCPServerSupport=true',
+    workers: 4,
+    backoff: { baseDelayMs: 200, maxDelayMs: 2_000 },
+    leaderElection: false,
+    logger: pino({ level: process.env.OME_MCP_TEST_LOG ?? 'silent' }),
+    ...extra,
+  });
 }

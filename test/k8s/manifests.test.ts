@@ -53,6 +53,7 @@ const PLURALS: Record<string, string> = {
   MCPTool: 'mcptools',
   MCPPrompt: 'mcpprompts',
   MCPResource: 'mcpresources',
+  MCPGateway: 'mcpgateways',
 };
 
 function collection(o: Obj): string {

@@ -167,6 +167,24 @@ describe('ToolHive documented policies (docs/authz.md) behave the same', () => {
     expect(a.authorize(user('u'), 'tool', 'get').allow).toBe(false);
   });
 
+  it('behind an aggregate, the backend of a tool is resource.backend (from its listed _meta), both evaluators', async () => {
+    const policies = ['permit(principal, action == Action::"call_tool", resource) when { resource has backend && resource.backend == "memory" };'];
+    for (const a of [await authz(policies), await authz(policies, { jsEvaluator: false })]) {
+      a.setToolAnnotations([
+        { name: 'memory_read_graph', _meta: { 'ome.io/backend': 'memory' } },
+        { name: 'everything_echo', annotations: { readOnlyHint: true }, _meta: { 'ome.io/backend': 'everything' } },
+        { name: 'plain' },
+      ]);
+      expect(a.authorize(user('u'), 'tool', 'memory_read_graph').allow).toBe(true);
+      expect(a.authorize(user('u'), 'tool', 'everything_echo').allow).toBe(false);
+      expect(a.authorize(user('u'), 'tool', 'plain').allow).toBe(false);
+      expect(a.toolAnnotations('everything_echo')).toEqual({ readOnlyHint: true, backend: 'everything' });
+      // A new list moves a tool to another backend: the next decision sees it (cached ones are dropped).
+      a.setToolAnnotations([{ name: 'everything_echo', _meta: { 'ome.io/backend': 'memory' } }]);
+      expect(a.authorize(user('u'), 'tool', 'everything_echo').allow).toBe(true);
+    }
+  });
+
   it('multi_valued_claims: claim_scp string and claimset_scp Set', async () => {
     const a = await authz(['permit(principal, action, resource) when { principal.claimset_scp.contains("Mail.Read") };'], {
       claimOptions: { multiValuedClaims: ['scp'] },

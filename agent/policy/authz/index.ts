@@ -24,6 +24,7 @@ import { compile, scopeMatches, uidKey, type Cedar, type CompiledPolicy, type Co
 import { extractGroups, preprocessArguments, preprocessClaims, toCedar } from './entities.js';
 import { ERROR, Evaluator, UNSUPPORTED } from './evaluate.js';
 import { AuthzConfigError, loadSource, type AuthzSourceSpec } from './source.js';
+import { TOOL_META_BACKEND } from '../../../api/agent-backends.js';
 
 export { AuthzConfigError } from './source.js';
 export type { AuthzSourceSpec, CedarClaimOptions } from './source.js';
@@ -99,12 +100,15 @@ interface State {
   resourceParents: Map<string, { parents: EntityUidJson[]; ancestors: string[]; base?: Record<string, CedarValueJson>; reach: readonly string[] }>;
 }
 
+/** A tool's attributes from the server's list: its boolean hints, and `backend` behind an aggregate. */
+type ToolAttributes = Record<string, boolean | string>;
+
 let instances = 0;
 
 export class CedarAuthorizer {
   private state: State;
   private readonly principals = new WeakMap<Principal, PrincipalData>();
-  private annotations = new Map<string, Record<string, boolean>>();
+  private annotations = new Map<string, ToolAttributes>();
   private annotationsGen = 0;
   private readonly prefix = `ome${++instances}.`;
   private watch: FileWatch | undefined;
@@ -182,21 +186,30 @@ export class CedarAuthorizer {
   /**
    * Remembers tool annotations (readOnlyHint, destructiveHint, idempotentHint, openWorldHint) from
    * the server's tools/list: they become attributes of `Tool` resources. Never from the client.
+   * Behind an aggregate, also the backend serving each tool (`_meta["ome.io/backend"]`, which the
+   * aggregate sets): `resource.backend`.
    */
   setToolAnnotations(tools: readonly unknown[]): void {
-    const next = new Map<string, Record<string, boolean>>();
+    const next = new Map<string, ToolAttributes>();
     for (const t of tools) {
       if (t === null || typeof t !== 'object') continue;
-      const { name, annotations } = t as { name?: unknown; annotations?: unknown };
-      if (typeof name !== 'string' || annotations === null || typeof annotations !== 'object') continue;
-      const a: Record<string, boolean> = {};
+      const { name, annotations, _meta } = t as { name?: unknown; annotations?: unknown; _meta?: unknown };
+      if (typeof name !== 'string') continue;
+      const a: ToolAttributes = {};
       let any = false;
-      for (const k of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint']) {
-        const v = (annotations as Record<string, unknown>)[k];
-        if (typeof v === 'boolean') {
-          a[k] = v;
-          any = true;
+      if (annotations !== null && typeof annotations === 'object') {
+        for (const k of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint']) {
+          const v = (annotations as Record<string, unknown>)[k];
+          if (typeof v === 'boolean') {
+            a[k] = v;
+            any = true;
+          }
         }
+      }
+      const backend = _meta !== null && typeof _meta === 'object' ? (_meta as Record<string, unknown>)[TOOL_META_BACKEND] : undefined;
+      if (typeof backend === 'string') {
+        a.backend = backend;
+        any = true;
       }
       if (any) next.set(name, a);
     }
@@ -205,8 +218,8 @@ export class CedarAuthorizer {
     this.annotationsGen++;
   }
 
-  /** Annotations of a tool as last seen in the server's tools/list. */
-  toolAnnotations(name: string): Readonly<Record<string, boolean>> | undefined {
+  /** Annotations (and backend) of a tool as last seen in the server's tools/list. */
+  toolAnnotations(name: string): Readonly<ToolAttributes> | undefined {
     return this.annotations.get(name);
   }
 
@@ -513,7 +526,7 @@ function hasKeys(o: object): boolean {
   return false;
 }
 
-function sameAnnotations(a: Map<string, Record<string, boolean>>, b: Map<string, Record<string, boolean>>): boolean {
+function sameAnnotations(a: Map<string, ToolAttributes>, b: Map<string, ToolAttributes>): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) {
     const w = b.get(k);

@@ -1,0 +1,105 @@
+// MCPGateway (ome.io/v1beta1): one endpoint in front of several MCPServers of its namespace. Its
+// pod is the agent alone in backends mode (docs/aggregate.md): each selected server's Service is
+// a backend, their tools merged under one URL with one policy. The backend and merge settings are
+// the agent config's own (api/agent-backends.ts), the policy sections the MCPServer's: one
+// source for each. Not to be confused with agent/mux/gateway.ts, the per-agent session multiplexer.
+import { Type, type Static } from 'typebox';
+import { AggregateSettings, BACKEND_NAME_PATTERN, BACKEND_TRANSPORTS, BackendToolView } from '../agent-backends.js';
+import { Condition, LabelSelector, ResourceRequirements } from './core.js';
+import { AuthzConfigRef, MCPServerStatus, OIDCConfigRef, SESSION_AFFINITIES, type ObjectMeta } from './mcpserver.js';
+import { AuthenticationSpec } from './authentication.js';
+import { AgentAudit, AgentLimits } from './operations.js';
+import { cel, Int32, StringEnum, withoutDefault } from './schema.js';
+
+export const MCPGATEWAY_KIND = 'MCPGateway';
+export const MCPGATEWAY_PLURAL = 'mcpgateways';
+
+export const MCPGatewayBackend = Type.Object(
+  {
+    name: Type.Optional(
+      Type.String({ pattern: BACKEND_NAME_PATTERN, description: 'Prefix of its tools and prompts (default: the MCPServer’s name; required with url).' }),
+    ),
+    serverRef: Type.Optional(Type.Object({ name: Type.String({ minLength: 1, description: 'An MCPServer in the MCPGateway’s namespace.' }) })),
+    url: Type.Optional(Type.String({ pattern: '^https?://.*', description: 'An MCP server outside this namespace’s MCPServers (its streamable HTTP or SSE URL).' })),
+    transport: Type.Optional(StringEnum(BACKEND_TRANSPORTS, { description: 'For url: auto (streamable HTTP, falling back to SSE), streamable-http or sse.' })),
+    ...BackendToolView,
+  },
+  {
+    description: 'One backend by name: an MCPServer of this namespace, or a URL. With serverSelector, an entry naming a selected server sets its options.',
+    ...cel(
+      { rule: 'has(self.serverRef) != has(self.url)', message: 'give exactly one of serverRef and url' },
+      { rule: 'has(self.url) ? has(self.name) : true', message: 'a url backend needs a name' },
+    ),
+  },
+);
+export type MCPGatewayBackend = Static<typeof MCPGatewayBackend>;
+
+export const MCPGatewaySpec = Type.Object(
+  {
+    serverSelector: Type.Optional({
+      ...LabelSelector,
+      description: 'MCPServers of this namespace to put behind the endpoint, each a backend named after it (an empty selector: all of them).',
+    }),
+    backends: Type.Optional(
+      Type.Array(MCPGatewayBackend, { 'x-kubernetes-list-type': 'atomic', description: 'Backends named one by one, and the options of selected ones.' }),
+    ),
+    aggregate: Type.Optional(AggregateSettings),
+    replicas: Type.Optional(Int32({ minimum: 0, maximum: 100, default: 1, description: 'Replicas of the agent.' })),
+    port: Type.Optional(Int32({ minimum: 1, maximum: 65535, default: 8080, description: 'Port of the Service (and of the agent).' })),
+    sessionAffinity: Type.Optional(
+      StringEnum(SESSION_AFFINITIES, { default: 'ClientIP', description: "The Service's session affinity (ClientIP keeps a 2025-protocol session on its replica)." }),
+    ),
+    oidcConfig: Type.Optional(OIDCConfigRef),
+    authentication: Type.Optional(AuthenticationSpec),
+    authzConfig: Type.Optional(AuthzConfigRef),
+    toolsFilter: Type.Optional(Type.Array(Type.String(), { 'x-kubernetes-list-type': 'set', description: 'Only these of the merged tools (offered names) are listed and callable.' })),
+    limits: Type.Optional(withoutDefault(AgentLimits)),
+    audit: Type.Optional(withoutDefault(AgentAudit)),
+    resources: Type.Optional(ResourceRequirements),
+    serviceAccount: Type.Optional(Type.String({ description: 'Existing service account of the pods; when unset one is created.' })),
+  },
+  {
+    description: 'Desired state of an MCPGateway.',
+    ...cel({ rule: 'has(self.serverSelector) || (has(self.backends) && size(self.backends) > 0)', message: 'give serverSelector or backends' }),
+  },
+);
+export type MCPGatewaySpec = Static<typeof MCPGatewaySpec>;
+
+export const MCPGatewayBackendStatus = Type.Object({
+  name: Type.String({ description: 'The backend (prefix of its tools).' }),
+  server: Type.Optional(Type.String({ description: 'The MCPServer behind it.' })),
+  url: Type.Optional(Type.String({ description: 'Where the agent reaches it.' })),
+  ready: Type.Boolean({ description: 'Its MCPServer is Ready (a url backend: assumed; the agent’s /readyz has its health).' }),
+  message: Type.Optional(Type.String()),
+});
+export type MCPGatewayBackendStatus = Static<typeof MCPGatewayBackendStatus>;
+
+const { conditions: _conditions, ...serverStatusFields } = MCPServerStatus.properties;
+
+export const MCPGatewayStatus = Type.Object(
+  {
+    ...serverStatusFields,
+    conditions: Type.Optional(
+      Type.Array(Condition, {
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+        description: 'Ready (the agent is available), BackendsReady (every backend is), ConfigValid, DeploymentAvailable.',
+      }),
+    ),
+    backends: Type.Optional(Type.Array(MCPGatewayBackendStatus, { 'x-kubernetes-list-type': 'atomic', description: 'Each backend, as the agent config names it.' })),
+  },
+  { description: 'Observed state of an MCPGateway.' },
+);
+export type MCPGatewayStatus = Static<typeof MCPGatewayStatus>;
+
+export const MCPGateway = Type.Object(
+  {
+    apiVersion: Type.Optional(Type.String()),
+    kind: Type.Optional(Type.String()),
+    metadata: Type.Optional(Type.Unsafe<ObjectMeta>({ type: 'object' })),
+    spec: MCPGatewaySpec,
+    status: Type.Optional(MCPGatewayStatus),
+  },
+  { description: 'MCPGateway serves several MCPServers of its namespace behind one endpoint: their tools merged, one policy.' },
+);
+export type MCPGateway = Static<typeof MCPGateway>;

@@ -1,0 +1,110 @@
+// The MCPGateway reconciler: backends (backends.ts) → an agent config in backends mode → the
+// objects an agent-only MCPServer gets (desired.ts: ConfigMap, Deployment, Service, …), applied
+// and pruned the servers' way (servers.ts), then a status of the Deployment and each backend.
+// The MCPGateway's policy is resolved through the MCPServer path (resolve.ts) with an MCPServer
+// spec of type Catalog (the agent alone) carrying its policy sections: one resolver, one builder.
+import { Value } from 'typebox/value';
+import { API_VERSION, MCPSERVER_KIND, MCPServerSpec, type MCPServerSpec as ServerSpec } from '../../../api/v1beta1/mcpserver.js';
+import { MCPGATEWAY_KIND, MCPGatewaySpec, type MCPGateway, type MCPGatewaySpec as Spec, type MCPGatewayStatus } from '../../../api/v1beta1/mcpgateway.js';
+import { buildAll } from '../desired.js';
+import type { StatusWriter } from '../kit/status-writer.js';
+import { objKey, type Cached, type Obj, type Reconciler, type Result } from '../kit/types.js';
+import { keyOf, parseKey, selectorLabels, serviceURL, type ServerRef } from '../names.js';
+import { nudgePods } from '../pod-nudge.js';
+import { resolve as resolveSpec } from '../resolve.js';
+import { buildAndApply, currentDeployment, podsOf, reportConfig, type Server, type ServerDeps } from '../servers.js';
+import { ensureStateKey } from '../state-key.js';
+import { selectBackends } from './backends.js';
+import { deriveMCPGatewayStatus } from './status.js';
+
+export type MCPGatewayObject = MCPGateway & Obj;
+
+export type MCPGatewayDeps = Omit<ServerDeps, 'status' | 'catalog'> & {
+  status: StatusWriter<MCPGatewayStatus>;
+  /** MCPServers (their cache): the backends. */
+  servers: Cached<Server>;
+};
+
+/** The MCPServer spec the MCPGateway's objects are built from: the agent alone, with the MCPGateway's policy and pod settings. */
+export function serverSpecOf(spec: Spec): ServerSpec {
+  const { serverSelector: _s, backends: _b, aggregate: _a, ...rest } = spec;
+  return Value.Default(MCPServerSpec, structuredClone({ ...rest, type: 'Catalog' })) as ServerSpec;
+}
+
+export class MCPGatewayReconciler implements Reconciler {
+  readonly kind = MCPGATEWAY_KIND;
+  private readonly forced = new Set<string>();
+
+  constructor(
+    private readonly cache: Cached<MCPGatewayObject>,
+    private readonly d: MCPGatewayDeps,
+  ) {}
+
+  keys(): string[] {
+    return this.cache.list().map((g) => keyOf(MCPGATEWAY_KIND, g.metadata.name!, g.metadata.namespace));
+  }
+
+  resync(): void {
+    for (const k of this.keys()) this.forced.add(k);
+  }
+
+  async reconcile(key: string): Promise<Result> {
+    const d = this.d;
+    const { namespace, name } = parseKey(key);
+    const gw = this.cache.get(name, namespace);
+    if (!gw) {
+      // Its objects carry owner references: the garbage collector deletes them.
+      d.refs.set(key, []);
+      d.status.forget(key);
+      d.events.forget(key);
+      return {};
+    }
+    if (gw.metadata.deletionTimestamp) return {};
+    const spec = Value.Default(MCPGatewaySpec, structuredClone(gw.spec ?? {})) as Spec;
+    const ref: ServerRef = { kind: MCPGATEWAY_KIND, name, namespace };
+    const owner = { kind: MCPGATEWAY_KIND, name, uid: gw.metadata.uid! };
+    const serverSpec = serverSpecOf(spec);
+    const now = new Date();
+
+    const selected = selectBackends(spec, namespace, d.servers.list(namespace), d.clusterDomain);
+    const invalid = [...selected.problems];
+    if (!selected.backends.length) invalid.push('no backends: the selector matches no MCPServer and backends[] names none that exists');
+    const resolved = await resolveSpec(ref, serverSpec, d.lookup, {
+      clusterDomain: d.clusterDomain,
+      backends: { backends: selected.backends, ...(spec.aggregate ? { aggregate: spec.aggregate } : {}) },
+    });
+    // Its ConfigMaps and its MCPServers: a change of either brings it back (controller.ts).
+    const configMaps = resolved.references.filter((r) => r.kind === 'ConfigMap').map((r) => objKey(r.kind, r.namespace, r.name));
+    d.refs.set(key, [...new Set([...configMaps, ...selected.servers.map((s) => objKey(MCPSERVER_KIND, namespace, s))])]);
+    // Its own problems first: without backends the resolver's complaint about them says less.
+    if (!invalid.length) invalid.push(...resolved.problems);
+
+    const outcome = await buildAndApply(d, key, invalid, !invalid.length && this.forced.delete(key), async () => {
+      const stateKey = await ensureStateKey(d.client, ref, owner, now);
+      return buildAll({ ref, spec: serverSpec, agentConfig: resolved.agentConfig!, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector });
+    });
+    const { problems, reason } = outcome;
+    let { deployment } = outcome;
+    // Invalid config: report the Deployment still running with the last good one.
+    deployment ??= currentDeployment(d, key);
+    const pods = deployment ? podsOf(d, deployment) : [];
+    if (!problems.length && resolved.agentConfig) await nudgePods(d.client, pods, resolved.agentConfig, d.log);
+
+    const status = deriveMCPGatewayStatus({
+      generation: gw.metadata.generation ?? 0,
+      deleting: false,
+      problems,
+      problemReason: reason,
+      deployment,
+      pods,
+      desiredReplicas: serverSpec.replicas ?? 1,
+      url: serviceURL(ref, serverSpec, d.clusterDomain),
+      selector: Object.entries(selectorLabels(ref)).map(([k, v]) => `${k}=${v}`).join(','),
+      backends: selected.status,
+      previous: d.status.current(key, gw),
+      now,
+    });
+    await d.status.write(key, MCPGATEWAY_KIND, gw, status);
+    return reportConfig(d, key, { ...gw, apiVersion: API_VERSION, kind: MCPGATEWAY_KIND }, problems, reason);
+  }
+}

@@ -1,0 +1,120 @@
+// MCPGateway against a real control plane (kube-apiserver, and kwok for Ready pods when there):
+// an MCPGateway selecting two MCPServers gets a ConfigMap whose agent.json lists their Service
+// URLs as backends, an agent-only Deployment in backends mode and a Service; its status lists each
+// backend with the readiness of its MCPServer; a server relabelled out of the selector leaves the
+// config, and a named one that does not exist is reported, not crashed on.
+import type { V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { AgentBackend } from '../../api/agent-backends.js';
+import { AGENT_CONTAINER_NAME } from '../../api/annotations.js';
+import type { MCPGatewayStatus } from '../../api/v1beta1/mcpgateway.js';
+import { collectionPath, KubeClient, objectPath } from '../../injector/reconciler/client.js';
+import type { Reconciler } from '../../injector/reconciler/index.js';
+import { ensureNamespace, eventually, installCRDs, kubeConfigFrom, randomSuffix, startTestReconciler } from './helpers.js';
+
+const ns = `gw-${randomSuffix()}`;
+const systemNs = `ome-mcp-${randomSuffix()}`;
+let client: KubeClient;
+let reconciler: Reconciler;
+const kwok = () => inject('k8s').nodes.length > 0;
+
+const create = (kind: string, name: string, body: Record<string, unknown>, labels: Record<string, string> = {}) =>
+  client.request('POST', collectionPath(kind, ns), { body: { apiVersion: 'ome.io/v1beta1', kind, metadata: { name, namespace: ns, labels }, ...body } });
+const remote = (url: string) => ({ spec: { type: 'Remote', url } });
+const svcURL = (server: string) => `http://mcp-${server}.${ns}.svc.cluster.local:8080/mcp`;
+
+async function backendsOf(): Promise<AgentBackend[] | undefined> {
+  const cm = await client.getOrUndefined<V1ConfigMap & { kind: string }>('ConfigMap', 'mcpgw-front-agent', ns);
+  return cm ? JSON.parse(cm.data!['agent.json']!).backends : undefined;
+}
+const statusOf = async () => (await client.request<{ status?: MCPGatewayStatus; metadata: { generation: number } }>('GET', objectPath('MCPGateway', 'front', ns))).status;
+const cond = (s: MCPGatewayStatus | undefined, type: string) => s?.conditions?.find((c) => c.type === type);
+
+beforeAll(async () => {
+  client = new KubeClient(kubeConfigFrom(inject('kubeconfig')));
+  await installCRDs(client);
+  await ensureNamespace(client, ns);
+  await ensureNamespace(client, systemNs);
+  reconciler = await startTestReconciler(inject('kubeconfig'), systemNs);
+});
+
+afterAll(async () => {
+  await reconciler?.stop();
+  await client?.request('DELETE', `/api/v1/namespaces/${ns}`).catch(() => {});
+  client?.close();
+});
+
+describe('MCPGateway', () => {
+  it('selects two MCPServers: their Service URLs as backends, an agent-only Deployment, a Service, status per backend', async () => {
+    await create('MCPServer', 'alpha', remote('https://alpha.example.com/mcp'), { gateway: 'front' });
+    await create('MCPServer', 'beta', remote('https://beta.example.com/mcp'), { gateway: 'front' });
+    await create('MCPServer', 'gamma', remote('https://gamma.example.com/mcp'), { gateway: 'other' });
+    await create('MCPGateway', 'front', {
+      spec: {
+        serverSelector: { matchLabels: { gateway: 'front' } },
+        backends: [{ serverRef: { name: 'beta' }, name: 'b', toolsFilter: ['echo'] }],
+        aggregate: { separator: '__' },
+      },
+    });
+
+    const backends = await eventually('agent.json with two backends', async () => ((await backendsOf())?.length === 2 ? backendsOf() : undefined), 30_000);
+    expect(backends).toEqual([
+      { name: 'b', url: svcURL('beta'), transport: 'streamable-http', toolsFilter: ['echo'] },
+      { name: 'alpha', url: svcURL('alpha'), transport: 'streamable-http' },
+    ]);
+    const cm = await client.get<V1ConfigMap & { kind: string }>('ConfigMap', 'mcpgw-front-agent', ns);
+    expect(JSON.parse(cm.data!['agent.json']!)).toMatchObject({ aggregate: { separator: '__' }, resourceURL: `http://mcpgw-front.${ns}.svc.cluster.local:8080/mcp` });
+    expect(cm.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'MCPGateway', name: 'front', controller: true });
+
+    const dep = await client.get<V1Deployment & { kind: string }>('Deployment', 'mcpgw-front', ns);
+    const pod = dep.spec!.template;
+    expect(pod.metadata?.annotations?.['mcp.ome.io/backends']).toBe('true');
+    expect(pod.spec!.containers.map((c) => c.name)).toEqual([AGENT_CONTAINER_NAME]);
+    expect(pod.spec!.initContainers ?? []).toEqual([]);
+    expect(pod.spec!.containers[0]!.args!.filter((a) => a.startsWith('--upstream') || a === '--catalog-only')).toEqual([]);
+    const svc = await client.get<V1Service & { kind: string }>('Service', 'mcpgw-front', ns);
+    expect(svc.spec?.selector).toEqual(dep.spec?.selector?.matchLabels);
+
+    const status = await eventually('status with both backends', async () => {
+      const s = await statusOf();
+      return s?.backends?.length === 2 && (!kwok() || (s.backends.every((b) => b.ready) && cond(s, 'Ready')?.status === 'True')) ? s : undefined;
+    }, 60_000);
+    expect(status.backends!.map((b) => [b.name, b.server, b.url])).toEqual([
+      ['b', 'beta', svcURL('beta')],
+      ['alpha', 'alpha', svcURL('alpha')],
+    ]);
+    expect(status.url).toBe(`http://mcpgw-front.${ns}.svc.cluster.local:8080/mcp`);
+    expect(cond(status, 'ConfigValid')?.status).toBe('True');
+    if (kwok()) expect(cond(status, 'BackendsReady')).toMatchObject({ status: 'True', message: '2/2 ready' });
+    else expect(cond(status, 'BackendsReady')?.status).toBe('False');
+  });
+
+  it('a server relabelled out of the selector leaves the config and the status', async () => {
+    await client.mergePatch('MCPServer', 'alpha', ns, { metadata: { labels: { gateway: null } } });
+    await eventually('alpha gone from agent.json', async () => {
+      const b = await backendsOf();
+      return b?.length === 1 && b[0]!.name === 'b' ? b : undefined;
+    }, 30_000);
+    const s = await eventually('alpha gone from status', async () => {
+      const st = await statusOf();
+      return st?.backends?.length === 1 ? st : undefined;
+    }, 30_000);
+    expect(s.backends![0]).toMatchObject({ name: 'b', server: 'beta' });
+  });
+
+  it('a named MCPServer that does not exist is a backend not ready; the config keeps the others', async () => {
+    await client.mergePatch('MCPGateway', 'front', ns, { spec: { backends: [{ serverRef: { name: 'beta' }, name: 'b' }, { serverRef: { name: 'missing' } }] } });
+    const s = await eventually('missing reported', async () => {
+      const st = await statusOf();
+      return st?.backends?.some((b) => b.name === 'missing') ? st : undefined;
+    }, 30_000);
+    expect(s.backends!.find((b) => b.name === 'missing')).toEqual({ name: 'missing', server: 'missing', ready: false, message: `MCPServer ${ns}/missing not found` });
+    expect(cond(s, 'BackendsReady')).toMatchObject({ status: 'False', reason: 'BackendNotReady' });
+    expect(cond(s, 'BackendsReady')!.message).toContain(`missing: MCPServer ${ns}/missing not found`);
+    expect((await backendsOf())!.map((b) => b.name)).toEqual(['b']);
+
+    // It appears: it becomes a backend.
+    await create('MCPServer', 'missing', remote('https://m.example.com/mcp'));
+    await eventually('missing now a backend', async () => ((await backendsOf())?.some((b) => b.name === 'missing') ? true : undefined), 30_000);
+  });
+});
