@@ -89,29 +89,36 @@ function catalogOf(base: string, dir: string) {
   };
 }
 
-describe('the catalog beside a real server', () => {
-  let endpoint: Awaited<ReturnType<typeof startEndpoint>>;
-  let cm: ConfigMapDir;
-  let dir: string;
-  let agent: RunningAgent;
-  let client: Client;
-  const logs: string[] = [];
-
+/** For one describe block: the endpoint, and an agent started from `config` (a ConfigMap-like file) with `args`. */
+function agentWith(config: (base: string, dir: string) => object, args: string[], logger = pino({ level: 'silent' })) {
+  const ctx = {} as { endpoint: Awaited<ReturnType<typeof startEndpoint>>; dir: string; cm: ConfigMapDir; agent: RunningAgent; client: Client };
   beforeAll(async () => {
-    endpoint = await startEndpoint();
-    dir = mkdtempSync(join(tmpdir(), 'catalog-'));
-    writeFileSync(join(dir, 'api-key'), `${SECRET}\n`);
-    writeFileSync(join(dir, 'doc.txt'), 'version 1');
-    cm = new ConfigMapDir({ catalog: catalogOf(endpoint.base, dir), audit: { enabled: true } });
-    const sink = new Writable({ write: (chunk, _e, cb) => (logs.push(String(chunk)), cb()) });
-    agent = await startAgent(parseOptions(['--port', '0', '--config', cm.file, '--', ...EVERYTHING]), pino({ level: 'trace' }, sink));
-    await waitFor(async () => (await fetch(agent.url.replace('/mcp', '/readyz'))).status === 200, 15_000);
-    client = await connectClient(agent);
+    ctx.endpoint = await startEndpoint();
+    ctx.dir = mkdtempSync(join(tmpdir(), 'catalog-'));
+    writeFileSync(join(ctx.dir, 'api-key'), `${SECRET}\n`);
+    writeFileSync(join(ctx.dir, 'doc.txt'), 'version 1');
+    ctx.cm = new ConfigMapDir(config(ctx.endpoint.base, ctx.dir));
+    ctx.agent = await startAgent(parseOptions(['--port', '0', '--config', ctx.cm.file, ...args]), logger);
+    await waitFor(async () => (await fetch(ctx.agent.url.replace('/mcp', '/readyz'))).status === 200, 15_000);
+    ctx.client = await connectClient(ctx.agent);
   });
   afterAll(async () => {
-    await client?.close();
-    await agent?.stop(1000);
-    endpoint?.server.close();
+    await ctx.client?.close();
+    await ctx.agent?.stop(1000);
+    ctx.endpoint?.server.close();
+  });
+  return ctx;
+}
+
+describe('the catalog beside a real server', () => {
+  const logs: string[] = [];
+  const sink = new Writable({ write: (chunk, _e, cb) => (logs.push(String(chunk)), cb()) });
+  const ctx = agentWith((base, dir) => ({ catalog: catalogOf(base, dir), audit: { enabled: true } }), ['--', ...EVERYTHING], pino({ level: 'trace' }, sink));
+  let client: Client;
+  let endpoint: Awaited<ReturnType<typeof startEndpoint>>;
+  let dir: string;
+  beforeAll(() => {
+    ({ client, endpoint, dir } = ctx);
   });
 
   it('lists declared tools after the server’s own, with their annotations', async () => {
@@ -203,7 +210,7 @@ describe('the catalog beside a real server', () => {
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
     const next = catalogOf(endpoint.base, dir);
     next.tools = [...next.tools.slice(0, 1), { name: 'echo', description: 'declared echo wins', http: { url: `${endpoint.base}/search/echo`, method: 'GET' } }] as typeof next.tools;
-    cm.write({ catalog: next, audit: { enabled: true } });
+    ctx.cm.write({ catalog: next, audit: { enabled: true } });
     await waitFor(() => changed > 0, 5000);
     const { tools } = await client.listTools();
     expect(tools.filter((t) => t.name === 'echo')).toEqual([expect.objectContaining({ description: 'declared echo wins' })]);
@@ -213,31 +220,15 @@ describe('the catalog beside a real server', () => {
 });
 
 describe('the catalog alone (--catalog-only), under Cedar', () => {
-  let endpoint: Awaited<ReturnType<typeof startEndpoint>>;
-  let agent: RunningAgent;
+  const ctx = agentWith(
+    (base, dir) => ({
+      catalog: { tools: catalogOf(base, dir).tools.slice(0, 2) },
+      authzConfig: { type: 'inline', inline: { policies: ['permit(principal, action == Action::"list_tools", resource);', 'permit(principal, action == Action::"call_tool", resource == Tool::"search_docs");'] } },
+    }),
+    ['--catalog-only'],
+  );
   let client: Client;
-
-  beforeAll(async () => {
-    endpoint = await startEndpoint();
-    const dir = mkdtempSync(join(tmpdir(), 'catalog-only-'));
-    writeFileSync(join(dir, 'api-key'), SECRET);
-    const file = join(dir, 'agent.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        catalog: { tools: catalogOf(endpoint.base, dir).tools.slice(0, 2) },
-        authzConfig: { type: 'inline', inline: { policies: ['permit(principal, action == Action::"list_tools", resource);', 'permit(principal, action == Action::"call_tool", resource == Tool::"search_docs");'] } },
-      }),
-    );
-    agent = await startAgent(parseOptions(['--port', '0', '--config', file, '--catalog-only']), pino({ level: 'silent' }));
-    await waitFor(async () => (await fetch(agent.url.replace('/mcp', '/readyz'))).status === 200, 5000);
-    client = await connectClient(agent);
-  });
-  afterAll(async () => {
-    await client?.close();
-    await agent?.stop(1000);
-    endpoint?.server.close();
-  });
+  beforeAll(() => void (client = ctx.client));
 
   it('is a server of its own: initialize, the list Cedar permits, calls', async () => {
     expect(client.getServerVersion()?.name).toBe('ome-mcp-agent');
@@ -249,24 +240,9 @@ describe('the catalog alone (--catalog-only), under Cedar', () => {
 });
 
 describe('the catalog in front of several backends', () => {
-  let endpoint: Awaited<ReturnType<typeof startEndpoint>>;
-  let agent: RunningAgent;
+  const ctx = agentWith((base, dir) => ({ backends: [{ name: 'everything', command: EVERYTHING }], catalog: { tools: catalogOf(base, dir).tools.slice(0, 1) } }), []);
   let client: Client;
-
-  beforeAll(async () => {
-    endpoint = await startEndpoint();
-    const dir = mkdtempSync(join(tmpdir(), 'catalog-backends-'));
-    const file = join(dir, 'agent.json');
-    writeFileSync(file, JSON.stringify({ backends: [{ name: 'everything', command: EVERYTHING }], catalog: { tools: catalogOf(endpoint.base, dir).tools.slice(0, 1) } }));
-    agent = await startAgent(parseOptions(['--port', '0', '--config', file]), pino({ level: 'silent' }));
-    await waitFor(async () => (await fetch(agent.url.replace('/mcp', '/readyz'))).status === 200, 15_000);
-    client = await connectClient(agent);
-  });
-  afterAll(async () => {
-    await client?.close();
-    await agent?.stop(1000);
-    endpoint?.server.close();
-  });
+  beforeAll(() => void (client = ctx.client));
 
   it('lists the backends’ prefixed tools and the declared ones, and calls both', async () => {
     const names = (await client.listTools()).tools.map((t) => t.name);
