@@ -4,8 +4,7 @@
 // one source of the CRD schemas and of the shapes the agent serves (api/agent-catalog.ts reuses
 // the parts both sides read alike).
 import { Type, type Static } from 'typebox';
-import { Condition, LabelSelector } from './core.js';
-import type { ObjectMeta } from './mcpserver.js';
+import { Condition, LabelSelector, Metadata } from './core.js';
 import { DURATION_PATTERN } from './operations.js';
 import { cel, Int32, Int64, Opaque, StringEnum } from './schema.js';
 
@@ -213,7 +212,6 @@ export const CatalogItemStatus = Type.Object(
 );
 export type CatalogItemStatus = Static<typeof CatalogItemStatus>;
 
-const Metadata = Type.Unsafe<ObjectMeta>({ type: 'object' });
 const object = <S extends typeof MCPToolSpec | typeof MCPPromptSpec | typeof MCPResourceSpec>(spec: S, description: string) =>
   Type.Object(
     {

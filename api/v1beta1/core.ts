@@ -135,3 +135,21 @@ export const LabelSelector = Type.Object(
   { description: 'A label selector (an empty selector selects every object).', 'x-kubernetes-map-type': 'atomic' },
 );
 export type LabelSelector = Static<typeof LabelSelector>;
+
+/** The subset of ObjectMeta this project reads (the API server owns the real schema). */
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string | Date;
+  deletionTimestamp?: string | Date;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: Array<Record<string, unknown>>;
+}
+
+/** `metadata` of a top-level object: its schema is the API server's, its type the subset above. */
+export const Metadata = Type.Unsafe<ObjectMeta>({ type: 'object' });

@@ -5,8 +5,8 @@
 // source for each. Not to be confused with agent/mux/gateway.ts, the per-agent session multiplexer.
 import { Type, type Static } from 'typebox';
 import { AggregateSettings, BACKEND_NAME_PATTERN, BACKEND_TRANSPORTS, BackendToolView } from '../agent-backends.js';
-import { Condition, LabelSelector, ResourceRequirements } from './core.js';
-import { AuthzConfigRef, MCPServerStatus, OIDCConfigRef, SESSION_AFFINITIES, type ObjectMeta } from './mcpserver.js';
+import { Condition, LabelSelector, Metadata, ResourceRequirements } from './core.js';
+import { AuthzConfigRef, MCPServerStatus, OIDCConfigRef, SESSION_AFFINITIES } from './mcpserver.js';
 import { AuthenticationSpec } from './authentication.js';
 import { AgentAudit, AgentLimits } from './operations.js';
 import { cel, Int32, StringEnum, withoutDefault } from './schema.js';
@@ -96,7 +96,7 @@ export const MCPGateway = Type.Object(
   {
     apiVersion: Type.Optional(Type.String()),
     kind: Type.Optional(Type.String()),
-    metadata: Type.Optional(Type.Unsafe<ObjectMeta>({ type: 'object' })),
+    metadata: Type.Optional(Metadata),
     spec: MCPGatewaySpec,
     status: Type.Optional(MCPGatewayStatus),
   },

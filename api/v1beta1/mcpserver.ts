@@ -12,6 +12,7 @@ import {
   Affinity,
   Condition,
   EnvVar,
+  Metadata,
   PodTemplateSpec,
   ResourceRequirements,
   Toleration,
@@ -442,22 +443,7 @@ export type MCPServerStatus = Static<typeof MCPServerStatus>;
 
 // ---------------------------------------------------------------- top-level objects
 
-/** The subset of ObjectMeta this project reads (the API server owns the real schema). */
-export interface ObjectMeta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  creationTimestamp?: string | Date;
-  deletionTimestamp?: string | Date;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: Array<Record<string, unknown>>;
-}
-
-const Metadata = Type.Unsafe<ObjectMeta>({ type: 'object' });
+export type { ObjectMeta } from './core.js';
 
 export const MCPServer = Type.Object(
   {

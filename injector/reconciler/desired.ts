@@ -3,7 +3,6 @@
 import { basename } from 'node:path';
 import type {
   V1ConfigMap,
-  V1OwnerReference,
   V1Container,
   V1Deployment,
   V1EnvVar,
@@ -42,10 +41,10 @@ import {
   UPSTREAM_HEADERS_MOUNT_PATH,
   type BridgeMode,
 } from '../../api/annotations.js';
-import { API_VERSION, MCPSERVER_KIND, type MCPServerSpec, type PermissionProfileSpec } from '../../api/v1beta1/mcpserver.js';
+import { MCPSERVER_KIND, type MCPServerSpec, type PermissionProfileSpec } from '../../api/v1beta1/mcpserver.js';
 import { freeOpsPort, mutatePod, type InjectorSettings } from '../mutation/index.js';
 import { deepMerge } from './merge.js';
-import { baseName, commonLabels, configMapName, roleName, selectorLabels, serviceAccountName, shortHash, type ServerRef } from './names.js';
+import { baseName, commonLabels, configMapName, ownedBy, roleName, selectorLabels, serviceAccountName, shortHash, type Owner, type ServerRef } from './names.js';
 import { egressRestricted, runsServer, UPSTREAM_PATH, upstreamTransport } from './resolve.js';
 import { ANNOTATION_STATE_KEY_ROTATED, STATE_KEY, STATE_KEY_PREVIOUS, type StateKeyRef } from './state-key.js';
 import { EGRESS_NO_PROXY, parseHostEntry } from '../../api/egress.js';
@@ -73,12 +72,6 @@ const restartConfigHash = (config: AgentConfig) =>
 
 /** The webhook's pod mutation refused the generated template (a spec problem the user must fix). */
 export class InjectionDenied extends Error {}
-
-export interface Owner {
-  kind: string;
-  name: string;
-  uid: string;
-}
 
 export interface BuildInput {
   ref: ServerRef;
@@ -151,10 +144,6 @@ function meta(input: BuildInput, name: string, extraAnnotations: Record<string, 
   };
 }
 
-/** The metadata part that makes an object the server's (deleted with it, watched as its own). */
-export function ownedBy(owner: Owner | undefined): { ownerReferences?: V1OwnerReference[] } {
-  return owner ? { ownerReferences: [{ apiVersion: API_VERSION, kind: owner.kind, name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true }] } : {};
-}
 
 /** How long a stopping server keeps serving (its preStop): endpoint removal takes a moment to reach every node. */
 export const SERVER_STOP_DELAY_SECONDS = 5;

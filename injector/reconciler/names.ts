@@ -10,7 +10,8 @@ import {
   LABEL_MCPSERVER,
   LABEL_NAME,
 } from '../../api/annotations.js';
-import { CLUSTER_MCPSERVER_KIND, MCPSERVER_KIND, type MCPServerSpec } from '../../api/v1beta1/mcpserver.js';
+import type { V1OwnerReference } from '@kubernetes/client-node';
+import { API_VERSION, CLUSTER_MCPSERVER_KIND, MCPSERVER_KIND, type MCPServerSpec } from '../../api/v1beta1/mcpserver.js';
 import { MCPGATEWAY_KIND } from '../../api/v1beta1/mcpgateway.js';
 
 export type ServerKind = typeof MCPSERVER_KIND | typeof CLUSTER_MCPSERVER_KIND;
@@ -92,4 +93,16 @@ export function ownerKindOf(labels: Record<string, string>): OwnerKind | undefin
 /** Where clients reach the server in the cluster: its Service, https when the agent serves TLS. */
 export function serviceURL(ref: ServerRef, spec: Pick<MCPServerSpec, 'port' | 'tls'>, clusterDomain = 'cluster.local'): string {
   return `${spec.tls ? 'https' : 'http'}://${baseName(ref)}.${ref.namespace}.svc.${clusterDomain}:${spec.port ?? 8080}/mcp`;
+}
+
+/** The object (MCPServer, ClusterMCPServer, MCPGateway) that owns the generated ones. */
+export interface Owner {
+  kind: string;
+  name: string;
+  uid: string;
+}
+
+/** The metadata part that makes an object the server's (deleted with it, watched as its own). */
+export function ownedBy(owner: Owner | undefined): { ownerReferences?: V1OwnerReference[] } {
+  return owner ? { ownerReferences: [{ apiVersion: API_VERSION, kind: owner.kind, name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true }] } : {};
 }

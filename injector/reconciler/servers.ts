@@ -13,13 +13,13 @@ import {
 } from '../../api/v1beta1/mcpserver.js';
 import type { InjectorSettings } from '../mutation/index.js';
 import { isPermanent, type KubeClient } from './client.js';
-import { ANNOTATION_OWNER, buildAll, InjectionDenied, type DesiredObject, type Owner } from './desired.js';
+import { ANNOTATION_OWNER, buildAll, InjectionDenied, type DesiredObject } from './desired.js';
 import type { EventRecorder } from './kit/events.js';
 import type { OwnedObjects } from './kit/owned.js';
 import type { References } from './kit/refs.js';
 import type { StatusWriter } from './kit/status-writer.js';
 import { objKey, type Cached, type Logger, type Obj, type Reconciler, type Result } from './kit/types.js';
-import { keyOf, ownerKindOf, selectorLabels, serviceURL, type ServerKind, type ServerRef } from './names.js';
+import { keyOf, ownerKindOf, selectorLabels, serviceURL, type Owner, type ServerKind, type ServerRef } from './names.js';
 import { nudgePods } from './pod-nudge.js';
 import { ensureStateKey } from './state-key.js';
 import { resolve as resolveSpec, type Lookup } from './resolve.js';

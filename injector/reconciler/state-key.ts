@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { KubeClient } from './client.js';
-import { ownedBy, type Owner } from './desired.js';
+import { ownedBy, type Owner } from './names.js';
 import { commonLabels, fit, baseName, type ServerRef } from './names.js';
 
 export const ROTATE_AFTER_MS = 30 * 24 * 60 * 60 * 1000;

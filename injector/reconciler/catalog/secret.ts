@@ -7,7 +7,7 @@
 // like the state key; a server without secret items gets no Secret (one it had is emptied).
 import type { V1Secret } from '@kubernetes/client-node';
 import type { KubeClient } from '../client.js';
-import { ownedBy, type Owner } from '../desired.js';
+import { ownedBy, type Owner } from '../names.js';
 import { baseName, commonLabels, fit, type ServerRef } from '../names.js';
 import type { Lookup } from '../resolve.js';
 import type { SecretFile } from './items.js';
