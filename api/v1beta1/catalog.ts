@@ -4,7 +4,7 @@
 // one source of the CRD schemas and of the shapes the agent serves (api/agent-catalog.ts reuses
 // the parts both sides read alike).
 import { Type, type Static } from 'typebox';
-import { Condition, LabelSelector, Metadata } from './core.js';
+import { Condition, LabelSelector, TopLevelObject } from './core.js';
 import { DURATION_PATTERN } from './operations.js';
 import { cel, Int32, Int64, Opaque, StringEnum } from './schema.js';
 
@@ -212,23 +212,11 @@ export const CatalogItemStatus = Type.Object(
 );
 export type CatalogItemStatus = Static<typeof CatalogItemStatus>;
 
-const object = <S extends typeof MCPToolSpec | typeof MCPPromptSpec | typeof MCPResourceSpec>(spec: S, description: string) =>
-  Type.Object(
-    {
-      apiVersion: Type.Optional(Type.String()),
-      kind: Type.Optional(Type.String()),
-      metadata: Type.Optional(Metadata),
-      spec,
-      status: Type.Optional(CatalogItemStatus),
-    },
-    { description },
-  );
-
-export const MCPTool = object(MCPToolSpec, 'MCPTool declares a tool backed by an HTTP endpoint, served by the MCPServers that select it.');
+export const MCPTool = TopLevelObject(MCPToolSpec, CatalogItemStatus, { description: 'MCPTool declares a tool backed by an HTTP endpoint, served by the MCPServers that select it.' });
 export type MCPTool = Static<typeof MCPTool>;
-export const MCPPrompt = object(MCPPromptSpec, 'MCPPrompt declares a prompt template, served by the MCPServers that select it.');
+export const MCPPrompt = TopLevelObject(MCPPromptSpec, CatalogItemStatus, { description: 'MCPPrompt declares a prompt template, served by the MCPServers that select it.' });
 export type MCPPrompt = Static<typeof MCPPrompt>;
-export const MCPResource = object(MCPResourceSpec, 'MCPResource declares a resource (inline, ConfigMap, Secret or HTTP content), served by the MCPServers that select it.');
+export const MCPResource = TopLevelObject(MCPResourceSpec, CatalogItemStatus, { description: 'MCPResource declares a resource (inline, ConfigMap, Secret or HTTP content), served by the MCPServers that select it.' });
 export type MCPResource = Static<typeof MCPResource>;
 export type CatalogObject = MCPTool | MCPPrompt | MCPResource;
 

@@ -2,7 +2,7 @@
 // Toleration, ResourceRequirements, Condition) are typed field by field so the API server
 // validates them; large ones (Affinity, Volume, PodTemplateSpec) are preserved as-is by the
 // CRD and validated by the API server when the reconciler applies the Deployment.
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import type { V1Affinity, V1PodTemplateSpec, V1Volume } from '@kubernetes/client-node';
 import { Int64, Opaque, Quantity, StringEnum } from './schema.js';
 
@@ -153,3 +153,17 @@ export interface ObjectMeta {
 
 /** `metadata` of a top-level object: its schema is the API server's, its type the subset above. */
 export const Metadata = Type.Unsafe<ObjectMeta>({ type: 'object' });
+
+/** A top-level API object: the envelope every kind shares around its spec and status. */
+export function TopLevelObject<Spec extends TSchema, Status extends TSchema>(spec: Spec, status: Status, options: Record<string, unknown>) {
+  return Type.Object(
+    {
+      apiVersion: Type.Optional(Type.String()),
+      kind: Type.Optional(Type.String()),
+      metadata: Type.Optional(Metadata),
+      spec,
+      status: Type.Optional(status),
+    },
+    options,
+  );
+}

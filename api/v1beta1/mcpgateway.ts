@@ -5,7 +5,7 @@
 // source for each. Not to be confused with agent/mux/gateway.ts, the per-agent session multiplexer.
 import { Type, type Static } from 'typebox';
 import { AggregateSettings, BACKEND_NAME_PATTERN, BACKEND_TRANSPORTS, BackendToolView } from '../agent-backends.js';
-import { Condition, LabelSelector, Metadata, ResourceRequirements } from './core.js';
+import { Condition, LabelSelector, ResourceRequirements, TopLevelObject } from './core.js';
 import { AuthzConfigRef, MCPServerStatus, OIDCConfigRef, SESSION_AFFINITIES } from './mcpserver.js';
 import { AuthenticationSpec } from './authentication.js';
 import { AgentAudit, AgentLimits } from './operations.js';
@@ -92,14 +92,7 @@ export const MCPGatewayStatus = Type.Object(
 );
 export type MCPGatewayStatus = Static<typeof MCPGatewayStatus>;
 
-export const MCPGateway = Type.Object(
-  {
-    apiVersion: Type.Optional(Type.String()),
-    kind: Type.Optional(Type.String()),
-    metadata: Type.Optional(Metadata),
-    spec: MCPGatewaySpec,
-    status: Type.Optional(MCPGatewayStatus),
-  },
-  { description: 'MCPGateway serves several MCPServers of its namespace behind one endpoint: their tools merged, one policy.' },
-);
+export const MCPGateway = TopLevelObject(MCPGatewaySpec, MCPGatewayStatus, {
+  description: 'MCPGateway serves several MCPServers of its namespace behind one endpoint: their tools merged, one policy.',
+});
 export type MCPGateway = Static<typeof MCPGateway>;

@@ -12,7 +12,7 @@ import {
   Affinity,
   Condition,
   EnvVar,
-  Metadata,
+  TopLevelObject,
   PodTemplateSpec,
   ResourceRequirements,
   Toleration,
@@ -445,16 +445,9 @@ export type MCPServerStatus = Static<typeof MCPServerStatus>;
 
 export type { ObjectMeta } from './core.js';
 
-export const MCPServer = Type.Object(
-  {
-    apiVersion: Type.Optional(Type.String()),
-    kind: Type.Optional(Type.String()),
-    metadata: Type.Optional(Metadata),
-    spec: MCPServerSpec,
-    status: Type.Optional(MCPServerStatus),
-  },
-  { description: 'MCPServer runs an MCP server (or fronts a remote one) in a namespace, behind the ome-mcp agent.' },
-);
+export const MCPServer = TopLevelObject(MCPServerSpec, MCPServerStatus, {
+  description: 'MCPServer runs an MCP server (or fronts a remote one) in a namespace, behind the ome-mcp agent.',
+});
 export type MCPServer = Static<typeof MCPServer>;
 
 export const CLUSTER_CEL_RULES = [
@@ -468,19 +461,10 @@ export const CLUSTER_CEL_RULES = [
   },
 ];
 
-export const ClusterMCPServer = Type.Object(
-  {
-    apiVersion: Type.Optional(Type.String()),
-    kind: Type.Optional(Type.String()),
-    metadata: Type.Optional(Metadata),
-    spec: MCPServerSpec,
-    status: Type.Optional(MCPServerStatus),
-  },
-  {
-    description: 'ClusterMCPServer is a cluster-scoped MCPServer shared across namespaces; its objects live in the operator namespace.',
-    ...cel(...CLUSTER_CEL_RULES),
-  },
-);
+export const ClusterMCPServer = TopLevelObject(MCPServerSpec, MCPServerStatus, {
+  description: 'ClusterMCPServer is a cluster-scoped MCPServer shared across namespaces; its objects live in the operator namespace.',
+  ...cel(...CLUSTER_CEL_RULES),
+});
 export type ClusterMCPServer = Static<typeof ClusterMCPServer>;
 
 /** Either kind; the reconciler handles both through this type. */
