@@ -3,26 +3,17 @@
 // calls with -32001, time out silent calls, remap ids and progress tokens), with the aggregate as
 // its one client session: no second copy of that machinery. What the server says unprompted
 // reaches the aggregate through that session's sink; what belongs to a call, through the call's channel.
-import type { Logger } from 'pino';
 import type { AgentBackend } from '../../api/agent-backends.js';
 import { principalNamed } from '../core/principal.js';
 import type { ResponseChannel } from '../mux/channels.js';
-import { ClientSession, type ClientCapabilities } from '../mux/client-session.js';
-import { UpstreamSession, type UpstreamState } from '../mux/upstream-session.js';
+import { ClientSession } from '../mux/client-session.js';
+import { UpstreamSession, type UpstreamSessionOptions, type UpstreamState } from '../mux/upstream-session.js';
 import type { JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../protocol/jsonrpc.js';
-import type { UpstreamTransport } from '../upstream/transport.js';
 import { LIST_METHOD, type Kind } from './merged-view.js';
 
-export interface BackendOptions {
+/** The backend's own session's options (its hooks are the backend's), and what the aggregate hears. */
+export interface BackendOptions extends Omit<UpstreamSessionOptions, 'hooks'> {
   spec: AgentBackend;
-  connect: () => UpstreamTransport;
-  logger: Logger;
-  clientInfo: { name: string; version: string };
-  capabilities: ClientCapabilities;
-  requestTimeoutMs: number;
-  initializeTimeoutMs: number;
-  restartMinDelayMs: number;
-  restartMaxDelayMs: number;
   onState: (backend: Backend, state: UpstreamState) => void;
   /** A message the server sent outside any call (list_changed, log lines, updates, a server request with no call in flight). */
   onBroadcast: (backend: Backend, message: JsonRpcMessage) => void;
@@ -48,17 +39,13 @@ export class Backend {
     private readonly options: BackendOptions,
   ) {
     this.name = spec.name;
+    const { spec: _spec, onState: _onState, onBroadcast: _onBroadcast, ...session } = options;
     const logger = options.logger.child({ backend: spec.name });
     this.session = new UpstreamSession({
-      connect: options.connect,
+      ...session,
       logger,
-      clientInfo: options.clientInfo,
-      capabilities: options.capabilities,
       // The aggregate's own client times out first (and cancels here); this is the backstop.
       requestTimeoutMs: options.requestTimeoutMs + 1000,
-      initializeTimeoutMs: options.initializeTimeoutMs,
-      restartMinDelayMs: options.restartMinDelayMs,
-      restartMaxDelayMs: options.restartMaxDelayMs,
       hooks: { onStateChange: (state) => options.onState(this, state) },
     });
     this.client = new ClientSession(`aggregate:${spec.name}`, principalNamed('aggregate'), '2025-11-25', options.capabilities, options.clientInfo);
