@@ -1,12 +1,37 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../free-port.js';
 import { PROBE, RawSession, waitFor } from './harness.js';
 
 // These run the bundled binary exactly as users do (`npm test` builds it first).
 const AGENT = 'dist/agent.js';
+
+/** Starts the binary and waits for /readyz; an agent that exits first fails the test with its stderr. */
+async function startCli(args: string[], port: number, env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
+  const child = spawn('node', [AGENT, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  try {
+    await waitFor(async () => exited || (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 15_000, 10);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}; agent stderr: ${stderr.slice(-2000)}`);
+  }
+  if (exited) throw new Error(`agent exited before it was ready; stderr: ${stderr.slice(-2000)}`);
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
 
 describe('ome-mcp-agent CLI', () => {
   it('--help explains every option', () => {
@@ -33,16 +58,10 @@ describe('ome-mcp-agent CLI', () => {
   it('takes options from a YAML config file and env, flags winning', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-cli-'));
     const config = join(dir, 'agent.yaml');
-    const [filePort, envPort, flagPort] = [0, 1, 2].map(() => 20000 + Math.floor(Math.random() * 20000));
+    const [filePort, envPort, flagPort] = [await freePort(), await freePort(), await freePort()];
     writeFileSync(config, `port: ${filePort}\nupstream:\n  command: [${PROBE.map((s) => JSON.stringify(s)).join(', ')}]\nlogLevel: warn\n`);
     const listensOn = async (args: string[], env: Record<string, string>, port: number) => {
-      const child = spawn('node', [AGENT, '--config', config, ...args], { env: { ...process.env, ...env }, stdio: 'ignore' });
-      try {
-        await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 10_000);
-      } finally {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
+      await stop(await startCli(['--config', config, ...args], port, { ...process.env, ...env }));
     };
     await listensOn([], {}, filePort!);
     await listensOn([], { OME_MCP_PORT: String(envPort) }, envPort!);
@@ -50,10 +69,9 @@ describe('ome-mcp-agent CLI', () => {
   });
 
   it('SIGTERM: refuses new sessions, finishes in-flight requests, then exits 0', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const child = spawn('node', [AGENT, '--port', String(port), '--log-level', 'warn', '--', ...PROBE], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const port = await freePort();
+    const child = await startCli(['--port', String(port), '--log-level', 'warn', '--', ...PROBE], port);
     const url = `http://127.0.0.1:${port}/mcp`;
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 10_000);
     const s = await RawSession.open(url);
     const slow = s.call(1, 'sleep', { ms: 600 });
     await new Promise((r) => setTimeout(r, 100));
@@ -65,13 +83,11 @@ describe('ome-mcp-agent CLI', () => {
   });
 
   it('becomes ready soon after starting', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const started = performance.now();
-    const child = spawn('node', [AGENT, '--port', String(port), '--', ...PROBE], { stdio: 'ignore' });
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 10_000, 10);
+    const child = await startCli(['--port', String(port), '--', ...PROBE], port);
     const ms = performance.now() - started;
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await stop(child);
     expect(ms).toBeLessThan(5000); // loose bound for a loaded CI machine; bench/ measures it properly
   });
 });
