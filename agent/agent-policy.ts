@@ -15,8 +15,11 @@ export interface AgentPolicy extends GatewayPolicy {
   authenticate(credentials: Credentials): Principal | Refusal | Promise<Principal | Refusal>;
   /** The server's tools with their annotations (readOnlyHint, …), for policies that use them. */
   observeToolsList?(result: { tools: unknown[] }): void;
-  /** The caller's identity for its own upstream session (config `identity`); undefined: the server takes none. */
-  upstreamIdentity?(session: ClientSession): Promise<UpstreamIdentity | Refusal> | undefined;
+  /**
+   * The caller's identity for its own upstream session (config `identity`); undefined: the server
+   * takes none. `audience` asks an exchange for another audience than the configured one (a backend's).
+   */
+  upstreamIdentity?(session: ClientSession, audience?: string): Promise<UpstreamIdentity | Refusal> | undefined;
   /** Extra routes: RFC 9728 metadata and the like. */
   mount?(app: AgentApp): void;
   close(): Promise<void>;
@@ -82,7 +85,7 @@ export async function bindPolicy(sections: Record<string, unknown>, logger: Logg
     transformResult: (session, method, result) => current.pipeline.filterResult(session.caller, method, result),
     approvalFor: (_session, request) => current.pipeline.approvalFor(request),
     recordApproval: (session, ask, outcome) => current.pipeline.recordApproval(session.caller, session.id, ask, outcome),
-    upstreamIdentity: (session) => current.pipeline.upstreamIdentity(session.caller),
+    upstreamIdentity: (session, audience) => current.pipeline.upstreamIdentity(session.caller, audience),
     observeToolsList: (result) => {
       lastTools = result;
       current.pipeline.observeToolsList(result);

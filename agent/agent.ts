@@ -34,7 +34,7 @@ import { Refusal } from './protocol/refusal.js';
 import { startEgressProxy } from './egress/proxy.js';
 import { Catalog } from './catalog/catalog.js';
 import { CatalogTransport } from './catalog/transport.js';
-import { createAggregate } from './aggregate/connect.js';
+import { backendIdentities, createAggregate } from './aggregate/connect.js';
 import type { AggregateTransport } from './aggregate/transport.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -44,6 +44,13 @@ const AGENT_INFO = { name: 'ome-mcp-agent', version: AGENT_VERSION };
 const SHARED_CAPABILITIES: ClientCapabilities = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
 
 export type { AgentPolicy } from './agent-policy.js';
+
+/** What a per-session upstream carries of its caller: the server's identity, or each backend's. */
+interface CallerIdentity {
+  server?: UpstreamIdentity;
+  backends?: ReadonlyMap<string, UpstreamIdentity>;
+  expiresAt: number | undefined;
+}
 
 export interface RunningAgent {
   url: string;
@@ -91,16 +98,21 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       modernTools?.(result); // x-mcp-header declarations for 2026-07-28 requests
     },
   };
-  // Several servers behind this endpoint (`backends`): one transport that merges them (docs/aggregate.md).
+  // Several servers behind this endpoint (`backends`): one transport that merges them
+  // (docs/aggregate.md); the shared one is this agent's readiness, a session's own is not.
   let aggregate: AggregateTransport | undefined;
-  const serverTransport = (clientInfo: { name: string; version: string }, capabilities: ClientCapabilities, identity?: UpstreamIdentity) => {
-    if (options.backends) return (aggregate = createAggregate(options, logger, { clientInfo, capabilities, requestTimeoutMs, version: AGENT_VERSION }));
-    const transport = createUpstreamTransport(options, logger, identity);
+  const serverTransport = (clientInfo: { name: string; version: string }, capabilities: ClientCapabilities, identity?: CallerIdentity) => {
+    if (options.backends) {
+      const merged = createAggregate(options, logger, { clientInfo, capabilities, requestTimeoutMs, version: AGENT_VERSION, identities: identity?.backends });
+      if (options.sessionMode === 'shared') aggregate = merged;
+      return merged;
+    }
+    const transport = createUpstreamTransport(options, logger, identity?.server);
     if (options.upstream) return transport;
     // Stdio-like upstreams are probed for 2026-07-28 at every start and bridged when they speak it.
     return new VersionBridgeTransport(transport, { logger, clientInfo, capabilities, probeTimeoutMs: Math.min(5000, options.initializeTimeout * 1000), mode: options.upstreamProtocol });
   };
-  const upstreamFor = (capabilities: ClientCapabilities, clientInfo: { name: string; version: string }, identity?: UpstreamIdentity) =>
+  const upstreamFor = (capabilities: ClientCapabilities, clientInfo: { name: string; version: string }, identity?: CallerIdentity) =>
     new UpstreamSession({
       // The catalog (declared tools, prompts, resources) in front of the server's transport, or alone.
       connect: () => new CatalogTransport(catalog, options.catalogOnly ? undefined : serverTransport(clientInfo, capabilities, identity), logger, AGENT_INFO),
@@ -114,6 +126,17 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       hooks,
     });
 
+  const callerIdentity = async (s: ClientSession): Promise<CallerIdentity | Refusal | undefined> => {
+    const upstreamIdentity = policy.upstreamIdentity?.bind(policy);
+    if (!upstreamIdentity) return undefined;
+    if (options.backends) {
+      const backends = await backendIdentities(options.backends, s, upstreamIdentity);
+      return backends instanceof Refusal || !backends ? backends : { backends: backends.byBackend, expiresAt: backends.expiresAt };
+    }
+    const server = await upstreamIdentity(s);
+    return server instanceof Refusal || !server ? server : { server, expiresAt: server.expiresAt };
+  };
+
   // Before the server starts: unusable certificate files end the start with a clear error.
   const tls = options.tls ? servingTls(options.tls, logger, metrics.registry) : undefined;
   const scheme = tls ? 'https' : 'http';
@@ -121,8 +144,9 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
   if (options.sessionMode === 'per-session') {
     // The server sees its one client as it is: that client's own capabilities and name.
     pool = new PerSessionPool(async (s) => {
-      // A server that runs with the caller's identity gets it per session, and the session ends with the token.
-      const identity = await policy.upstreamIdentity?.(s);
+      // A server that runs with the caller's identity gets it per session (each backend its own),
+      // and the session ends with the first token to expire.
+      const identity = await callerIdentity(s);
       if (identity instanceof Refusal) return identity;
       if (identity?.expiresAt !== undefined) endAt(s, identity.expiresAt);
       return upstreamFor(s.capabilities, clientInfoOf(s), identity);

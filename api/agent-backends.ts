@@ -1,5 +1,5 @@
 // Several MCP servers behind one agent endpoint ("backends", aggregated into one catalog). The
-// agent config's `backends` and `aggregate` sections; the MCPGateway CRD is to reuse these
+// agent config's `backends` and `aggregate` sections; the MCPGateway CRD reuses these
 // sub-schemas (its reconciler writes them into the agent config it mounts). Not to be confused
 // with agent/mux/gateway.ts, the per-agent session multiplexer.
 import { Type, type Static } from 'typebox';
@@ -43,6 +43,16 @@ export const BackendToolView = {
   priority: Type.Optional(Type.Integer({ description: 'With collision: priority, the higher wins a name (default 0; on a tie the backend listed first).' })),
 };
 
+/**
+ * With `identity` (per-session mode), each backend gets the caller's identity: in exchange mode a
+ * token exchanged for this audience — the backend's own, so no backend holds a token another
+ * accepts — in passthrough mode the caller's token unchanged.
+ */
+export const BackendAudience = Type.String({
+  minLength: 1,
+  description: "identity mode exchange: the audience of the caller's token exchanged for this backend (default identity.exchange.audience).",
+});
+
 export const AgentBackend = Type.Object(
   {
     name: Type.String({ pattern: BACKEND_NAME_PATTERN, description: 'The backend: prefix of its tools and prompts, and its name in logs, /readyz and errors (a DNS label).' }),
@@ -50,6 +60,7 @@ export const AgentBackend = Type.Object(
     env: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Environment of the command, over the agent’s own.' })),
     url: Type.Optional(Type.String({ pattern: '^https?://.*', description: 'An HTTP MCP server.' })),
     transport: Type.Optional(StringEnum(BACKEND_TRANSPORTS, { description: 'For url: auto (streamable HTTP, falling back to SSE), streamable-http or sse.' })),
+    audience: Type.Optional(BackendAudience),
     ...BackendToolView,
   },
   {

@@ -215,8 +215,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (options.opsPort !== undefined && options.opsPort !== 0 && options.opsPort === options.port) {
     throw new UsageError(`--ops-port must differ from --port (both ${options.port})`);
   }
-  if (options.sessionMode === 'per-session' && options.command.length === 0 && !options.upstream) {
-    throw new UsageError('--session-mode per-session needs a server command (a process per session) or --upstream (an upstream session per client session)');
+  if (options.sessionMode === 'per-session' && options.command.length === 0 && !options.upstream && !options.backends) {
+    throw new UsageError('--session-mode per-session needs a server command (a process per session), --upstream (an upstream session per client session) or backends (each session its own)');
   }
   return options;
 }

@@ -74,7 +74,7 @@ export interface PolicyPipeline {
   /** Audits what came of an approval. */
   recordApproval(principal: Principal, sessionId: string, ask: ApprovalAsk, outcome: ApprovalOutcome): void;
   /** The caller's identity for a session of its own (config `identity`), or undefined when the server does not take one. */
-  upstreamIdentity(principal: Principal): Promise<UpstreamIdentity | Refusal> | undefined;
+  upstreamIdentity(principal: Principal, audience?: string): Promise<UpstreamIdentity | Refusal> | undefined;
   /** An audit line for something the transport decided (e.g. a refused authentication). */
   audit(entry: AuditEntry): void;
   /** RFC 9728 document for `/.well-known/oauth-protected-resource…`, or undefined when authentication is off. */
@@ -336,8 +336,8 @@ class Pipeline implements PolicyPipeline {
     return kept === undefined ? result : { ...result, [spec.key]: kept };
   }
 
-  upstreamIdentity(principal: Principal): Promise<UpstreamIdentity | Refusal> | undefined {
-    return this.identity?.forCaller(principal);
+  upstreamIdentity(principal: Principal, audience?: string): Promise<UpstreamIdentity | Refusal> | undefined {
+    return this.identity?.forCaller(principal, audience);
   }
 
   approvalFor(message: JsonRpcRequest | JsonRpcNotification): ApprovalAsk | undefined {

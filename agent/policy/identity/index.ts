@@ -41,8 +41,11 @@ export class IdentityBroker {
     private readonly deps: IdentityDeps,
   ) {}
 
-  /** The identity the caller's session passes on, or why it cannot have one. */
-  async forCaller(principal: Principal): Promise<UpstreamIdentity | Refusal> {
+  /**
+   * The identity the caller's session passes on, or why it cannot have one. An exchange asks for
+   * `audience` (a backend's) instead of the configured one; passthrough passes the same token to all.
+   */
+  async forCaller(principal: Principal, audience?: string): Promise<UpstreamIdentity | Refusal> {
     const token = callerTokenOf(principal);
     if (token === undefined) {
       return refused("this server runs with the caller's identity, which needs a bearer token (the caller authenticated otherwise)");
@@ -51,7 +54,7 @@ export class IdentityBroker {
     if (this.config.mode === 'passthrough') {
       issued = { token, ...(principal.expiresAt ? { expiresAt: principal.expiresAt * 1000 } : {}) };
     } else {
-      const r = await this.exchange(token);
+      const r = await this.exchange(token, audience ?? this.config.exchange!.audience);
       if (r instanceof Refusal) return r;
       issued = r;
     }
@@ -62,7 +65,7 @@ export class IdentityBroker {
     };
   }
 
-  private async exchange(subjectToken: string): Promise<{ token: string; expiresAt?: number } | Refusal> {
+  private async exchange(subjectToken: string, audience: string): Promise<{ token: string; expiresAt?: number } | Refusal> {
     const x = this.config.exchange!;
     let endpoint: string;
     try {
@@ -72,7 +75,7 @@ export class IdentityBroker {
       return Refusals.overloaded(`token exchange: ${(e as Error).message}`, 5);
     }
     const secret = readFileSync(x.clientSecretFile, 'utf8').trim();
-    const body = new URLSearchParams({ grant_type: TOKEN_EXCHANGE, subject_token: subjectToken, subject_token_type: ACCESS_TOKEN, requested_token_type: ACCESS_TOKEN, audience: x.audience });
+    const body = new URLSearchParams({ grant_type: TOKEN_EXCHANGE, subject_token: subjectToken, subject_token_type: ACCESS_TOKEN, requested_token_type: ACCESS_TOKEN, audience });
     if (x.scopes?.length) body.set('scope', x.scopes.join(' '));
     const basic = Buffer.from(`${encodeURIComponent(x.clientId)}:${encodeURIComponent(secret)}`).toString('base64');
     let res;
