@@ -52,11 +52,13 @@ export class HttpUpstream implements UpstreamTransport {
     // Keep order: a streamable HTTP POST per message, but sequenced as stdio would be.
     this.queue = this.queue
       .then(() => this.deliver(message, frame))
-      .catch((err: Error) => {
+      .catch(async (err: Error) => {
         this.onerror?.(err);
         // A request whose POST failed gets its answer now, not at the request timeout.
         const { id, method } = message as { id?: JsonRpcId; method?: string };
         if (id !== undefined && method !== undefined) this.onmessage?.(errorResponse(id, ErrorCode.InternalError, `the MCP server could not be reached: ${err.message}`));
+        const lost = await this.lostBy(err);
+        if (lost) this.drop(lost);
       });
   }
 
@@ -64,6 +66,29 @@ export class HttpUpstream implements UpstreamTransport {
     const inner = this.inner;
     this.inner = undefined;
     await inner?.close();
+  }
+
+  /**
+   * Whether a failed POST means the session is gone — no server answers (a connection error), or
+   * it no longer knows the session (404 to a request that carried one: a restarted server) — and
+   * why. Then the transport closes, so its UpstreamSession re-initializes with backoff, and until
+   * then it is down (/readyz, an aggregate's fail mode) instead of failing every call while "up".
+   */
+  private async lostBy(err: Error): Promise<string | undefined> {
+    if (err instanceof TypeError) return `the MCP server could not be reached (${(err.cause as Error | undefined)?.message ?? err.message})`;
+    const { StreamableHTTPError } = await HttpUpstream.sdk();
+    const session = (this.inner as { sessionId?: string } | undefined)?.sessionId;
+    if (err instanceof StreamableHTTPError && err.code === 404 && session) return 'the MCP server no longer knows the session (HTTP 404)';
+    return undefined;
+  }
+
+  private drop(reason: string): void {
+    const inner = this.inner;
+    if (!inner) return;
+    this.inner = undefined;
+    inner.onclose = undefined;
+    void inner.close().catch(() => {});
+    this.onclose?.(reason);
   }
 
   private async deliver(message: JSONRPCMessage, frame: string): Promise<void> {

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAgent } from '../../agent/agent.js';
+import { freePort } from '../free-port.js';
 import { connectClient, EVERYTHING, PROBE, startTestAgent, textOf, waitFor } from './harness.js';
 import { MODERN, modernPost, modernRequest, v2Client } from './modern-harness.js';
 
@@ -328,5 +329,29 @@ describe('an HTTP backend beside a stdio one', () => {
     expect(textOf(await client.callTool({ name: 'local_echo', arguments: { text: 'over stdio' } }))).toBe('over stdio');
     await client.close();
     await agent.stop(1000);
+  });
+
+  it('an HTTP backend that goes away loses its tools; back on its port (a new server: the session forgotten), it is re-initialized', async () => {
+    const port = await freePort();
+    let remote = await startTestAgent(['--port', String(port), '--', ...PROBE]);
+    const agent = await aggregateAgent({ backends: [{ name: 'remote', url: remote.url }, { name: 'local', command: PROBE }] });
+    const client = await connectClient(agent);
+    expect(await names(client)).toContain('remote_echo');
+    await remote.stop(500);
+    // The next list finds no server: the backend is down, its tools withdrawn, the other one served.
+    await waitFor(async () => !(await names(client)).includes('remote_echo'), 10_000, 200);
+    expect((await readyz(agent)).body.backends.find((b) => b.name === 'remote')).toMatchObject({ up: false });
+    expect(textOf(await client.callTool({ name: 'local_echo', arguments: { text: 'meanwhile' } }))).toBe('meanwhile');
+    remote = await startTestAgent(['--port', String(port), '--', ...PROBE]);
+    await waitFor(async () => (await names(client)).includes('remote_echo'), 40_000, 250);
+    expect(textOf(await client.callTool({ name: 'remote_echo', arguments: { text: 'back' } }))).toBe('back');
+
+    // A server that restarts between two calls forgets the session: 404, then a new one.
+    await remote.stop(500);
+    remote = await startTestAgent(['--port', String(port), '--', ...PROBE]);
+    await waitFor(async () => textOf(await client.callTool({ name: 'remote_echo', arguments: { text: 'again' } })) === 'again', 40_000, 250);
+    await client.close();
+    await agent.stop(1000);
+    await remote.stop(500);
   });
 });

@@ -123,7 +123,8 @@ cat >"$srv_ctx/package.json" <<EOF
 { "name": "ome-mcp-test-servers", "private": true, "type": "module",
   "dependencies": { "@modelcontextprotocol/sdk": "$(ver @modelcontextprotocol/sdk)", "zod": "$(ver zod)",
     "@modelcontextprotocol/server-everything": "$(ver @modelcontextprotocol/server-everything)",
-    "@modelcontextprotocol/server-memory": "$(ver @modelcontextprotocol/server-memory)" } }
+    "@modelcontextprotocol/server-memory": "$(ver @modelcontextprotocol/server-memory)",
+    "@modelcontextprotocol/server-filesystem": "$(ver @modelcontextprotocol/server-filesystem)" } }
 EOF
 # Laid out like the public images the examples name (mcp/everything: /app, entrypoint
 # `node dist/index.js`; server-memory under /usr/local/lib/node_modules), so the examples run as written.
