@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -87,9 +87,8 @@ describe('FifoUpstream', () => {
     await rpc1.initialize();
     const pid1 = await rpc1.call('pid');
     const closed = new Promise<string>((resolve) => (t1.onclose = resolve));
-    process.kill(pid1 as number, 'SIGKILL'); // the server crashes; its wrapper ends with it
+    s1.kill('SIGKILL');
     expect(await closed).toMatch(/EOF/);
-    expect(await exited(s1)).toBe(137);
     expect(() => t1.send('{}')).toThrow(/not connected/);
 
     // What the agent's upstream session does after its backoff: a fresh transport, while the
@@ -132,26 +131,6 @@ describe('FifoUpstream', () => {
     const timed = transport({ openTimeoutMs: 150, waitingNoticeMs: 50, onWaiting: (ms) => (noticed = ms) });
     await expect(timed.start()).rejects.toThrow(/did not open .*in within 150 ms/);
     expect(noticed).toBeGreaterThanOrEqual(50);
-  });
-
-  // A container's main process is its PID namespace's init, which the kernel spares every signal it
-  // has no handler for: a server exec'd as PID 1 ignores the kubelet's SIGTERM and the pod waits
-  // out its whole grace period. Run the wrapper as PID 1 (root: a PID namespace of its own).
-  it.skipIf(process.getuid?.() !== 0 || !existsSync('/usr/bin/unshare'))('as a container’s PID 1, SIGTERM reaches the server: the container ends at once', async () => {
-    const t = transport();
-    await initContainer();
-    const child = spawn('/usr/bin/unshare', ['--pid', '--fork', ...SHELL, '-c', fifoWrapperScript(dir), process.execPath, ECHO], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.resume();
-    children.add(child);
-    child.once('exit', () => children.delete(child));
-    await t.start();
-    expect((await new RpcClient(t).initialize()).serverInfo.name).toBe('bridge-echo');
-    const init = Number(execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim()); // the namespace's PID 1
-    const t0 = performance.now();
-    process.kill(init, 'SIGTERM');
-    const ended = await Promise.race([exited(child).then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))]);
-    expect(ended, 'the wrapper as PID 1 did not end within 5 s of SIGTERM').toBe(true);
-    console.log(`fifo bridge as PID 1: ended ${Math.round(performance.now() - t0)} ms after SIGTERM`);
   });
 
   it('refuses a regular file where a FIFO belongs', async () => {

@@ -1,7 +1,6 @@
 /**
  * In-pod FIFO bridge (DESIGN §1): the MCP server runs in its own container under
- * `busybox sh -c '… "$0" "$@" <DIR/in >DIR/out …' <command> <args…>` (injector/mutation's
- * fifoWrapperScript), and the agent, in the
+ * `busybox sh -c 'exec "$0" "$@" <DIR/in >DIR/out' <command> <args…>`, and the agent, in the
  * sidecar, writes `DIR/in` and reads `DIR/out` (a shared emptyDir). Bytes never leave the pod.
  *
  * Opening order and why nothing blocks a thread:

@@ -12,8 +12,7 @@
  * - with `mcp.ome.io/tls-secret`: that Secret mounted into the agent alone, which serves HTTPS;
  * - for the `fifo` bridge: a shared emptyDir, an init container `mcp-agent-init` that copies the
  *   agent image's static busybox into it and creates the two FIFOs, and the server container's
- *   command wrapped as `<dir>/busybox sh -c '<fifoWrapperScript>' <argv…>` (the server with its
- *   stdin/stdout on `<dir>/in` and `<dir>/out`, signals passed on);
+ *   command wrapped as `<dir>/busybox sh -c 'exec "$0" "$@" <<dir>/in ><dir>/out' <argv…>`;
  * - for the `attach` bridge: `stdin: true` on the server container and the pod's own
  *   namespace/name (downward API) in the agent's `--upstream-attach`;
  * - for an HTTP upstream (`mcp.ome.io/upstream-url`): the agent only; with no other container in
@@ -73,21 +72,12 @@ export const DEFAULT_OIDC_KEY = 'oidc.yaml';
 
 /**
  * The shell line the server container runs under: `$0` is the server's executable, `$@` its args.
- * The shell stays PID 1 and passes SIGTERM/SIGINT on: a server exec'd as PID 1 would ignore them
- * (the kernel drops signals without a handler for a namespace's init, and most stdio servers set
- * none), so every pod would wait out its grace period before being killed. The server's exit
- * status is the container's. The server opens `in` first, then `out` — the agent's order.
+ * `exec` makes the server the container's main process (signals reach it, its exit is the
+ * container's exit). The shell opens `in` first, then `out` — the same order the agent uses.
  */
 export function fifoWrapperScript(dir: string = BRIDGE_DIR): string {
   if (/[\s'"$`\\]/.test(dir)) throw new Error(`FIFO directory must not contain blanks, quotes or $: ${dir}`);
-  return [
-    "trap 'kill -TERM $c 2>/dev/null' TERM INT",
-    `"$0" "$@" <${dir}/in >${dir}/out & c=$!`,
-    'wait $c; s=$?',
-    // A trapped signal ends the first wait early: wait again for the server's own exit.
-    'if kill -0 $c 2>/dev/null; then wait $c; s=$?; fi',
-    'exit $s',
-  ].join('; ');
+  return `exec "$0" "$@" <${dir}/in >${dir}/out`;
 }
 export const FIFO_WRAPPER_SCRIPT = fifoWrapperScript();
 
