@@ -44,6 +44,14 @@ afterAll(async () => {
   client?.close();
 });
 
+describe('the Gateway API in the test cluster (test/k8s/gateway-api.sh)', () => {
+  it('serves GatewayClass, Gateway, HTTPRoute (v1) and ReferenceGrant (v1beta1)', async () => {
+    for (const path of ['/apis/gateway.networking.k8s.io/v1/gatewayclasses', '/apis/gateway.networking.k8s.io/v1/gateways', '/apis/gateway.networking.k8s.io/v1/httproutes', '/apis/gateway.networking.k8s.io/v1beta1/referencegrants']) {
+      expect(await client.request<{ kind: string }>('GET', path, { query: { limit: 1 } })).toMatchObject({ kind: expect.stringMatching(/List$/) });
+    }
+  });
+});
+
 describe('MCPGateway', () => {
   it('selects two MCPServers: their Service URLs as backends, an agent-only Deployment, a Service, status per backend', async () => {
     await create('MCPServer', 'alpha', remote('https://alpha.example.com/mcp'), { gateway: 'front' });
