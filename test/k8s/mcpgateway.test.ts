@@ -8,11 +8,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AgentBackend } from '../../api/agent-backends.js';
 import { AGENT_CONTAINER_NAME } from '../../api/annotations.js';
 import type { MCPGatewayStatus } from '../../api/v1beta1/mcpgateway.js';
-import { collectionPath, KubeClient, objectPath } from '../../injector/reconciler/client.js';
+import { collectionPath, isNotFound, KubeClient, objectPath } from '../../injector/reconciler/client.js';
 import type { Reconciler } from '../../injector/reconciler/index.js';
-import { ensureNamespace, eventually, installCRDs, kubeConfigFrom, randomSuffix, startTestReconciler } from './helpers.js';
+import { applyCRDs, ensureNamespace, eventually, gatewayAPIFile, installCRDs, kubeConfigFrom, randomSuffix, startTestReconciler } from './helpers.js';
 
 const ns = `gw-${randomSuffix()}`;
+const otherNs = `gw-shared-${randomSuffix()}`;
+const clusterServer = `gw-c-${randomSuffix()}`;
 const systemNs = `ome-mcp-${randomSuffix()}`;
 let client: KubeClient;
 let reconciler: Reconciler;
@@ -23,11 +25,13 @@ const create = (kind: string, name: string, body: Record<string, unknown>, label
 const remote = (url: string) => ({ spec: { type: 'Remote', url } });
 const svcURL = (server: string) => `http://mcp-${server}.${ns}.svc.cluster.local:8080/mcp`;
 
-async function backendsOf(): Promise<AgentBackend[] | undefined> {
-  const cm = await client.getOrUndefined<V1ConfigMap & { kind: string }>('ConfigMap', 'mcpgw-front-agent', ns);
+async function backendsOf(gw = 'front'): Promise<AgentBackend[] | undefined> {
+  const cm = await client.getOrUndefined<V1ConfigMap & { kind: string }>('ConfigMap', `mcpgw-${gw}-agent`, ns);
   return cm ? JSON.parse(cm.data!['agent.json']!).backends : undefined;
 }
-const statusOf = async () => (await client.request<{ status?: MCPGatewayStatus; metadata: { generation: number } }>('GET', objectPath('MCPGateway', 'front', ns))).status;
+const statusOf = async (gw = 'front') => (await client.request<{ status?: MCPGatewayStatus; metadata: { generation: number } }>('GET', objectPath('MCPGateway', gw, ns))).status;
+const backendStatus = async (gw: string, name: string) => (await statusOf(gw))?.backends?.find((b) => b.name === name);
+const GRANTS = '/apis/gateway.networking.k8s.io/v1beta1';
 const cond = (s: MCPGatewayStatus | undefined, type: string) => s?.conditions?.find((c) => c.type === type);
 
 beforeAll(async () => {
@@ -35,11 +39,16 @@ beforeAll(async () => {
   await installCRDs(client);
   await ensureNamespace(client, ns);
   await ensureNamespace(client, systemNs);
+  await ensureNamespace(client, otherNs);
   reconciler = await startTestReconciler(inject('kubeconfig'), systemNs);
 });
 
 afterAll(async () => {
+  // The ClusterMCPServer's finalizer is the reconciler's to remove: delete it while it runs.
+  await client?.delete('ClusterMCPServer', clusterServer);
+  await eventually('ClusterMCPServer gone', async () => !(await client.getOrUndefined('ClusterMCPServer', clusterServer)), 30_000).catch(() => {});
   await reconciler?.stop();
+  await client?.request('DELETE', `/api/v1/namespaces/${otherNs}`).catch(() => {});
   await client?.request('DELETE', `/api/v1/namespaces/${ns}`).catch(() => {});
   client?.close();
 });
@@ -116,7 +125,7 @@ describe('MCPGateway', () => {
       const st = await statusOf();
       return st?.backends?.some((b) => b.name === 'missing') ? st : undefined;
     }, 30_000);
-    expect(s.backends!.find((b) => b.name === 'missing')).toEqual({ name: 'missing', server: 'missing', ready: false, message: `MCPServer ${ns}/missing not found` });
+    expect(s.backends!.find((b) => b.name === 'missing')).toEqual({ name: 'missing', server: 'missing', ready: false, reason: 'NotFound', message: `MCPServer ${ns}/missing not found` });
     expect(cond(s, 'BackendsReady')).toMatchObject({ status: 'False', reason: 'BackendNotReady' });
     expect(cond(s, 'BackendsReady')!.message).toContain(`missing: MCPServer ${ns}/missing not found`);
     expect((await backendsOf())!.map((b) => b.name)).toEqual(['b']);
@@ -125,4 +134,61 @@ describe('MCPGateway', () => {
     await create('MCPServer', 'missing', remote('https://m.example.com/mcp'));
     await eventually('missing now a backend', async () => ((await backendsOf())?.some((b) => b.name === 'missing') ? true : undefined), 30_000);
   });
+});
+
+describe('MCPGateway backends across namespaces and ClusterMCPServers', () => {
+  const grantPath = `${GRANTS}/namespaces/${otherNs}/referencegrants`;
+  const grant = { apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'ReferenceGrant', metadata: { name: 'gateways-of-gw', namespace: otherNs }, spec: { from: [{ group: 'ome.io', kind: 'MCPGateway', namespace: ns }], to: [{ group: 'ome.io', kind: 'MCPServer', name: 'shared' }] } };
+  const sharedURL = () => `http://mcp-shared.${otherNs}.svc.cluster.local:8080/mcp`;
+  const names = async () => (await backendsOf('cross'))?.map((b) => b.name);
+
+  it('a ClusterMCPServer is a backend without a grant; an MCPServer of another namespace only with one', async () => {
+    await client.request('POST', collectionPath('MCPServer', otherNs), { body: { apiVersion: 'ome.io/v1beta1', kind: 'MCPServer', metadata: { name: 'shared', namespace: otherNs }, ...remote('https://shared.example.com/mcp') } });
+    await client.request('POST', collectionPath('ClusterMCPServer'), { body: { apiVersion: 'ome.io/v1beta1', kind: 'ClusterMCPServer', metadata: { name: clusterServer }, ...remote('https://c.example.com/mcp') } });
+    await create('MCPGateway', 'cross', { spec: { backends: [{ serverRef: { name: 'shared', namespace: otherNs } }, { serverRef: { kind: 'ClusterMCPServer', name: clusterServer }, name: 'everywhere' }] } });
+
+    const b = await eventually('the ClusterMCPServer in agent.json', async () => ((await names())?.includes('everywhere') ? backendsOf('cross') : undefined), 30_000);
+    expect(b).toEqual([{ name: 'everywhere', url: `http://cmcp-${clusterServer}.${systemNs}.svc.cluster.local:8080/mcp`, transport: 'streamable-http' }]);
+    const denied = await eventually('shared refused', async () => {
+      const st = await backendStatus('cross', 'shared');
+      return st?.reason === 'RefNotPermitted' ? st : undefined;
+    }, 30_000);
+    expect(denied).toEqual({
+      name: 'shared',
+      server: 'shared',
+      namespace: otherNs,
+      ready: false,
+      reason: 'RefNotPermitted',
+      message: `no ReferenceGrant in namespace ${otherNs} allows from {group: ome.io, kind: MCPGateway, namespace: ${ns}} to {group: ome.io, kind: MCPServer, name: shared}`,
+    });
+    expect(await backendStatus('cross', 'everywhere')).toMatchObject({ server: clusterServer, kind: 'ClusterMCPServer', url: b[0]!.url });
+
+    // The grant is added: the MCPServer becomes a backend; removed: it leaves again.
+    await client.request('POST', grantPath, { body: grant });
+    await eventually('shared permitted', async () => ((await names())?.includes('shared') ? true : undefined), 30_000);
+    expect((await backendsOf('cross'))!.find((x) => x.name === 'shared')!.url).toBe(sharedURL());
+    expect(await backendStatus('cross', 'shared')).toMatchObject({ namespace: otherNs, url: sharedURL() });
+    expect((await backendStatus('cross', 'shared'))?.reason).not.toBe('RefNotPermitted');
+    await client.request('DELETE', `${grantPath}/gateways-of-gw`);
+    await eventually('shared refused again', async () => ((await names())?.includes('shared') === false && (await backendStatus('cross', 'shared'))?.reason === 'RefNotPermitted' ? true : undefined), 30_000);
+  });
+
+  it('without the ReferenceGrant API (its CRD removed) the status says so; nothing crashes, and it comes back', async () => {
+    const crd = 'referencegrants.gateway.networking.k8s.io';
+    await client.request('DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`);
+    try {
+      const st = await eventually('not served, in the status', async () => {
+        const b = await backendStatus('cross', 'shared');
+        return b?.message?.includes('is not served') ? b : undefined;
+      }, 60_000, 500);
+      expect(st).toMatchObject({ reason: 'RefNotPermitted', message: expect.stringContaining('the ReferenceGrant API (gateway.networking.k8s.io/v1beta1) is not served in this cluster') });
+      expect(await names()).toEqual(['everywhere']);
+    } finally {
+      const crdPath = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`;
+      await eventually('CRD deleted', () => client.request('GET', crdPath).then(() => false, (e: unknown) => isNotFound(e)), 30_000).catch(() => {});
+      await applyCRDs(client, [gatewayAPIFile(crd)]);
+    }
+    // Served again (the reconciler looks again by itself), still no grant.
+    await eventually('refused by the grants again', async () => ((await backendStatus('cross', 'shared'))?.message?.startsWith('no ReferenceGrant') ? true : undefined), 90_000, 500);
+  }, 180_000);
 });

@@ -14,16 +14,32 @@ import { nudgePods } from '../pod-nudge.js';
 import { resolve as resolveSpec } from '../resolve.js';
 import { buildAndApply, currentDeployment, podsOf, reportConfig, type Server, type ServerDeps } from '../servers.js';
 import { ensureStateKey } from '../state-key.js';
-import { selectBackends } from './backends.js';
+import { selectBackends, type BackendSources } from './backends.js';
+import { REFERENCE_GRANT_KIND, type ReferenceGrant } from '../../../api/gateway-api.js';
+import type { Discovery } from '../kit/discovery.js';
 import { deriveMCPGatewayStatus } from './status.js';
 
 export type MCPGatewayObject = MCPGateway & Obj;
 
 export type MCPGatewayDeps = Omit<ServerDeps, 'status' | 'catalog'> & {
   status: StatusWriter<MCPGatewayStatus>;
-  /** MCPServers (their cache): the backends. */
+  /** MCPServers and ClusterMCPServers (their caches): the backends. */
   servers: Cached<Server>;
+  clusterServers: Cached<Server>;
+  /** Where every ClusterMCPServer's objects (its Service) live. */
+  clusterNamespace: string;
+  /** ReferenceGrants (their cache; empty while the API is not served). */
+  grants: Cached<ReferenceGrant & Obj>;
+  /** Whether the Gateway API kinds are served. */
+  discovery: Discovery;
 };
+
+/** How soon an MCPGateway that needs an API the cluster does not serve looks again. */
+const MISSING_API_RETRY_MS = 30_000;
+
+/** Does a backend name an MCPServer of another namespace (then the ReferenceGrants are read)? */
+export const crossNamespace = (spec: Spec, namespace: string) =>
+  (spec.backends ?? []).some((e) => e.serverRef && (e.serverRef.kind ?? MCPSERVER_KIND) === MCPSERVER_KIND && (e.serverRef.namespace ?? namespace) !== namespace);
 
 /** The MCPServer spec the MCPGateway's objects are built from: the agent alone, with the MCPGateway's policy and pod settings. */
 export function serverSpecOf(spec: Spec): ServerSpec {
@@ -66,7 +82,14 @@ export class MCPGatewayReconciler implements Reconciler {
     const serverSpec = serverSpecOf(spec);
     const now = new Date();
 
-    const selected = selectBackends(spec, namespace, d.servers.list(namespace), d.clusterDomain);
+    const grantsServed = crossNamespace(spec, namespace) && (await d.discovery.served(REFERENCE_GRANT_KIND));
+    const sources: BackendSources = {
+      servers: (ns) => d.servers.list(ns),
+      clusterServer: (n) => d.clusterServers.get(n),
+      clusterNamespace: d.clusterNamespace,
+      ...(grantsServed ? { grants: (ns: string) => d.grants.list(ns) } : {}),
+    };
+    const selected = selectBackends(spec, namespace, sources, d.clusterDomain);
     const invalid = [...selected.problems];
     if (!selected.backends.length) invalid.push('no backends: the selector matches no MCPServer and backends[] names none that exists');
     const resolved = await resolveSpec(ref, serverSpec, d.lookup, {
@@ -75,7 +98,7 @@ export class MCPGatewayReconciler implements Reconciler {
     });
     // Its ConfigMaps and its MCPServers: a change of either brings it back (controller.ts).
     const configMaps = resolved.references.filter((r) => r.kind === 'ConfigMap').map((r) => objKey(r.kind, r.namespace, r.name));
-    d.refs.set(key, [...new Set([...configMaps, ...selected.servers.map((s) => objKey(MCPSERVER_KIND, namespace, s))])]);
+    d.refs.set(key, [...new Set([...configMaps, ...selected.refs])]);
     // Its own problems first: without backends the resolver's complaint about them says less.
     if (!invalid.length) invalid.push(...resolved.problems);
 
@@ -105,6 +128,8 @@ export class MCPGatewayReconciler implements Reconciler {
       now,
     });
     await d.status.write(key, MCPGATEWAY_KIND, gw, status);
-    return reportConfig(d, key, { ...gw, apiVersion: API_VERSION, kind: MCPGATEWAY_KIND }, problems, reason);
+    const result = await reportConfig(d, key, { ...gw, apiVersion: API_VERSION, kind: MCPGATEWAY_KIND }, problems, reason);
+    // Not watched while not served: an API installed later is seen on the next look.
+    return result.requeue || !selected.grantsUnavailable ? result : { requeueAfterMs: MISSING_API_RETRY_MS };
   }
 }
