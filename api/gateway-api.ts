@@ -60,3 +60,22 @@ export interface RouteParentStatus {
   controllerName?: string;
   conditions?: GatewayCondition[];
 }
+
+/** An HTTPRoute as the reconciler writes it (spec) and reads it (status). */
+export interface HTTPRouteObject {
+  apiVersion: `${typeof GATEWAY_API_GROUP}/${typeof HTTPROUTE_VERSION}`;
+  kind: typeof HTTPROUTE_KIND;
+  metadata: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; generation?: number; ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[] };
+  spec: {
+    parentRefs: RouteParentStatus['parentRef'][];
+    hostnames?: string[];
+    rules: { matches: { path: { type: 'PathPrefix'; value: string } }[]; backendRefs: { name: string; port: number }[] }[];
+  };
+  status?: { parents?: RouteParentStatus[] };
+}
+
+/** The part of a Gateway that says how its listeners serve (a listener with protocol HTTPS terminates TLS). */
+export interface GatewayObject {
+  metadata: { name?: string; namespace?: string };
+  spec?: { listeners?: { name: string; protocol: string; hostname?: string; port: number }[] };
+}

@@ -8,6 +8,7 @@ import { AggregateSettings, BACKEND_NAME_PATTERN, BACKEND_TRANSPORTS, BackendToo
 import { Condition, LabelSelector, ResourceRequirements, TopLevelObject } from './core.js';
 import { AuthzConfigRef, CLUSTER_MCPSERVER_KIND, MCPSERVER_KIND, MCPServerStatus, OIDCConfigRef, SESSION_AFFINITIES } from './mcpserver.js';
 import { AuthenticationSpec } from './authentication.js';
+import { EXPOSURE_RULE, ExposureFields } from './exposure.js';
 import { AgentAudit, AgentLimits } from './operations.js';
 import { cel, Int32, StringEnum, withoutDefault } from './schema.js';
 
@@ -85,10 +86,11 @@ export const MCPGatewaySpec = Type.Object(
     audit: Type.Optional(withoutDefault(AgentAudit)),
     resources: Type.Optional(ResourceRequirements),
     serviceAccount: Type.Optional(Type.String({ description: 'Existing service account of the pods; when unset one is created.' })),
+    ...ExposureFields,
   },
   {
     description: 'Desired state of an MCPGateway.',
-    ...cel({ rule: 'has(self.serverSelector) || (has(self.backends) && size(self.backends) > 0)', message: 'give serverSelector or backends' }),
+    ...cel({ rule: 'has(self.serverSelector) || (has(self.backends) && size(self.backends) > 0)', message: 'give serverSelector or backends' }, EXPOSURE_RULE),
   },
 );
 export type MCPGatewaySpec = Static<typeof MCPGatewaySpec>;
@@ -114,7 +116,7 @@ export const MCPGatewayStatus = Type.Object(
       Type.Array(Condition, {
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
-        description: 'Ready (the agent is available), BackendsReady (every backend is), ConfigValid, DeploymentAvailable.',
+        description: 'Ready (the agent is available), BackendsReady (every backend is), ConfigValid, DeploymentAvailable, Exposed (with ingress or httpRoute: what the Ingress or HTTPRoute status says).',
       }),
     ),
     backends: Type.Optional(Type.Array(MCPGatewayBackendStatus, { 'x-kubernetes-list-type': 'atomic', description: 'Each backend, as the agent config names it.' })),

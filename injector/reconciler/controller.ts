@@ -30,7 +30,7 @@ import { MCPGATEWAY_KIND, type MCPGatewayStatus } from '../../api/v1beta1/mcpgat
 import { crossNamespace, MCPGatewayReconciler, type MCPGatewayObject } from './mcpgateway/reconciler.js';
 import { grantsKey } from './mcpgateway/backends.js';
 import { Discovery } from './kit/discovery.js';
-import { REFERENCE_GRANT_KIND, type ReferenceGrant } from '../../api/gateway-api.js';
+import { HTTPROUTE_KIND, REFERENCE_GRANT_KIND, type ReferenceGrant } from '../../api/gateway-api.js';
 
 export type { Logger } from './kit/types.js';
 
@@ -203,6 +203,17 @@ export class Controller {
       this.owned.track(kind, inf, ownerKeyOf, onOwned);
       ownedInformers.add(inf);
     }
+    // Exposure (exposure.ts): Ingresses always; HTTPRoutes where the Gateway API is served (started
+    // apart, like the ReferenceGrants; their status changes bring the owner back too).
+    const ingresses = informers.watch<Obj>('Ingress', undefined, MANAGED_SELECTOR);
+    this.owned.track('Ingress', ingresses, ownerKeyOf, onOwned);
+    ownedInformers.add(ingresses);
+    const routes = informers.watch<Obj>(HTTPROUTE_KIND, undefined, MANAGED_SELECTOR);
+    this.owned.track(HTTPROUTE_KIND, routes, ownerKeyOf, onOwned);
+    routes.on('error', () => {
+      discovery.forget(HTTPROUTE_KIND);
+      for (const g of mcpgateways.list()) if (g.spec?.httpRoute) manager.enqueue(keyOf(MCPGATEWAY_KIND, g.metadata.name!, g.metadata.namespace), 'low');
+    });
     for (const verb of VERBS) {
       pods.on(verb, (p) => {
         const key = ownerKeyOf(p);
@@ -216,7 +227,7 @@ export class Controller {
     // Owned kinds first so the first reconciles see what exists; servers last.
     await informers.start([...ownedInformers, ...(Object.values(items) as unknown as Cached<Obj>[])]);
     await informers.start([servers, clusterServers, mcpgateways] as unknown as Cached<Obj>[]);
-    void informers.start([grants] as unknown as Cached<Obj>[]);
+    void informers.start([grants, routes] as unknown as Cached<Obj>[]);
     if (this.stopped) return;
     o.log.info({ mcpservers: servers.list().length, clustermcpservers: clusterServers.list().length }, 'caches synced');
     manager.run();

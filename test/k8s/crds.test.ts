@@ -151,6 +151,11 @@ const CEL_CASES: CelCase[] = [
     valid: mcpgw({ backends: [{ serverRef: { name: 'a', namespace: 'other' } }, { serverRef: { kind: 'ClusterMCPServer', name: 'b' } }] }),
     invalid: mcpgw({ backends: [{ serverRef: { kind: 'ClusterMCPServer', name: 'b', namespace: 'other' } }] }),
   },
+  {
+    message: 'give at most one of ingress and httpRoute',
+    valid: mcpgw({ serverSelector: {}, ingress: { host: 'mcp.example.com', tls: { secretName: 'mcp-tls' } } }),
+    invalid: mcpgw({ serverSelector: {}, ingress: { host: 'mcp.example.com' }, httpRoute: { parentRefs: [{ name: 'gw' }] } }),
+  },
   { message: 'a url backend needs a name', valid: mcpgw({ backends: [{ name: 'x', url: 'http://x/mcp' }] }), invalid: mcpgw({ backends: [{ url: 'http://x/mcp' }] }) },
   { message: 'a uriTemplate needs http content', valid: resource({ uriTemplate: 'x://a/{id}', http: { ...svc, path: '/a/{id}' } }), invalid: resource({ uriTemplate: 'x://a/{id}', text: 't' }) },
 ];

@@ -3,7 +3,8 @@
 // URLs as backends, an agent-only Deployment in backends mode and a Service; its status lists each
 // backend with the readiness of its MCPServer; a server relabelled out of the selector leaves the
 // config, and a named one that does not exist is reported, not crashed on.
-import type { V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V1Ingress, V1Service } from '@kubernetes/client-node';
+import type { HTTPRouteObject } from '../../api/gateway-api.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AgentBackend } from '../../api/agent-backends.js';
 import { AGENT_CONTAINER_NAME } from '../../api/annotations.js';
@@ -190,5 +191,90 @@ describe('MCPGateway backends across namespaces and ClusterMCPServers', () => {
     }
     // Served again (the reconciler looks again by itself), still no grant.
     await eventually('refused by the grants again', async () => ((await backendStatus('cross', 'shared'))?.message?.startsWith('no ReferenceGrant') ? true : undefined), 90_000, 500);
+  }, 180_000);
+});
+
+describe('MCPGateway exposure: an Ingress or an HTTPRoute with a TLS host', () => {
+  const gwBody = (extra: object) => ({ spec: { backends: [{ name: 'ext', url: 'https://ext.example.com/mcp' }], ...extra } });
+  const cond = async (type: string) => (await statusOf('pub'))?.conditions?.find((c) => c.type === type);
+  const ROUTES = '/apis/gateway.networking.k8s.io/v1';
+
+  it('an Ingress with TLS: created and owned, url https, Exposed from its load-balancer status, pruned when the field goes', async () => {
+    await create('MCPGateway', 'pub', gwBody({ ingress: { host: 'mcp.example.com', className: 'nginx', tls: { secretName: 'mcp-tls' }, annotations: { 'example.com/x': 'y' } } }));
+    const ing = await eventually('the Ingress', () => client.request<V1Ingress>('GET', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/mcpgw-pub`).catch(() => undefined), 30_000);
+    expect(ing.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'MCPGateway', name: 'pub', controller: true });
+    expect(ing.metadata?.annotations?.['example.com/x']).toBe('y');
+    expect(ing.spec).toMatchObject({ ingressClassName: 'nginx', tls: [{ hosts: ['mcp.example.com'], secretName: 'mcp-tls' }] });
+    expect(ing.spec!.rules![0]!.http!.paths[0]).toEqual({ path: '/', pathType: 'Prefix', backend: { service: { name: 'mcpgw-pub', port: { number: 8080 } } } });
+    const noAddress = await eventually('Exposed False', async () => ((await cond('Exposed'))?.reason === 'NoAddress' ? cond('Exposed') : undefined), 30_000);
+    expect(noAddress).toMatchObject({ status: 'False', message: 'Ingress mcpgw-pub has no load-balancer address yet: no ingress controller of class nginx has admitted it' });
+    expect((await statusOf('pub'))!.url).toBe('https://mcp.example.com/mcp');
+
+    // What an ingress controller would write: the status follows it.
+    await client.mergePatch('Ingress', 'mcpgw-pub', ns, { status: { loadBalancer: { ingress: [{ ip: '192.0.2.7' }] } } }, 'status');
+    const up = await eventually('Exposed True', async () => ((await cond('Exposed'))?.status === 'True' ? cond('Exposed') : undefined), 30_000);
+    expect(up).toMatchObject({ reason: 'AddressAssigned', message: 'Ingress mcpgw-pub at 192.0.2.7 (TLS from Secret mcp-tls)' });
+
+    await client.request('PUT', objectPath('MCPGateway', 'pub', ns), {
+      body: { ...(await client.request<object>('GET', objectPath('MCPGateway', 'pub', ns))), ...gwBody({}) },
+    });
+    await eventually('the Ingress pruned', async () => ((await client.getOrUndefined('Ingress', 'mcpgw-pub', ns)) ? undefined : true), 30_000);
+    const s = await eventually('no Exposed, the Service url', async () => {
+      const st = await statusOf('pub');
+      return st?.conditions?.some((c) => c.type === 'Exposed') ? undefined : st;
+    }, 30_000);
+    expect(s.url).toBe(`http://mcpgw-pub.${ns}.svc.cluster.local:8080/mcp`);
+  });
+
+  it('an HTTPRoute: created and owned, Exposed from its parents’ Accepted/ResolvedRefs, https from the HTTPS listener', async () => {
+    await client.request('POST', `${ROUTES}/namespaces/${ns}/gateways`, {
+      body: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'edge', namespace: ns }, spec: { gatewayClassName: 'none', listeners: [{ name: 'https', protocol: 'HTTPS', port: 443, hostname: 'mcp.example.com', tls: { certificateRefs: [{ name: 'mcp-tls' }] } }] } },
+    });
+    await client.mergePatch('MCPGateway', 'pub', ns, { spec: { httpRoute: { parentRefs: [{ name: 'edge', sectionName: 'https' }], hostnames: ['mcp.example.com'] } } });
+    const route = await eventually('the HTTPRoute', () => client.request<HTTPRouteObject>('GET', `${ROUTES}/namespaces/${ns}/httproutes/mcpgw-pub`).catch(() => undefined), 30_000);
+    expect(route.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'MCPGateway', name: 'pub' });
+    expect(route.spec.rules[0]!.backendRefs[0]).toMatchObject({ name: 'mcpgw-pub', port: 8080 });
+    const pending = await eventually('Exposed Pending', async () => ((await cond('Exposed'))?.reason === 'Pending' ? cond('Exposed') : undefined), 30_000);
+    expect(pending!.message).toContain('no Gateway controller has reported on it yet');
+
+    // What a Gateway controller would write.
+    const parent = (accepted: 'True' | 'False') => ({
+      status: {
+        parents: [
+          {
+            parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'edge', sectionName: 'https' },
+            controllerName: 'example.com/gateway-controller',
+            conditions: [
+              { type: 'Accepted', status: accepted, reason: accepted === 'True' ? 'Accepted' : 'NotAllowedByListeners', message: accepted === 'True' ? 'ok' : 'not allowed', lastTransitionTime: '2026-12-01T00:00:00Z', observedGeneration: 1 },
+              { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'ok', lastTransitionTime: '2026-12-01T00:00:00Z', observedGeneration: 1 },
+            ],
+          },
+        ],
+      },
+    });
+    await client.request('PATCH', `${ROUTES}/namespaces/${ns}/httproutes/mcpgw-pub/status`, { body: parent('False'), contentType: 'application/merge-patch+json' });
+    const refused = await eventually('Exposed NotAccepted', async () => ((await cond('Exposed'))?.reason === 'NotAccepted' ? cond('Exposed') : undefined), 30_000);
+    expect(refused!.message).toBe(`HTTPRoute mcpgw-pub: Gateway ${ns}/edge:https: Accepted=False (NotAllowedByListeners: not allowed)`);
+    await client.request('PATCH', `${ROUTES}/namespaces/${ns}/httproutes/mcpgw-pub/status`, { body: parent('True'), contentType: 'application/merge-patch+json' });
+    const ok = await eventually('Exposed True', async () => ((await cond('Exposed'))?.status === 'True' ? cond('Exposed') : undefined), 30_000);
+    expect(ok).toMatchObject({ reason: 'Accepted', message: `HTTPRoute mcpgw-pub accepted by Gateway ${ns}/edge:https` });
+    expect((await statusOf('pub'))!.url).toBe('https://mcp.example.com/mcp');
+  });
+
+  it('without the HTTPRoute API (its CRD removed) Exposed says so; the rest still runs', async () => {
+    const crd = 'httproutes.gateway.networking.k8s.io';
+    const crdPath = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`;
+    await client.request('DELETE', crdPath);
+    try {
+      const c = await eventually('HTTPRouteAPIMissing', async () => ((await cond('Exposed'))?.reason === 'HTTPRouteAPIMissing' ? cond('Exposed') : undefined), 60_000, 500);
+      expect(c).toMatchObject({ status: 'False', message: expect.stringContaining('the HTTPRoute API (gateway.networking.k8s.io/v1) is not served in this cluster') });
+      expect((await cond('ConfigValid'))?.status).toBe('True');
+      expect((await backendsOf('pub'))?.map((b) => b.name)).toEqual(['ext']);
+    } finally {
+      await eventually('CRD deleted', () => client.request('GET', crdPath).then(() => false, (e: unknown) => isNotFound(e)), 30_000).catch(() => {});
+      await applyCRDs(client, [gatewayAPIFile(crd)]);
+    }
+    // Served again: the route is made again (its status empty: Pending).
+    await eventually('the HTTPRoute again', async () => ((await cond('Exposed'))?.reason === 'Pending' ? true : undefined), 90_000, 500);
   }, 180_000);
 });

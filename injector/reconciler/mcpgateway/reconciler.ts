@@ -9,13 +9,15 @@ import { MCPGATEWAY_KIND, MCPGatewaySpec, type MCPGateway, type MCPGatewaySpec a
 import { buildAll } from '../desired.js';
 import type { StatusWriter } from '../kit/status-writer.js';
 import { objKey, type Cached, type Obj, type Reconciler, type Result } from '../kit/types.js';
-import { keyOf, parseKey, selectorLabels, serviceURL, type ServerRef } from '../names.js';
+import { baseName, keyOf, parseKey, selectorLabels, serviceURL, type ServerRef } from '../names.js';
 import { nudgePods } from '../pod-nudge.js';
 import { resolve as resolveSpec } from '../resolve.js';
 import { buildAndApply, currentDeployment, podsOf, reportConfig, type Server, type ServerDeps } from '../servers.js';
 import { ensureStateKey } from '../state-key.js';
 import { selectBackends, type BackendSources } from './backends.js';
-import { REFERENCE_GRANT_KIND, type ReferenceGrant } from '../../../api/gateway-api.js';
+import { GATEWAY_API_GROUP, GATEWAY_KIND, HTTPROUTE_KIND, REFERENCE_GRANT_KIND, type GatewayObject, type HTTPRouteObject, type ReferenceGrant } from '../../../api/gateway-api.js';
+import type { V1Ingress } from '@kubernetes/client-node';
+import { buildHTTPRoute, buildIngress, viewHTTPRoute, viewIngress, type ExposureInput, type ExposureView } from '../exposure.js';
 import type { Discovery } from '../kit/discovery.js';
 import { deriveMCPGatewayStatus } from './status.js';
 
@@ -43,7 +45,7 @@ export const crossNamespace = (spec: Spec, namespace: string) =>
 
 /** The MCPServer spec the MCPGateway's objects are built from: the agent alone, with the MCPGateway's policy and pod settings. */
 export function serverSpecOf(spec: Spec): ServerSpec {
-  const { serverSelector: _s, backends: _b, aggregate: _a, ...rest } = spec;
+  const { serverSelector: _s, backends: _b, aggregate: _a, ingress: _i, httpRoute: _h, ...rest } = spec;
   return Value.Default(MCPServerSpec, structuredClone({ ...rest, type: 'Catalog' })) as ServerSpec;
 }
 
@@ -102,9 +104,13 @@ export class MCPGatewayReconciler implements Reconciler {
     // Its own problems first: without backends the resolver's complaint about them says less.
     if (!invalid.length) invalid.push(...resolved.problems);
 
+    // Exposure: an Ingress, or an HTTPRoute where the Gateway API is served (else a status problem).
+    const exposure: ExposureInput = { ref, owner, port: serverSpec.port ?? 8080, ...(spec.ingress ? { ingress: spec.ingress } : {}), ...(spec.httpRoute ? { httpRoute: spec.httpRoute } : {}) };
+    const routesServed = !!spec.httpRoute && (await d.discovery.served(HTTPROUTE_KIND));
     const outcome = await buildAndApply(d, key, invalid, !invalid.length && this.forced.delete(key), async () => {
       const stateKey = await ensureStateKey(d.client, ref, owner, now);
-      return buildAll({ ref, spec: serverSpec, agentConfig: resolved.agentConfig!, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector });
+      const exposed = [buildIngress(exposure), routesServed ? buildHTTPRoute(exposure) : undefined].filter((o) => o !== undefined);
+      return [...buildAll({ ref, spec: serverSpec, agentConfig: resolved.agentConfig!, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector }), ...exposed];
     });
     const { problems, reason } = outcome;
     let { deployment } = outcome;
@@ -113,6 +119,7 @@ export class MCPGatewayReconciler implements Reconciler {
     const pods = deployment ? podsOf(d, deployment) : [];
     if (!problems.length && resolved.agentConfig) await nudgePods(d.client, pods, resolved.agentConfig, d.log);
 
+    const exposed = await this.viewExposure(spec, ref, routesServed);
     const status = deriveMCPGatewayStatus({
       generation: gw.metadata.generation ?? 0,
       deleting: false,
@@ -121,7 +128,8 @@ export class MCPGatewayReconciler implements Reconciler {
       deployment,
       pods,
       desiredReplicas: serverSpec.replicas ?? 1,
-      url: serviceURL(ref, serverSpec, d.clusterDomain),
+      url: exposed?.url ?? serviceURL(ref, serverSpec, d.clusterDomain),
+      ...(exposed ? { exposed } : {}),
       selector: Object.entries(selectorLabels(ref)).map(([k, v]) => `${k}=${v}`).join(','),
       backends: selected.status,
       previous: d.status.current(key, gw),
@@ -130,6 +138,20 @@ export class MCPGatewayReconciler implements Reconciler {
     await d.status.write(key, MCPGATEWAY_KIND, gw, status);
     const result = await reportConfig(d, key, { ...gw, apiVersion: API_VERSION, kind: MCPGATEWAY_KIND }, problems, reason);
     // Not watched while not served: an API installed later is seen on the next look.
-    return result.requeue || !selected.grantsUnavailable ? result : { requeueAfterMs: MISSING_API_RETRY_MS };
+    const missingAPI = selected.grantsUnavailable || (!!spec.httpRoute && !routesServed);
+    return result.requeue || !missingAPI ? result : { requeueAfterMs: MISSING_API_RETRY_MS };
+  }
+
+  /** What the Ingress's or HTTPRoute's own status says (from the cache; the first parent Gateway read for the URL's scheme). */
+  private async viewExposure(spec: Spec, ref: ServerRef, routesServed: boolean): Promise<ExposureView | undefined> {
+    const name = baseName(ref);
+    if (spec.ingress) return viewIngress(spec.ingress, this.d.owned.get<V1Ingress>('Ingress', name, ref.namespace));
+    if (!spec.httpRoute) return undefined;
+    const parent = spec.httpRoute.parentRefs[0]!;
+    const isGateway = (parent.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP && (parent.kind ?? GATEWAY_KIND) === GATEWAY_KIND;
+    const gateway =
+      routesServed && isGateway ? await this.d.client.getOrUndefined<GatewayObject & Obj>(GATEWAY_KIND, parent.name, parent.namespace ?? ref.namespace).catch(() => undefined) : undefined;
+    const live = this.d.owned.get<HTTPRouteObject>(HTTPROUTE_KIND, name, ref.namespace);
+    return viewHTTPRoute(spec.httpRoute, { served: routesServed, namespace: ref.namespace, ...(live ? { live } : {}), ...(gateway ? { gateway } : {}) });
   }
 }
