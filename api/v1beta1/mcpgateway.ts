@@ -101,8 +101,10 @@ export const MCPGatewayBackendStatus = Type.Object({
   kind: Type.Optional(StringEnum(MCPGATEWAY_SERVER_KINDS, { description: 'Set for a ClusterMCPServer (unset: an MCPServer).' })),
   namespace: Type.Optional(Type.String({ description: 'The MCPServer’s namespace, when it is not the MCPGateway’s.' })),
   url: Type.Optional(Type.String({ description: 'Where the agent reaches it.' })),
-  ready: Type.Boolean({ description: 'Its MCPServer is Ready (a url backend: assumed; the agent’s /readyz has its health).' }),
+  ready: Type.Boolean({ description: 'Its MCPServer is Ready and (when the agent could be asked) the agent has it up; a url backend: the agent’s word alone.' }),
   reason: Type.Optional(Type.String({ description: 'Why it is not ready or not in the agent config, in one word (RefNotPermitted, NotFound, …).' })),
+  up: Type.Optional(Type.Boolean({ description: 'What the agent says (its /readyz, read from a Ready pod): connected and listed. Unset when the agent could not be asked.' })),
+  tools: Type.Optional(Int32({ minimum: 0, description: 'How many tools the backend lists, as the agent sees it.' })),
   message: Type.Optional(Type.String()),
 });
 export type MCPGatewayBackendStatus = Static<typeof MCPGatewayBackendStatus>;

@@ -29,6 +29,7 @@ import { itemStatusEqual } from './catalog/status.js';
 import { MCPGATEWAY_KIND, type MCPGatewayStatus } from '../../api/v1beta1/mcpgateway.js';
 import { crossNamespace, MCPGatewayReconciler, type MCPGatewayObject } from './mcpgateway/reconciler.js';
 import { grantsKey } from './mcpgateway/backends.js';
+import type { AgentProbe } from './mcpgateway/agent-view.js';
 import { Discovery } from './kit/discovery.js';
 import { HTTPROUTE_KIND, REFERENCE_GRANT_KIND, type ReferenceGrant } from '../../api/gateway-api.js';
 
@@ -51,6 +52,8 @@ export interface ControllerOptions {
   backoff: { baseDelayMs: number; maxDelayMs: number };
   identity: string;
   log: Logger;
+  /** How an MCPGateway's agent /readyz is read (false: never). */
+  agentProbe: AgentProbe | false;
 }
 
 export interface ControllerStats {
@@ -123,7 +126,7 @@ export class Controller {
     manager.register(new ClusterMCPServerReconciler(clusterServers, deps, o.namespace));
     const { status: _s, catalog: _c, ...shared } = deps;
     const discovery = new Discovery(o.client);
-    manager.register(new MCPGatewayReconciler(mcpgateways, { ...shared, status: this.mcpgatewayStatus, servers, clusterServers, clusterNamespace: o.namespace, grants, discovery }));
+    manager.register(new MCPGatewayReconciler(mcpgateways, { ...shared, status: this.mcpgatewayStatus, servers, clusterServers, clusterNamespace: o.namespace, grants, discovery, agentProbe: o.agentProbe }));
     // The ReferenceGrant watch failed (its CRD removed, say): the MCPGateways that refer across
     // namespaces look again, with what discovery says now.
     grants.on('error', () => {

@@ -102,6 +102,8 @@ export function startTestReconciler(kubeconfig: string, systemNs: string, extra:
     backoff: { baseDelayMs: 200, maxDelayMs: 2_000 },
     leaderElection: false,
     logger: pino({ level: process.env.OME_MCP_TEST_LOG ?? 'silent' }),
+    // kwok pods' IPs are only data: never connect to them (a test passes a probe of its own).
+    agentProbe: false,
     ...extra,
   });
 }

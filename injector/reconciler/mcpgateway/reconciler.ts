@@ -15,6 +15,7 @@ import { resolve as resolveSpec } from '../resolve.js';
 import { buildAndApply, currentDeployment, podsOf, reportConfig, type Server, type ServerDeps } from '../servers.js';
 import { ensureStateKey } from '../state-key.js';
 import { selectBackends, type BackendSources } from './backends.js';
+import { readAgentView, withAgentView, type AgentProbe } from './agent-view.js';
 import { GATEWAY_API_GROUP, GATEWAY_KIND, HTTPROUTE_KIND, REFERENCE_GRANT_KIND, type GatewayObject, type HTTPRouteObject, type ReferenceGrant } from '../../../api/gateway-api.js';
 import type { V1Ingress } from '@kubernetes/client-node';
 import { buildHTTPRoute, buildIngress, viewHTTPRoute, viewIngress, type ExposureInput, type ExposureView } from '../exposure.js';
@@ -34,7 +35,14 @@ export type MCPGatewayDeps = Omit<ServerDeps, 'status' | 'catalog'> & {
   grants: Cached<ReferenceGrant & Obj>;
   /** Whether the Gateway API kinds are served. */
   discovery: Discovery;
+  /** How the agent's /readyz is read (false: never; the k8s tests' pods have no real IPs). */
+  agentProbe: AgentProbe | false;
 };
+
+/** The agent's /readyz must answer within this. */
+const AGENT_TIMEOUT_MS = 2_000;
+/** How often the agent's view is read again: soon while a backend is not up, else every minute (tool counts move). */
+const AGENT_POLL_MS = { settling: 10_000, steady: 60_000 };
 
 /** How soon an MCPGateway that needs an API the cluster does not serve looks again. */
 const MISSING_API_RETRY_MS = 30_000;
@@ -120,6 +128,8 @@ export class MCPGatewayReconciler implements Reconciler {
     if (!problems.length && resolved.agentConfig) await nudgePods(d.client, pods, resolved.agentConfig, d.log);
 
     const exposed = await this.viewExposure(spec, ref, routesServed);
+    const agentView = d.agentProbe ? await readAgentView(pods, d.agentProbe, AGENT_TIMEOUT_MS) : undefined;
+    const backends = agentView ? withAgentView(selected.status, agentView) : selected.status;
     const status = deriveMCPGatewayStatus({
       generation: gw.metadata.generation ?? 0,
       deleting: false,
@@ -131,15 +141,18 @@ export class MCPGatewayReconciler implements Reconciler {
       url: exposed?.url ?? serviceURL(ref, serverSpec, d.clusterDomain),
       ...(exposed ? { exposed } : {}),
       selector: Object.entries(selectorLabels(ref)).map(([k, v]) => `${k}=${v}`).join(','),
-      backends: selected.status,
+      backends,
       previous: d.status.current(key, gw),
       now,
     });
     await d.status.write(key, MCPGATEWAY_KIND, gw, status);
     const result = await reportConfig(d, key, { ...gw, apiVersion: API_VERSION, kind: MCPGATEWAY_KIND }, problems, reason);
     // Not watched while not served: an API installed later is seen on the next look.
+    if (result.requeue) return result;
     const missingAPI = selected.grantsUnavailable || (!!spec.httpRoute && !routesServed);
-    return result.requeue || !missingAPI ? result : { requeueAfterMs: MISSING_API_RETRY_MS };
+    const settled = agentView && !('error' in agentView) && backends.every((b) => !b.url || b.up);
+    const after = [missingAPI ? MISSING_API_RETRY_MS : undefined, agentView ? (settled ? AGENT_POLL_MS.steady : AGENT_POLL_MS.settling) : undefined].filter((x) => x !== undefined);
+    return after.length ? { requeueAfterMs: Math.min(...after) } : result;
   }
 
   /** What the Ingress's or HTTPRoute's own status says (from the cache; the first parent Gateway read for the URL's scheme). */
