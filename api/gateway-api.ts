@@ -3,16 +3,22 @@
 // HTTPRoute (an MCPGateway's exposure, api/v1beta1/exposure.ts). Only the fields used here; the
 // schema is the Gateway API's own CRDs (installed by the cluster's owner, not by ome-mcp).
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
-/** ReferenceGrant is read at v1beta1, the version every Gateway API release since v0.6 serves. */
-export const REFERENCE_GRANT_VERSION = 'v1beta1';
-export const REFERENCE_GRANT_KIND = 'ReferenceGrant';
-export const REFERENCE_GRANT_PLURAL = 'referencegrants';
-export const HTTPROUTE_VERSION = 'v1';
-export const HTTPROUTE_KIND = 'HTTPRoute';
-export const HTTPROUTE_PLURAL = 'httproutes';
-export const GATEWAY_VERSION = 'v1';
-export const GATEWAY_KIND = 'Gateway';
-export const GATEWAY_PLURAL = 'gateways';
+
+/**
+ * The kinds used here, each at the version read and written (ReferenceGrant at v1beta1, which every
+ * Gateway API release since v0.6 serves) and with its plural (the API path).
+ */
+export const GATEWAY_API_KINDS = {
+  ReferenceGrant: { version: 'v1beta1', plural: 'referencegrants' },
+  HTTPRoute: { version: 'v1', plural: 'httproutes' },
+  Gateway: { version: 'v1', plural: 'gateways' },
+} as const;
+export type GatewayAPIKind = keyof typeof GATEWAY_API_KINDS;
+export const REFERENCE_GRANT_KIND = 'ReferenceGrant' satisfies GatewayAPIKind;
+export const HTTPROUTE_KIND = 'HTTPRoute' satisfies GatewayAPIKind;
+export const GATEWAY_KIND = 'Gateway' satisfies GatewayAPIKind;
+export const REFERENCE_GRANT_VERSION = GATEWAY_API_KINDS.ReferenceGrant.version;
+export const HTTPROUTE_VERSION = GATEWAY_API_KINDS.HTTPRoute.version;
 
 /** One side of a ReferenceGrant: `from` names a namespace, `to` optionally a name. */
 export interface ReferenceGrantFrom {

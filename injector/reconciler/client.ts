@@ -7,18 +7,7 @@ import https from 'node:https';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { CATALOG_KINDS } from '../../api/v1beta1/catalog.js';
 import { MCPGATEWAY_KIND, MCPGATEWAY_PLURAL } from '../../api/v1beta1/mcpgateway.js';
-import {
-  GATEWAY_API_GROUP,
-  GATEWAY_KIND,
-  GATEWAY_PLURAL,
-  GATEWAY_VERSION,
-  HTTPROUTE_KIND,
-  HTTPROUTE_PLURAL,
-  HTTPROUTE_VERSION,
-  REFERENCE_GRANT_KIND,
-  REFERENCE_GRANT_PLURAL,
-  REFERENCE_GRANT_VERSION,
-} from '../../api/gateway-api.js';
+import { GATEWAY_API_GROUP, GATEWAY_API_KINDS } from '../../api/gateway-api.js';
 
 export class ApiError extends Error {
   constructor(
@@ -56,9 +45,7 @@ export const KINDS: Record<string, KindInfo> = {
   NetworkPolicy: { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', namespaced: true },
   Ingress: { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', namespaced: true },
   // The Gateway API: served only where its CRDs are installed (kit/discovery.ts tells).
-  [HTTPROUTE_KIND]: { group: GATEWAY_API_GROUP, version: HTTPROUTE_VERSION, plural: HTTPROUTE_PLURAL, namespaced: true },
-  [GATEWAY_KIND]: { group: GATEWAY_API_GROUP, version: GATEWAY_VERSION, plural: GATEWAY_PLURAL, namespaced: true },
-  [REFERENCE_GRANT_KIND]: { group: GATEWAY_API_GROUP, version: REFERENCE_GRANT_VERSION, plural: REFERENCE_GRANT_PLURAL, namespaced: true },
+  ...Object.fromEntries(Object.entries(GATEWAY_API_KINDS).map(([kind, k]) => [kind, { group: GATEWAY_API_GROUP, ...k, namespaced: true }])),
   PodDisruptionBudget: { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', namespaced: true },
   Role: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', namespaced: true },
   RoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', namespaced: true },
