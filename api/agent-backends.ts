@@ -89,6 +89,23 @@ export const AggregateSettings = Type.Object(
 );
 export type AggregateSettings = Static<typeof AggregateSettings>;
 
+/**
+ * One backend as the agent's ops endpoint `/readyz` reports it (`backends[]`, backends mode): the
+ * agent writes it (agent/aggregate/backend.ts), the MCPGateway reconciler reads it into the status.
+ */
+export interface AgentBackendHealth {
+  name: string;
+  /** Connected and listed. */
+  up: boolean;
+  /** Why not, or the state of the session. */
+  detail: string;
+  /** serverInfo.name of the backend, once initialized. */
+  server?: unknown;
+  /** How many tools it lists (its own list, before the backend's filter). */
+  tools: number;
+  restarts: number;
+}
+
 /** Checks a schema cannot express: unique backend names. */
 export function backendIssues(backends: readonly AgentBackend[]): Issue[] {
   const out: Issue[] = [];

@@ -50,7 +50,7 @@ describe('CRDs', () => {
       const version = (spec.versions as Json[])[0] as Json;
       expect(version.subresources).toMatchObject({ status: {} });
       const kind = (spec.names as Json).kind as string;
-      const columns = ['MCPTool', 'MCPPrompt', 'MCPResource'].includes(kind) ? ['Valid', 'Served', 'Servers', 'Age'] : kind === 'MCPGateway' ? ['Status', 'URL', 'Backends', 'Age'] : ['Status', 'URL', 'Age'];
+      const columns = ['MCPTool', 'MCPPrompt', 'MCPResource'].includes(kind) ? ['Valid', 'Served', 'Servers', 'Age'] : kind === 'MCPGateway' ? ['Status', 'URL', 'Backends', 'Age', 'Exposed', 'Exposure'] : ['Status', 'URL', 'Age'];
       expect((version.additionalPrinterColumns as Json[]).map((c) => c.name)).toEqual(columns);
       expect(((spec.names as Json).shortNames as string[]).length).toBeGreaterThan(0);
     });

@@ -87,6 +87,9 @@ const MCPGATEWAY_COLUMNS = [
   ...PRINTER_COLUMNS.slice(0, 2),
   { name: 'Backends', type: 'string', jsonPath: '.status.conditions[?(@.type=="BackendsReady")].message' },
   ...PRINTER_COLUMNS.slice(2),
+  // -o wide: whether the Ingress / HTTPRoute is admitted (its controller's word), and why not.
+  { name: 'Exposed', type: 'string', jsonPath: '.status.conditions[?(@.type=="Exposed")].status', priority: 1 },
+  { name: 'Exposure', type: 'string', jsonPath: '.status.conditions[?(@.type=="Exposed")].message', priority: 1 },
 ];
 
 function crd(input: CrdInput): Json {

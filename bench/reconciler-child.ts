@@ -11,6 +11,8 @@ const r = await startReconciler({
   kubeConfig: kc,
   namespace: systemNs!,
   agentImage: 'example.com/ome-mcp-agent:bench',
+  // kwok pods' IPs are only data: an MCPGateway's agent is never asked.
+  agentProbe: false,
   workers: Number(process.env.BENCH_WORKERS ?? 16),
   maxSockets: Number(process.env.BENCH_SOCKETS ?? 32),
   logger: pino({ level: process.env.BENCH_LOG ?? 'warn' }, pino.destination(2)),

@@ -3,7 +3,7 @@
 // calls with -32001, time out silent calls, remap ids and progress tokens), with the aggregate as
 // its one client session: no second copy of that machinery. What the server says unprompted
 // reaches the aggregate through that session's sink; what belongs to a call, through the call's channel.
-import type { AgentBackend } from '../../api/agent-backends.js';
+import type { AgentBackend, AgentBackendHealth } from '../../api/agent-backends.js';
 import { principalNamed } from '../core/principal.js';
 import type { ResponseChannel } from '../mux/channels.js';
 import { ClientSession } from '../mux/client-session.js';
@@ -119,7 +119,7 @@ export class Backend {
     return done;
   }
 
-  status(): Record<string, unknown> {
+  status(): AgentBackendHealth {
     const info = this.session.initializeResult?.serverInfo as { name?: unknown } | undefined;
     return {
       name: this.name,

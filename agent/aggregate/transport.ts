@@ -3,6 +3,7 @@
 // to the aggregate as to one 2025-session server. The aggregate answers `initialize` and the
 // lists itself (merged: merged-view.ts), routes each call to the backend that owns its name, and
 // maps what comes back. Not agent/mux/gateway.ts, which multiplexes client sessions.
+import type { AgentBackendHealth } from '../../api/agent-backends.js';
 import type { Logger } from 'pino';
 import type { AgentBackend, AggregateSettings } from '../../api/agent-backends.js';
 import type { ResponseChannel } from '../mux/channels.js';
@@ -98,7 +99,7 @@ export class AggregateTransport implements UpstreamTransport {
     return this.started && (this.options.settings.failMode === 'open' || this.backends.every((b) => b.up));
   }
 
-  status(): Array<Record<string, unknown>> {
+  status(): AgentBackendHealth[] {
     return this.backends.map((b) => b.status());
   }
 

@@ -4,3 +4,4 @@ export * from './authentication.js';
 export * from './catalog.js';
 export * from './mcpgateway.js';
 export { cel, StringEnum, Quantity, Opaque, type CelRule } from './schema.js';
+export * from './exposure.js';

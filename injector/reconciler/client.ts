@@ -7,6 +7,7 @@ import https from 'node:https';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { CATALOG_KINDS } from '../../api/v1beta1/catalog.js';
 import { MCPGATEWAY_KIND, MCPGATEWAY_PLURAL } from '../../api/v1beta1/mcpgateway.js';
+import { GATEWAY_API_GROUP, GATEWAY_API_KINDS } from '../../api/gateway-api.js';
 
 export class ApiError extends Error {
   constructor(
@@ -42,6 +43,9 @@ export const KINDS: Record<string, KindInfo> = {
   EndpointSlice: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true },
   Deployment: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
   NetworkPolicy: { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', namespaced: true },
+  Ingress: { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', namespaced: true },
+  // The Gateway API: served only where its CRDs are installed (kit/discovery.ts tells).
+  ...Object.fromEntries(Object.entries(GATEWAY_API_KINDS).map(([kind, k]) => [kind, { group: GATEWAY_API_GROUP, ...k, namespaced: true }])),
   PodDisruptionBudget: { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', namespaced: true },
   Role: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', namespaced: true },
   RoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', namespaced: true },
@@ -52,11 +56,25 @@ export const KINDS: Record<string, KindInfo> = {
   ...Object.fromEntries(Object.entries(CATALOG_KINDS).map(([kind, k]) => [kind, { group: 'ome.io', version: 'v1beta1', plural: k.plural, namespaced: true }])),
 };
 
+/** The group/version path of a kind's API: `/apis/apps/v1`, `/api/v1`. */
+export function groupVersionPath(kind: string): string {
+  const k = KINDS[kind];
+  if (!k) throw new Error(`unknown kind ${kind}`);
+  return k.group ? `/apis/${k.group}/${k.version}` : `/api/${k.version}`;
+}
+
+/** The plural resource name of a kind (`ingresses`). */
+export const pluralOf = (kind: string): string => {
+  const k = KINDS[kind];
+  if (!k) throw new Error(`unknown kind ${kind}`);
+  return k.plural;
+};
+
 /** Collection path: `/apis/apps/v1/namespaces/ns/deployments` (no namespace: all namespaces / cluster). */
 export function collectionPath(kind: string, namespace?: string): string {
   const k = KINDS[kind];
   if (!k) throw new Error(`unknown kind ${kind}`);
-  const root = k.group ? `/apis/${k.group}/${k.version}` : `/api/${k.version}`;
+  const root = groupVersionPath(kind);
   return k.namespaced && namespace ? `${root}/namespaces/${encodeURIComponent(namespace)}/${k.plural}` : `${root}/${k.plural}`;
 }
 

@@ -27,7 +27,11 @@ import { matches, serverSelectors } from './catalog/selectors.js';
 import { Serving } from './catalog/serving.js';
 import { itemStatusEqual } from './catalog/status.js';
 import { MCPGATEWAY_KIND, type MCPGatewayStatus } from '../../api/v1beta1/mcpgateway.js';
-import { MCPGatewayReconciler, type MCPGatewayObject } from './mcpgateway/reconciler.js';
+import { crossNamespace, MCPGatewayReconciler, type MCPGatewayObject } from './mcpgateway/reconciler.js';
+import { grantsKey } from './mcpgateway/backends.js';
+import type { AgentProbe } from './mcpgateway/agent-view.js';
+import { Discovery } from './kit/discovery.js';
+import { HTTPROUTE_KIND, REFERENCE_GRANT_KIND, type ReferenceGrant } from '../../api/gateway-api.js';
 
 export type { Logger } from './kit/types.js';
 
@@ -48,6 +52,8 @@ export interface ControllerOptions {
   backoff: { baseDelayMs: number; maxDelayMs: number };
   identity: string;
   log: Logger;
+  /** How an MCPGateway's agent /readyz is read (false: never). */
+  agentProbe: AgentProbe | false;
 }
 
 export interface ControllerStats {
@@ -89,6 +95,9 @@ export class Controller {
     const servers = informers.watch<Server>(MCPSERVER_KIND, o.watchNamespace);
     const clusterServers = informers.watch<Server>(CLUSTER_MCPSERVER_KIND);
     const mcpgateways = informers.watch<MCPGatewayObject>(MCPGATEWAY_KIND, o.watchNamespace);
+    // The Gateway API's kinds, where the cluster has them: started apart, never awaited (a missing
+    // CRD keeps its informer retrying; what needs it says so in its status).
+    const grants = informers.watch<ReferenceGrant & Obj>(REFERENCE_GRANT_KIND, o.watchNamespace);
     const configMaps = informers.watch<V1ConfigMap & Obj>('ConfigMap');
     // Pods of the servers' Deployments: status reports what their containers really do.
     const pods = informers.watch<V1Pod & Obj>('Pod', undefined, MANAGED_SELECTOR);
@@ -116,7 +125,16 @@ export class Controller {
     manager.register(new MCPServerReconciler(servers, deps));
     manager.register(new ClusterMCPServerReconciler(clusterServers, deps, o.namespace));
     const { status: _s, catalog: _c, ...shared } = deps;
-    manager.register(new MCPGatewayReconciler(mcpgateways, { ...shared, status: this.mcpgatewayStatus, servers }));
+    const discovery = new Discovery(o.client);
+    manager.register(new MCPGatewayReconciler(mcpgateways, { ...shared, status: this.mcpgatewayStatus, servers, clusterServers, clusterNamespace: o.namespace, grants, discovery, agentProbe: o.agentProbe }));
+    // The ReferenceGrant watch failed (its CRD removed, say): the MCPGateways that refer across
+    // namespaces look again, with what discovery says now.
+    grants.on('error', () => {
+      discovery.forget(REFERENCE_GRANT_KIND);
+      for (const g of mcpgateways.list()) {
+        if (crossNamespace(g.spec ?? {}, g.metadata.namespace ?? '')) manager.enqueue(keyOf(MCPGATEWAY_KIND, g.metadata.name!, g.metadata.namespace), 'low');
+      }
+    });
     const itemDeps = { refs, status: this.itemStatus, serving, lookup, clusterDomain: o.clusterDomain, enqueueServers: enqueueAll };
     for (const kind of CATALOG_KIND_NAMES) manager.register(new CatalogItemReconciler(kind, items[kind], itemDeps));
 
@@ -172,6 +190,13 @@ export class Controller {
         const keys = [...selecting.map((g) => keyOf(MCPGATEWAY_KIND, g.metadata.name!, ns)), ...refs.readersOf(objKey(MCPSERVER_KIND, ns, s.metadata.name!))];
         for (const k of new Set(keys)) manager.enqueue(k, 'low');
       });
+      // A ClusterMCPServer one names; a ReferenceGrant of a namespace one refers into (added, changed, removed).
+      clusterServers.on(verb, (s) => {
+        for (const k of refs.readersOf(objKey(CLUSTER_MCPSERVER_KIND, undefined, s.metadata.name!))) manager.enqueue(k, 'low');
+      });
+      grants.on(verb, (g) => {
+        for (const k of refs.readersOf(grantsKey(g.metadata.namespace ?? ''))) manager.enqueue(k);
+      });
     }
     // Owned objects and pods: low priority and coalesced (a Deployment's status moves in bursts).
     const onOwned = (key: string) => manager.enqueueAfter(key, OWNED_EVENT_DELAY_MS, 'low');
@@ -181,6 +206,17 @@ export class Controller {
       this.owned.track(kind, inf, ownerKeyOf, onOwned);
       ownedInformers.add(inf);
     }
+    // Exposure (exposure.ts): Ingresses always; HTTPRoutes where the Gateway API is served (started
+    // apart, like the ReferenceGrants; their status changes bring the owner back too).
+    const ingresses = informers.watch<Obj>('Ingress', undefined, MANAGED_SELECTOR);
+    this.owned.track('Ingress', ingresses, ownerKeyOf, onOwned);
+    ownedInformers.add(ingresses);
+    const routes = informers.watch<Obj>(HTTPROUTE_KIND, undefined, MANAGED_SELECTOR);
+    this.owned.track(HTTPROUTE_KIND, routes, ownerKeyOf, onOwned);
+    routes.on('error', () => {
+      discovery.forget(HTTPROUTE_KIND);
+      for (const g of mcpgateways.list()) if (g.spec?.httpRoute) manager.enqueue(keyOf(MCPGATEWAY_KIND, g.metadata.name!, g.metadata.namespace), 'low');
+    });
     for (const verb of VERBS) {
       pods.on(verb, (p) => {
         const key = ownerKeyOf(p);
@@ -194,6 +230,7 @@ export class Controller {
     // Owned kinds first so the first reconciles see what exists; servers last.
     await informers.start([...ownedInformers, ...(Object.values(items) as unknown as Cached<Obj>[])]);
     await informers.start([servers, clusterServers, mcpgateways] as unknown as Cached<Obj>[]);
+    void informers.start([grants, routes] as unknown as Cached<Obj>[]);
     if (this.stopped) return;
     o.log.info({ mcpservers: servers.list().length, clustermcpservers: clusterServers.list().length }, 'caches synced');
     manager.run();

@@ -6,6 +6,7 @@ import type {
   V1Container,
   V1Deployment,
   V1EnvVar,
+  V1Ingress,
   V1NetworkPolicy,
   V1NetworkPolicyEgressRule,
   V1NetworkPolicyPeer,
@@ -50,6 +51,7 @@ import { ANNOTATION_STATE_KEY_ROTATED, STATE_KEY, STATE_KEY_PREVIOUS, type State
 import { EGRESS_NO_PROXY, parseHostEntry } from '../../api/egress.js';
 import type { ApiServerAddresses } from './api-server.js';
 import { isIP } from 'node:net';
+import type { HTTPRouteObject } from '../../api/gateway-api.js';
 
 /** Annotation on every generated object: hash of what was applied (skip no-op applies). */
 export const ANNOTATION_APPLIED_HASH = 'mcp.ome.io/applied-hash';
@@ -92,6 +94,8 @@ export interface BuildInput {
 }
 
 export type DesiredObject =
+  | V1Ingress
+  | HTTPRouteObject
   | V1ServiceAccount
   | V1ConfigMap
   | V1Deployment
@@ -134,7 +138,8 @@ export function agentNeedsApi(input: Pick<BuildInput, 'spec' | 'agentConfig'>): 
   return bridgeMode(input.spec) === 'attach' || (o?.type === 'kubernetes' && o.kubernetes?.useClusterAuth !== false);
 }
 
-function meta(input: BuildInput, name: string, extraAnnotations: Record<string, string> = {}) {
+/** Metadata of a generated object: the owner's labels, its name annotation and owner reference. */
+export function meta(input: Pick<BuildInput, 'ref' | 'owner'>, name: string, extraAnnotations: Record<string, string> = {}) {
   return {
     name,
     namespace: input.ref.namespace,

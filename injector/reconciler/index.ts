@@ -17,6 +17,7 @@ import { KubeClient } from './client.js';
 import { Controller, type ControllerStats, type Logger } from './controller.js';
 import { parseFeatureGates, type FeatureGates } from './features.js';
 import { LeaderElector } from './leader.js';
+import { httpProbe, type AgentProbe } from './mcpgateway/agent-view.js';
 
 export { parseFeatureGates, DEFAULT_FEATURE_GATES, type FeatureGates } from './features.js';
 export type { ControllerStats, Logger } from './controller.js';
@@ -52,6 +53,11 @@ export interface ReconcilerOptions {
   logger?: Logger;
   /** Concurrent connections to the API server (default 32). */
   maxSockets?: number;
+  /**
+   * How an MCPGateway's agent /readyz (pod IP, ops port) is read for the per-backend status
+   * (default: HTTP GET); false: never (where the pods' IPs are not reachable, e.g. kwok nodes).
+   */
+  agentProbe?: AgentProbe | false;
 }
 
 export interface Reconciler {
@@ -95,6 +101,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
         backoff: { baseDelayMs: opts.backoff?.baseDelayMs ?? 500, maxDelayMs: opts.backoff?.maxDelayMs ?? 30_000 },
         identity,
         log,
+        agentProbe: opts.agentProbe ?? httpProbe,
       });
       const c = controller;
       // Don't hold the term chain while caches sync: stopping must be able to interrupt it.

@@ -1,8 +1,10 @@
 // vitest globalSetup of the `e2e` project: the real-node cluster (its own network namespace,
 // kubelet + containerd, images from test/k8s/images.sh), then the control plane installed the way
-// users install it: `kubectl apply -k` (test/e2e/install: manifests/ with the test images).
+// users install it: `kubectl apply -k` (test/e2e/install: manifests/ with the test images), and
+// the Gateway API CRDs (GatewayClass, Gateway, HTTPRoute, ReferenceGrant: test/k8s/gateway-api.sh).
 import type { TestProject } from 'vitest/node';
 import { BUILD_HINT, IMAGES_LIST, missingBinaries, startCluster } from '../k8s/cluster.js';
+import { GATEWAY_API_CRDS, gatewayAPIFile } from '../k8s/helpers.js';
 import { builtImages } from '../k8s/node.js';
 import { kubectl, INSTALL_DIR, useCluster } from './kubectl.js';
 
@@ -27,9 +29,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     useCluster(cluster.kubeconfigPath, cluster.dir);
     const t1 = Date.now();
+    await kubectl(['apply', '--server-side', '--force-conflicts', ...GATEWAY_API_CRDS.flatMap((c) => ['-f', gatewayAPIFile(c)])]);
     await kubectl(['apply', '--server-side', '--force-conflicts', '-k', INSTALL_DIR]);
     // The examples' kinds must be served before the tests apply them (slow on a loaded machine).
-    await kubectl(['wait', '--for=condition=Established', '--timeout=120s', 'crd/mcpservers.ome.io', 'crd/clustermcpservers.ome.io'], { timeoutMs: 130_000 });
+    await kubectl(['wait', '--for=condition=Established', '--timeout=120s', 'crd/mcpservers.ome.io', 'crd/clustermcpservers.ome.io', ...GATEWAY_API_CRDS.map((c) => `crd/${c}`)], { timeoutMs: 130_000 });
     await kubectl(['-n', 'ome-mcp-system', 'rollout', 'status', 'deployment/ome-mcp-injector', '--timeout=240s'], { timeoutMs: 250_000 });
     log(`cluster up in ${((t1 - t0) / 1000).toFixed(1)} s, control plane installed in ${((Date.now() - t1) / 1000).toFixed(1)} s; logs in ${cluster.dir}`);
     project.provide('e2eKubeconfig', cluster.kubeconfigPath);

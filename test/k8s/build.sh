@@ -4,7 +4,8 @@
 # node kubelet and kube-proxy, plus kubectl, all from k8s.io/kubernetes; etcd
 # from go.etcd.io/etcd/server/v3 (all through the module in test/k8s/go); and
 # the kwok controller (sigs.k8s.io/kwok) with its "fast" stages and a node
-# lease heartbeat, for the control-plane tests and the scale bench.
+# lease heartbeat, for the control-plane tests and the scale bench; and (gateway-api.sh)
+# the Gateway API CRDs of sigs.k8s.io/gateway-api that the test clusters install.
 #
 # Idempotent: binaries go to a cache directory keyed by the pinned versions
 #   ${OME_MCP_CACHE:-$HOME/.cache/ome-mcp}/k8s/<versions>/
@@ -29,6 +30,10 @@ log() { printf '[k8s-build %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 command -v go >/dev/null 2>&1 || die "the go command is required (Go >= 1.26)"
+
+# The Gateway API CRDs the test clusters install: cached by their own version (not part of the
+# binaries' cache key below).
+bash "$here/gateway-api.sh"
 
 modversion() { awk -v m="$1" '$1 == m && $2 ~ /^v/ { print $2; exit }' "$gomod_dir/go.mod"; }
 KUBE_VERSION="$(modversion k8s.io/kubernetes)"

@@ -53,6 +53,8 @@ beforeAll(async () => {
     kubeConfig: asServiceAccount(tr.status.token),
     namespace: systemNs,
     agentImage: 'example.com/ome-mcp-agent:test',
+    // kwok pods' IPs are only data: an MCPGateway's agent is never asked.
+    agentProbe: false,
     featureGates: 'MCPServerSupport=true',
     workers: 2,
     backoff: { baseDelayMs: 200, maxDelayMs: 2_000 },

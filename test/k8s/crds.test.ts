@@ -146,6 +146,16 @@ const CEL_CASES: CelCase[] = [
   // ---- MCPGateway
   { message: 'give serverSelector or backends', valid: mcpgw({ serverSelector: { matchLabels: { a: 'b' } } }), invalid: mcpgw({ backends: [] }) },
   { message: 'give exactly one of serverRef and url', valid: mcpgw({ backends: [{ serverRef: { name: 'a' } }] }), invalid: mcpgw({ backends: [{ name: 'a', serverRef: { name: 'a' }, url: 'http://x/mcp' }] }) },
+  {
+    message: 'namespace is for an MCPServer (a ClusterMCPServer has none)',
+    valid: mcpgw({ backends: [{ serverRef: { name: 'a', namespace: 'other' } }, { serverRef: { kind: 'ClusterMCPServer', name: 'b' } }] }),
+    invalid: mcpgw({ backends: [{ serverRef: { kind: 'ClusterMCPServer', name: 'b', namespace: 'other' } }] }),
+  },
+  {
+    message: 'give at most one of ingress and httpRoute',
+    valid: mcpgw({ serverSelector: {}, ingress: { host: 'mcp.example.com', tls: { secretName: 'mcp-tls' } } }),
+    invalid: mcpgw({ serverSelector: {}, ingress: { host: 'mcp.example.com' }, httpRoute: { parentRefs: [{ name: 'gw' }] } }),
+  },
   { message: 'a url backend needs a name', valid: mcpgw({ backends: [{ name: 'x', url: 'http://x/mcp' }] }), invalid: mcpgw({ backends: [{ url: 'http://x/mcp' }] }) },
   { message: 'a uriTemplate needs http content', valid: resource({ uriTemplate: 'x://a/{id}', http: { ...svc, path: '/a/{id}' } }), invalid: resource({ uriTemplate: 'x://a/{id}', text: 't' }) },
 ];

@@ -1,6 +1,7 @@
 // vitest globalSetup of the `k8s` project: starts one real cluster (etcd,
 // kube-apiserver, kube-controller-manager, kube-scheduler, kwok when built)
-// for the whole suite and stops it afterwards, whatever happened.
+// for the whole suite and stops it afterwards, whatever happened. The Gateway API CRDs
+// (GatewayClass, Gateway, HTTPRoute, ReferenceGrant: test/k8s/gateway-api.sh) are installed in it.
 //
 // In a test file:
 //   import { inject } from 'vitest';
@@ -9,7 +10,9 @@
 //   await restartSharedApiServer(k8s);                 // from ./cluster.ts
 // process.env.KUBECONFIG is set too, so `kc.loadFromDefault()` works.
 import type { TestProject } from 'vitest/node';
+import { KubeClient } from '../../injector/reconciler/client.js';
 import { BUILD_HINT, missingBinaries, serveClusterControl, startCluster, type SharedClusterInfo } from './cluster.js';
+import { installGatewayAPICRDs, kubeConfigFrom } from './helpers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -29,6 +32,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const cluster = await startCluster({ log });
   let control: Awaited<ReturnType<typeof serveClusterControl>> | undefined;
   try {
+    const client = new KubeClient(kubeConfigFrom(cluster.kubeconfigPath));
+    try {
+      await installGatewayAPICRDs(client);
+    } finally {
+      client.close();
+    }
     control = await serveClusterControl(cluster);
     const info: SharedClusterInfo = {
       kubeconfigPath: cluster.kubeconfigPath,

@@ -1,5 +1,5 @@
 // Shared helpers of the k8s test files (CRD install, polling, namespaces).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
@@ -36,9 +36,25 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
   }
 }
 
-/** Applies the generated CRDs and waits until both are Established. */
+/** The Gateway API CRDs (GatewayClass, Gateway, HTTPRoute, ReferenceGrant) that test/k8s/gateway-api.sh fetched. */
+export const GATEWAY_API_DIR = fileURLToPath(new URL('./gateway-api/', import.meta.url));
+export const GATEWAY_API_CRDS = ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map((p) => `${p}.gateway.networking.k8s.io`);
+export const gatewayAPIFile = (crd: string) => `${GATEWAY_API_DIR}gateway.networking.k8s.io_${crd.split('.')[0]}.yaml`;
+
+/** Applies the generated CRDs and waits until they are Established and served. */
 export async function installCRDs(client: KubeClient): Promise<void> {
-  for (const file of CRD_FILES) {
+  await applyCRDs(client, CRD_FILES);
+  // The discovery/storage of a new CRD can lag a moment behind Established.
+  await eventually('MCPServer API served', async () => {
+    await client.request('GET', '/apis/ome.io/v1beta1/mcpservers', { query: { limit: 1 } });
+    await client.request('GET', '/apis/ome.io/v1beta1/clustermcpservers', { query: { limit: 1 } });
+    return true;
+  }, 30_000);
+}
+
+/** Applies these CRD files (server-side) and waits until each is Established. */
+export async function applyCRDs(client: KubeClient, files: readonly string[]): Promise<void> {
+  for (const file of files) {
     const crd = parse(readFileSync(file, 'utf8')) as { metadata: { name: string } };
     await client.request('PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, {
       query: { fieldManager: 'ome-mcp-tests', force: true },
@@ -53,12 +69,14 @@ export async function installCRDs(client: KubeClient): Promise<void> {
       return c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
     }, 30_000);
   }
-  // The discovery/storage of a new CRD can lag a moment behind Established.
-  await eventually('MCPServer API served', async () => {
-    await client.request('GET', '/apis/ome.io/v1beta1/mcpservers', { query: { limit: 1 } });
-    await client.request('GET', '/apis/ome.io/v1beta1/clustermcpservers', { query: { limit: 1 } });
-    return true;
-  }, 30_000);
+}
+
+/** The Gateway API CRDs (test/k8s/gateway-api.sh), for the test clusters; a clear error when they were not fetched. */
+export async function installGatewayAPICRDs(client: KubeClient): Promise<void> {
+  const files = GATEWAY_API_CRDS.map(gatewayAPIFile);
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length) throw new Error(`missing ${missing.join(', ')}: run \`bash test/k8s/gateway-api.sh\` (build.sh runs it)`);
+  await applyCRDs(client, files);
 }
 
 export async function ensureNamespace(client: KubeClient, name: string): Promise<void> {
@@ -84,6 +102,8 @@ export function startTestReconciler(kubeconfig: string, systemNs: string, extra:
     backoff: { baseDelayMs: 200, maxDelayMs: 2_000 },
     leaderElection: false,
     logger: pino({ level: process.env.OME_MCP_TEST_LOG ?? 'silent' }),
+    // kwok pods' IPs are only data: never connect to them (a test passes a probe of its own).
+    agentProbe: false,
     ...extra,
   });
 }

@@ -3,16 +3,19 @@
 // URLs as backends, an agent-only Deployment in backends mode and a Service; its status lists each
 // backend with the readiness of its MCPServer; a server relabelled out of the selector leaves the
 // config, and a named one that does not exist is reported, not crashed on.
-import type { V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V1Ingress, V1Service } from '@kubernetes/client-node';
+import type { HTTPRouteObject } from '../../api/gateway-api.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AgentBackend } from '../../api/agent-backends.js';
 import { AGENT_CONTAINER_NAME } from '../../api/annotations.js';
 import type { MCPGatewayStatus } from '../../api/v1beta1/mcpgateway.js';
-import { collectionPath, KubeClient, objectPath } from '../../injector/reconciler/client.js';
+import { collectionPath, isNotFound, KubeClient, objectPath } from '../../injector/reconciler/client.js';
 import type { Reconciler } from '../../injector/reconciler/index.js';
-import { ensureNamespace, eventually, installCRDs, kubeConfigFrom, randomSuffix, startTestReconciler } from './helpers.js';
+import { applyCRDs, ensureNamespace, eventually, gatewayAPIFile, installCRDs, kubeConfigFrom, randomSuffix, startTestReconciler } from './helpers.js';
 
 const ns = `gw-${randomSuffix()}`;
+const otherNs = `gw-shared-${randomSuffix()}`;
+const clusterServer = `gw-c-${randomSuffix()}`;
 const systemNs = `ome-mcp-${randomSuffix()}`;
 let client: KubeClient;
 let reconciler: Reconciler;
@@ -23,11 +26,13 @@ const create = (kind: string, name: string, body: Record<string, unknown>, label
 const remote = (url: string) => ({ spec: { type: 'Remote', url } });
 const svcURL = (server: string) => `http://mcp-${server}.${ns}.svc.cluster.local:8080/mcp`;
 
-async function backendsOf(): Promise<AgentBackend[] | undefined> {
-  const cm = await client.getOrUndefined<V1ConfigMap & { kind: string }>('ConfigMap', 'mcpgw-front-agent', ns);
+async function backendsOf(gw = 'front'): Promise<AgentBackend[] | undefined> {
+  const cm = await client.getOrUndefined<V1ConfigMap & { kind: string }>('ConfigMap', `mcpgw-${gw}-agent`, ns);
   return cm ? JSON.parse(cm.data!['agent.json']!).backends : undefined;
 }
-const statusOf = async () => (await client.request<{ status?: MCPGatewayStatus; metadata: { generation: number } }>('GET', objectPath('MCPGateway', 'front', ns))).status;
+const statusOf = async (gw = 'front') => (await client.request<{ status?: MCPGatewayStatus; metadata: { generation: number } }>('GET', objectPath('MCPGateway', gw, ns))).status;
+const backendStatus = async (gw: string, name: string) => (await statusOf(gw))?.backends?.find((b) => b.name === name);
+const GRANTS = '/apis/gateway.networking.k8s.io/v1beta1';
 const cond = (s: MCPGatewayStatus | undefined, type: string) => s?.conditions?.find((c) => c.type === type);
 
 beforeAll(async () => {
@@ -35,13 +40,26 @@ beforeAll(async () => {
   await installCRDs(client);
   await ensureNamespace(client, ns);
   await ensureNamespace(client, systemNs);
+  await ensureNamespace(client, otherNs);
   reconciler = await startTestReconciler(inject('kubeconfig'), systemNs);
 });
 
 afterAll(async () => {
+  // The ClusterMCPServer's finalizer is the reconciler's to remove: delete it while it runs.
+  await client?.delete('ClusterMCPServer', clusterServer);
+  await eventually('ClusterMCPServer gone', async () => !(await client.getOrUndefined('ClusterMCPServer', clusterServer)), 30_000).catch(() => {});
   await reconciler?.stop();
+  await client?.request('DELETE', `/api/v1/namespaces/${otherNs}`).catch(() => {});
   await client?.request('DELETE', `/api/v1/namespaces/${ns}`).catch(() => {});
   client?.close();
+});
+
+describe('the Gateway API in the test cluster (test/k8s/gateway-api.sh)', () => {
+  it('serves GatewayClass, Gateway, HTTPRoute (v1) and ReferenceGrant (v1beta1)', async () => {
+    for (const path of ['/apis/gateway.networking.k8s.io/v1/gatewayclasses', '/apis/gateway.networking.k8s.io/v1/gateways', '/apis/gateway.networking.k8s.io/v1/httproutes', '/apis/gateway.networking.k8s.io/v1beta1/referencegrants']) {
+      expect(await client.request<{ kind: string }>('GET', path, { query: { limit: 1 } })).toMatchObject({ kind: expect.stringMatching(/List$/) });
+    }
+  });
 });
 
 describe('MCPGateway', () => {
@@ -108,7 +126,7 @@ describe('MCPGateway', () => {
       const st = await statusOf();
       return st?.backends?.some((b) => b.name === 'missing') ? st : undefined;
     }, 30_000);
-    expect(s.backends!.find((b) => b.name === 'missing')).toEqual({ name: 'missing', server: 'missing', ready: false, message: `MCPServer ${ns}/missing not found` });
+    expect(s.backends!.find((b) => b.name === 'missing')).toEqual({ name: 'missing', server: 'missing', ready: false, reason: 'NotFound', message: `MCPServer ${ns}/missing not found` });
     expect(cond(s, 'BackendsReady')).toMatchObject({ status: 'False', reason: 'BackendNotReady' });
     expect(cond(s, 'BackendsReady')!.message).toContain(`missing: MCPServer ${ns}/missing not found`);
     expect((await backendsOf())!.map((b) => b.name)).toEqual(['b']);
@@ -117,4 +135,146 @@ describe('MCPGateway', () => {
     await create('MCPServer', 'missing', remote('https://m.example.com/mcp'));
     await eventually('missing now a backend', async () => ((await backendsOf())?.some((b) => b.name === 'missing') ? true : undefined), 30_000);
   });
+});
+
+describe('MCPGateway backends across namespaces and ClusterMCPServers', () => {
+  const grantPath = `${GRANTS}/namespaces/${otherNs}/referencegrants`;
+  const grant = { apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'ReferenceGrant', metadata: { name: 'gateways-of-gw', namespace: otherNs }, spec: { from: [{ group: 'ome.io', kind: 'MCPGateway', namespace: ns }], to: [{ group: 'ome.io', kind: 'MCPServer', name: 'shared' }] } };
+  const sharedURL = () => `http://mcp-shared.${otherNs}.svc.cluster.local:8080/mcp`;
+  const names = async () => (await backendsOf('cross'))?.map((b) => b.name);
+
+  it('a ClusterMCPServer is a backend without a grant; an MCPServer of another namespace only with one', async () => {
+    await client.request('POST', collectionPath('MCPServer', otherNs), { body: { apiVersion: 'ome.io/v1beta1', kind: 'MCPServer', metadata: { name: 'shared', namespace: otherNs }, ...remote('https://shared.example.com/mcp') } });
+    await client.request('POST', collectionPath('ClusterMCPServer'), { body: { apiVersion: 'ome.io/v1beta1', kind: 'ClusterMCPServer', metadata: { name: clusterServer }, ...remote('https://c.example.com/mcp') } });
+    await create('MCPGateway', 'cross', { spec: { backends: [{ serverRef: { name: 'shared', namespace: otherNs } }, { serverRef: { kind: 'ClusterMCPServer', name: clusterServer }, name: 'everywhere' }] } });
+
+    const b = await eventually('the ClusterMCPServer in agent.json', async () => ((await names())?.includes('everywhere') ? backendsOf('cross') : undefined), 30_000);
+    expect(b).toEqual([{ name: 'everywhere', url: `http://cmcp-${clusterServer}.${systemNs}.svc.cluster.local:8080/mcp`, transport: 'streamable-http' }]);
+    const denied = await eventually('shared refused', async () => {
+      const st = await backendStatus('cross', 'shared');
+      return st?.reason === 'RefNotPermitted' ? st : undefined;
+    }, 30_000);
+    expect(denied).toEqual({
+      name: 'shared',
+      server: 'shared',
+      namespace: otherNs,
+      ready: false,
+      reason: 'RefNotPermitted',
+      message: `no ReferenceGrant in namespace ${otherNs} allows from {group: ome.io, kind: MCPGateway, namespace: ${ns}} to {group: ome.io, kind: MCPServer, name: shared}`,
+    });
+    expect(await backendStatus('cross', 'everywhere')).toMatchObject({ server: clusterServer, kind: 'ClusterMCPServer', url: b[0]!.url });
+
+    // The grant is added: the MCPServer becomes a backend; removed: it leaves again.
+    await client.request('POST', grantPath, { body: grant });
+    await eventually('shared permitted', async () => ((await names())?.includes('shared') ? true : undefined), 30_000);
+    expect((await backendsOf('cross'))!.find((x) => x.name === 'shared')!.url).toBe(sharedURL());
+    expect(await backendStatus('cross', 'shared')).toMatchObject({ namespace: otherNs, url: sharedURL() });
+    expect((await backendStatus('cross', 'shared'))?.reason).not.toBe('RefNotPermitted');
+    await client.request('DELETE', `${grantPath}/gateways-of-gw`);
+    await eventually('shared refused again', async () => ((await names())?.includes('shared') === false && (await backendStatus('cross', 'shared'))?.reason === 'RefNotPermitted' ? true : undefined), 30_000);
+  });
+
+  it('without the ReferenceGrant API (its CRD removed) the status says so; nothing crashes, and it comes back', async () => {
+    const crd = 'referencegrants.gateway.networking.k8s.io';
+    await client.request('DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`);
+    try {
+      const st = await eventually('not served, in the status', async () => {
+        const b = await backendStatus('cross', 'shared');
+        return b?.message?.includes('is not served') ? b : undefined;
+      }, 60_000, 500);
+      expect(st).toMatchObject({ reason: 'RefNotPermitted', message: expect.stringContaining('the ReferenceGrant API (gateway.networking.k8s.io/v1beta1) is not served in this cluster') });
+      expect(await names()).toEqual(['everywhere']);
+    } finally {
+      const crdPath = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`;
+      await eventually('CRD deleted', () => client.request('GET', crdPath).then(() => false, (e: unknown) => isNotFound(e)), 30_000).catch(() => {});
+      await applyCRDs(client, [gatewayAPIFile(crd)]);
+    }
+    // Served again (the reconciler looks again by itself), still no grant.
+    await eventually('refused by the grants again', async () => ((await backendStatus('cross', 'shared'))?.message?.startsWith('no ReferenceGrant') ? true : undefined), 90_000, 500);
+  }, 180_000);
+});
+
+describe('MCPGateway exposure: an Ingress or an HTTPRoute with a TLS host', () => {
+  const gwBody = (extra: object) => ({ spec: { backends: [{ name: 'ext', url: 'https://ext.example.com/mcp' }], ...extra } });
+  const cond = async (type: string) => (await statusOf('pub'))?.conditions?.find((c) => c.type === type);
+  const ROUTES = '/apis/gateway.networking.k8s.io/v1';
+
+  it('an Ingress with TLS: created and owned, url https, Exposed from its load-balancer status, pruned when the field goes', async () => {
+    await create('MCPGateway', 'pub', gwBody({ ingress: { host: 'mcp.example.com', className: 'nginx', tls: { secretName: 'mcp-tls' }, annotations: { 'example.com/x': 'y' } } }));
+    const ing = await eventually('the Ingress', () => client.request<V1Ingress>('GET', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/mcpgw-pub`).catch(() => undefined), 30_000);
+    expect(ing.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'MCPGateway', name: 'pub', controller: true });
+    expect(ing.metadata?.annotations?.['example.com/x']).toBe('y');
+    expect(ing.spec).toMatchObject({ ingressClassName: 'nginx', tls: [{ hosts: ['mcp.example.com'], secretName: 'mcp-tls' }] });
+    expect(ing.spec!.rules![0]!.http!.paths[0]).toEqual({ path: '/', pathType: 'Prefix', backend: { service: { name: 'mcpgw-pub', port: { number: 8080 } } } });
+    const noAddress = await eventually('Exposed False', async () => ((await cond('Exposed'))?.reason === 'NoAddress' ? cond('Exposed') : undefined), 30_000);
+    expect(noAddress).toMatchObject({ status: 'False', message: 'Ingress mcpgw-pub has no load-balancer address yet: no ingress controller of class nginx has admitted it' });
+    expect((await statusOf('pub'))!.url).toBe('https://mcp.example.com/mcp');
+
+    // What an ingress controller would write: the status follows it.
+    await client.mergePatch('Ingress', 'mcpgw-pub', ns, { status: { loadBalancer: { ingress: [{ ip: '192.0.2.7' }] } } }, 'status');
+    const up = await eventually('Exposed True', async () => ((await cond('Exposed'))?.status === 'True' ? cond('Exposed') : undefined), 30_000);
+    expect(up).toMatchObject({ reason: 'AddressAssigned', message: 'Ingress mcpgw-pub at 192.0.2.7 (TLS from Secret mcp-tls)' });
+
+    await client.request('PUT', objectPath('MCPGateway', 'pub', ns), {
+      body: { ...(await client.request<object>('GET', objectPath('MCPGateway', 'pub', ns))), ...gwBody({}) },
+    });
+    await eventually('the Ingress pruned', async () => ((await client.getOrUndefined('Ingress', 'mcpgw-pub', ns)) ? undefined : true), 30_000);
+    const s = await eventually('no Exposed, the Service url', async () => {
+      const st = await statusOf('pub');
+      return st?.conditions?.some((c) => c.type === 'Exposed') ? undefined : st;
+    }, 30_000);
+    expect(s.url).toBe(`http://mcpgw-pub.${ns}.svc.cluster.local:8080/mcp`);
+  });
+
+  it('an HTTPRoute: created and owned, Exposed from its parents’ Accepted/ResolvedRefs, https from the HTTPS listener', async () => {
+    await client.request('POST', `${ROUTES}/namespaces/${ns}/gateways`, {
+      body: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'edge', namespace: ns }, spec: { gatewayClassName: 'none', listeners: [{ name: 'https', protocol: 'HTTPS', port: 443, hostname: 'mcp.example.com', tls: { certificateRefs: [{ name: 'mcp-tls' }] } }] } },
+    });
+    await client.mergePatch('MCPGateway', 'pub', ns, { spec: { httpRoute: { parentRefs: [{ name: 'edge', sectionName: 'https' }], hostnames: ['mcp.example.com'] } } });
+    const route = await eventually('the HTTPRoute', () => client.request<HTTPRouteObject>('GET', `${ROUTES}/namespaces/${ns}/httproutes/mcpgw-pub`).catch(() => undefined), 30_000);
+    expect(route.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'MCPGateway', name: 'pub' });
+    expect(route.spec.rules[0]!.backendRefs[0]).toMatchObject({ name: 'mcpgw-pub', port: 8080 });
+    const pending = await eventually('Exposed Pending', async () => ((await cond('Exposed'))?.reason === 'Pending' ? cond('Exposed') : undefined), 30_000);
+    expect(pending!.message).toContain('no Gateway controller has reported on it yet');
+
+    // What a Gateway controller would write.
+    const parent = (accepted: 'True' | 'False') => ({
+      status: {
+        parents: [
+          {
+            parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'edge', sectionName: 'https' },
+            controllerName: 'example.com/gateway-controller',
+            conditions: [
+              { type: 'Accepted', status: accepted, reason: accepted === 'True' ? 'Accepted' : 'NotAllowedByListeners', message: accepted === 'True' ? 'ok' : 'not allowed', lastTransitionTime: '2026-12-01T00:00:00Z', observedGeneration: 1 },
+              { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'ok', lastTransitionTime: '2026-12-01T00:00:00Z', observedGeneration: 1 },
+            ],
+          },
+        ],
+      },
+    });
+    await client.request('PATCH', `${ROUTES}/namespaces/${ns}/httproutes/mcpgw-pub/status`, { body: parent('False'), contentType: 'application/merge-patch+json' });
+    const refused = await eventually('Exposed NotAccepted', async () => ((await cond('Exposed'))?.reason === 'NotAccepted' ? cond('Exposed') : undefined), 30_000);
+    expect(refused!.message).toBe(`HTTPRoute mcpgw-pub: Gateway ${ns}/edge:https: Accepted=False (NotAllowedByListeners: not allowed)`);
+    await client.request('PATCH', `${ROUTES}/namespaces/${ns}/httproutes/mcpgw-pub/status`, { body: parent('True'), contentType: 'application/merge-patch+json' });
+    const ok = await eventually('Exposed True', async () => ((await cond('Exposed'))?.status === 'True' ? cond('Exposed') : undefined), 30_000);
+    expect(ok).toMatchObject({ reason: 'Accepted', message: `HTTPRoute mcpgw-pub accepted by Gateway ${ns}/edge:https` });
+    expect((await statusOf('pub'))!.url).toBe('https://mcp.example.com/mcp');
+  });
+
+  it('without the HTTPRoute API (its CRD removed) Exposed says so; the rest still runs', async () => {
+    const crd = 'httproutes.gateway.networking.k8s.io';
+    const crdPath = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`;
+    await client.request('DELETE', crdPath);
+    try {
+      const c = await eventually('HTTPRouteAPIMissing', async () => ((await cond('Exposed'))?.reason === 'HTTPRouteAPIMissing' ? cond('Exposed') : undefined), 60_000, 500);
+      expect(c).toMatchObject({ status: 'False', message: expect.stringContaining('the HTTPRoute API (gateway.networking.k8s.io/v1) is not served in this cluster') });
+      expect((await cond('ConfigValid'))?.status).toBe('True');
+      expect((await backendsOf('pub'))?.map((b) => b.name)).toEqual(['ext']);
+    } finally {
+      await eventually('CRD deleted', () => client.request('GET', crdPath).then(() => false, (e: unknown) => isNotFound(e)), 30_000).catch(() => {});
+      await applyCRDs(client, [gatewayAPIFile(crd)]);
+    }
+    // Served again: the route is made again (its status empty: Pending).
+    await eventually('the HTTPRoute again', async () => ((await cond('Exposed'))?.reason === 'Pending' ? true : undefined), 90_000, 500);
+  }, 180_000);
 });

@@ -26,6 +26,8 @@ function start(extra: Partial<Parameters<typeof startReconciler>[0]> = {}) {
     kubeConfig: kubeConfigFrom(inject('kubeconfig')),
     namespace: systemNs,
     agentImage: AGENT_IMAGE,
+    // kwok pods' IPs are only data: an MCPGateway's agent is never asked.
+    agentProbe: false,
     featureGates: 'MCPServerSupport=true',
     workers: 4,
     backoff: { baseDelayMs: 200, maxDelayMs: 2_000 },

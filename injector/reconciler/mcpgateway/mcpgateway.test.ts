@@ -6,7 +6,8 @@ import { MCPGATEWAY_KIND, MCPGatewaySpec, type MCPGatewaySpec as Spec } from '..
 import { buildAll, type DesiredObject } from '../desired.js';
 import { resolve } from '../resolve.js';
 import type { Server } from '../servers.js';
-import { selectBackends } from './backends.js';
+import { selectBackends, type BackendSources } from './backends.js';
+import type { ReferenceGrant } from '../../../api/gateway-api.js';
 import { serverSpecOf } from './reconciler.js';
 import { CONDITION_BACKENDS_READY, deriveMCPGatewayStatus } from './status.js';
 
@@ -20,11 +21,19 @@ const server = (name: string, labels: Record<string, string>, ready: boolean | u
     status: ready === undefined ? {} : { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'Running' : 'Starting', message: ready ? '1/1 replicas ready' : '0/1 replicas ready', lastTransitionTime: 't' }] },
   }) as unknown as Server;
 
+/** Servers of any namespace (by their metadata), ClusterMCPServers, grants by namespace (undefined: the API is not served). */
+const sourcesOf = (all: Server[], cluster: Server[] = [], grants?: Record<string, ReferenceGrant[]>): BackendSources => ({
+  servers: (ns) => all.filter((s) => s.metadata.namespace === ns),
+  clusterServer: (n) => cluster.find((s) => s.metadata.name === n),
+  clusterNamespace: 'ome-mcp-system',
+  ...(grants ? { grants: (ns: string) => grants[ns] ?? [] } : {}),
+});
+
 const servers = [server('everything', { tier: 'a' }, true), server('memory', { tier: 'a' }, false, { port: 9000 }), server('other', { tier: 'b' }, true)];
 
 describe('selectBackends', () => {
   it("selects by label: each server's Service URL, readiness from its Ready condition", () => {
-    const r = selectBackends(gwSpec({ serverSelector: { matchLabels: { tier: 'a' } } }), NS, servers, DOMAIN);
+    const r = selectBackends(gwSpec({ serverSelector: { matchLabels: { tier: 'a' } } }), NS, sourcesOf(servers), DOMAIN);
     expect(r.problems).toEqual([]);
     expect(r.backends).toEqual([
       { name: 'everything', url: 'http://mcp-everything.team.svc.cluster.local:8080/mcp', transport: 'streamable-http' },
@@ -34,7 +43,7 @@ describe('selectBackends', () => {
       ['everything', 'everything', true, '1/1 replicas ready'],
       ['memory', 'memory', false, '0/1 replicas ready'],
     ]);
-    expect(r.servers).toEqual(['everything', 'memory']);
+    expect(r.refs).toEqual(['MCPServer/team/everything', 'MCPServer/team/memory']);
   });
 
   it('explicit entries: a serverRef (renamed, with options) and a URL; an entry naming a selected server sets its options', () => {
@@ -46,7 +55,7 @@ describe('selectBackends', () => {
         { serverRef: { name: 'other' }, rename: { echo: 'say' } },
       ],
     });
-    const r = selectBackends(spec, NS, servers, DOMAIN);
+    const r = selectBackends(spec, NS, sourcesOf(servers), DOMAIN);
     expect(r.problems).toEqual([]);
     expect(r.backends.map((b) => b.name)).toEqual(['mem', 'ext', 'other', 'everything']);
     expect(r.backends[0]).toMatchObject({ url: 'http://mcp-memory.team.svc.cluster.local:9000/mcp', toolsFilter: ['read_graph'], priority: 2 });
@@ -55,8 +64,8 @@ describe('selectBackends', () => {
   });
 
   it('a missing server is a backend not ready (left out of the config); bad and duplicate names are problems', () => {
-    const r = selectBackends(gwSpec({ backends: [{ serverRef: { name: 'gone' } }, { serverRef: { name: 'a.b' } }, { serverRef: { name: 'everything' } }, { name: 'everything', url: 'http://x/mcp' }] }), NS, servers, DOMAIN);
-    expect(r.status[0]).toEqual({ name: 'gone', server: 'gone', ready: false, message: 'MCPServer team/gone not found' });
+    const r = selectBackends(gwSpec({ backends: [{ serverRef: { name: 'gone' } }, { serverRef: { name: 'a.b' } }, { serverRef: { name: 'everything' } }, { name: 'everything', url: 'http://x/mcp' }] }), NS, sourcesOf(servers), DOMAIN);
+    expect(r.status[0]).toEqual({ name: 'gone', server: 'gone', ready: false, reason: 'NotFound', message: 'MCPServer team/gone not found' });
     expect(r.backends.map((b) => b.name)).toEqual(['everything']);
     expect(r.problems).toEqual([
       'spec.backends[1]: backend name "a.b" is not a DNS label (at most 63 of a-z, 0-9, -): give the entry a name',
@@ -66,8 +75,50 @@ describe('selectBackends', () => {
 
   it('never crashes on a server without status or spec', () => {
     const bare = { metadata: { name: 'bare', namespace: NS } } as unknown as Server;
-    const r = selectBackends(gwSpec({ serverSelector: {} }), NS, [bare], DOMAIN);
-    expect(r.status).toEqual([{ name: 'bare', server: 'bare', url: 'http://mcp-bare.team.svc.cluster.local:8080/mcp', ready: false, message: 'the MCPServer has no Ready condition yet' }]);
+    const r = selectBackends(gwSpec({ serverSelector: {} }), NS, sourcesOf([bare]), DOMAIN);
+    expect(r.status).toEqual([{ name: 'bare', server: 'bare', url: 'http://mcp-bare.team.svc.cluster.local:8080/mcp', ready: false, reason: 'NotReady', message: 'the MCPServer has no Ready condition yet' }]);
+  });
+});
+
+describe('selectBackends across namespaces', () => {
+  const other = { ...server('memory', {}, true), metadata: { name: 'memory', namespace: 'shared', uid: 'u-m2' } } as unknown as Server;
+  const shared = { ...server('search', {}, true), metadata: { name: 'search', uid: 'u-s' } } as unknown as Server;
+  const grant = (to: { name?: string }, fromNs = NS): ReferenceGrant => ({
+    metadata: { name: 'gw-may-use', namespace: 'shared' },
+    spec: { from: [{ group: 'ome.io', kind: 'MCPGateway', namespace: fromNs }], to: [{ group: 'ome.io', kind: 'MCPServer', ...to }] },
+  });
+  const spec = gwSpec({ backends: [{ serverRef: { name: 'memory', namespace: 'shared' }, name: 'mem2' }, { serverRef: { kind: 'ClusterMCPServer', name: 'search' } }] });
+
+  it('a ClusterMCPServer needs no grant: its Service in the operator namespace', () => {
+    const r = selectBackends(spec, NS, sourcesOf([other], [shared], {}), DOMAIN);
+    expect(r.backends).toEqual([{ name: 'search', url: 'http://cmcp-search.ome-mcp-system.svc.cluster.local:8080/mcp', transport: 'streamable-http' }]);
+    expect(r.status[1]).toEqual({ name: 'search', server: 'search', kind: 'ClusterMCPServer', url: 'http://cmcp-search.ome-mcp-system.svc.cluster.local:8080/mcp', ready: true, message: '1/1 replicas ready' });
+    expect(r.refs).toEqual(['ReferenceGrant/shared/', 'ClusterMCPServer//search']);
+  });
+
+  it('an MCPServer of another namespace: not without a grant there (why, in its status); with one, by name or for all', () => {
+    const denied = selectBackends(spec, NS, sourcesOf([other], [shared], { shared: [grant({}, 'elsewhere'), grant({ name: 'other' })] }), DOMAIN);
+    expect(denied.status[0]).toEqual({
+      name: 'mem2',
+      server: 'memory',
+      namespace: 'shared',
+      ready: false,
+      reason: 'RefNotPermitted',
+      message: 'no ReferenceGrant in namespace shared allows from {group: ome.io, kind: MCPGateway, namespace: team} to {group: ome.io, kind: MCPServer, name: memory}',
+    });
+    expect(denied.backends.map((b) => b.name)).toEqual(['search']);
+    for (const g of [grant({ name: 'memory' }), grant({})]) {
+      const r = selectBackends(spec, NS, sourcesOf([other], [shared], { shared: [g] }), DOMAIN);
+      expect(r.backends[0]).toEqual({ name: 'mem2', url: 'http://mcp-memory.shared.svc.cluster.local:8080/mcp', transport: 'streamable-http' });
+      expect(r.status[0]).toMatchObject({ name: 'mem2', namespace: 'shared', ready: true });
+    }
+  });
+
+  it('without the ReferenceGrant API nothing of another namespace is permitted, and it says so', () => {
+    const r = selectBackends(spec, NS, sourcesOf([other], [shared]), DOMAIN);
+    expect(r.grantsUnavailable).toBe(true);
+    expect(r.status[0]).toMatchObject({ reason: 'RefNotPermitted', message: expect.stringContaining('the ReferenceGrant API (gateway.networking.k8s.io/v1beta1) is not served in this cluster') });
+    expect(r.status[1]).toMatchObject({ name: 'search', ready: true });
   });
 });
 
@@ -76,7 +127,7 @@ describe('the MCPGateway objects', () => {
   const lookup = { configMap: () => undefined, secret: () => undefined };
 
   async function build(spec: Spec): Promise<DesiredObject[]> {
-    const selected = selectBackends(spec, NS, servers, DOMAIN);
+    const selected = selectBackends(spec, NS, sourcesOf(servers), DOMAIN);
     const r = await resolve(ref, serverSpecOf(spec), lookup, { clusterDomain: DOMAIN, backends: { backends: selected.backends, ...(spec.aggregate ? { aggregate: spec.aggregate } : {}) } });
     expect(r.problems).toEqual([]);
     return buildAll({ ref, spec: serverSpecOf(spec), agentConfig: r.agentConfig!, owner: { kind: MCPGATEWAY_KIND, name: 'front', uid: 'u-gw' }, injector: { agentImage: 'agent:test' } });

@@ -9,25 +9,51 @@ import { MCPGATEWAY_KIND, MCPGatewaySpec, type MCPGateway, type MCPGatewaySpec a
 import { buildAll } from '../desired.js';
 import type { StatusWriter } from '../kit/status-writer.js';
 import { objKey, type Cached, type Obj, type Reconciler, type Result } from '../kit/types.js';
-import { keyOf, parseKey, selectorLabels, serviceURL, type ServerRef } from '../names.js';
+import { baseName, keyOf, parseKey, selectorLabels, serviceURL, type ServerRef } from '../names.js';
 import { nudgePods } from '../pod-nudge.js';
 import { resolve as resolveSpec } from '../resolve.js';
 import { buildAndApply, currentDeployment, podsOf, reportConfig, type Server, type ServerDeps } from '../servers.js';
 import { ensureStateKey } from '../state-key.js';
-import { selectBackends } from './backends.js';
+import { selectBackends, type BackendSources } from './backends.js';
+import { readAgentView, withAgentView, type AgentProbe } from './agent-view.js';
+import { GATEWAY_API_GROUP, GATEWAY_KIND, HTTPROUTE_KIND, REFERENCE_GRANT_KIND, type GatewayObject, type HTTPRouteObject, type ReferenceGrant } from '../../../api/gateway-api.js';
+import type { V1Ingress } from '@kubernetes/client-node';
+import { buildHTTPRoute, buildIngress, viewHTTPRoute, viewIngress, type ExposureInput, type ExposureView } from '../exposure.js';
+import type { Discovery } from '../kit/discovery.js';
 import { deriveMCPGatewayStatus } from './status.js';
 
 export type MCPGatewayObject = MCPGateway & Obj;
 
 export type MCPGatewayDeps = Omit<ServerDeps, 'status' | 'catalog'> & {
   status: StatusWriter<MCPGatewayStatus>;
-  /** MCPServers (their cache): the backends. */
+  /** MCPServers and ClusterMCPServers (their caches): the backends. */
   servers: Cached<Server>;
+  clusterServers: Cached<Server>;
+  /** Where every ClusterMCPServer's objects (its Service) live. */
+  clusterNamespace: string;
+  /** ReferenceGrants (their cache; empty while the API is not served). */
+  grants: Cached<ReferenceGrant & Obj>;
+  /** Whether the Gateway API kinds are served. */
+  discovery: Discovery;
+  /** How the agent's /readyz is read (false: never; the k8s tests' pods have no real IPs). */
+  agentProbe: AgentProbe | false;
 };
+
+/** The agent's /readyz must answer within this. */
+const AGENT_TIMEOUT_MS = 2_000;
+/** How often the agent's view is read again: soon while a backend is not up, else every minute (tool counts move). */
+const AGENT_POLL_MS = { settling: 10_000, steady: 60_000 };
+
+/** How soon an MCPGateway that needs an API the cluster does not serve looks again. */
+const MISSING_API_RETRY_MS = 30_000;
+
+/** Does a backend name an MCPServer of another namespace (then the ReferenceGrants are read)? */
+export const crossNamespace = (spec: Spec, namespace: string) =>
+  (spec.backends ?? []).some((e) => e.serverRef && (e.serverRef.kind ?? MCPSERVER_KIND) === MCPSERVER_KIND && (e.serverRef.namespace ?? namespace) !== namespace);
 
 /** The MCPServer spec the MCPGateway's objects are built from: the agent alone, with the MCPGateway's policy and pod settings. */
 export function serverSpecOf(spec: Spec): ServerSpec {
-  const { serverSelector: _s, backends: _b, aggregate: _a, ...rest } = spec;
+  const { serverSelector: _s, backends: _b, aggregate: _a, ingress: _i, httpRoute: _h, ...rest } = spec;
   return Value.Default(MCPServerSpec, structuredClone({ ...rest, type: 'Catalog' })) as ServerSpec;
 }
 
@@ -66,7 +92,14 @@ export class MCPGatewayReconciler implements Reconciler {
     const serverSpec = serverSpecOf(spec);
     const now = new Date();
 
-    const selected = selectBackends(spec, namespace, d.servers.list(namespace), d.clusterDomain);
+    const grantsServed = crossNamespace(spec, namespace) && (await d.discovery.served(REFERENCE_GRANT_KIND));
+    const sources: BackendSources = {
+      servers: (ns) => d.servers.list(ns),
+      clusterServer: (n) => d.clusterServers.get(n),
+      clusterNamespace: d.clusterNamespace,
+      ...(grantsServed ? { grants: (ns: string) => d.grants.list(ns) } : {}),
+    };
+    const selected = selectBackends(spec, namespace, sources, d.clusterDomain);
     const invalid = [...selected.problems];
     if (!selected.backends.length) invalid.push('no backends: the selector matches no MCPServer and backends[] names none that exists');
     const resolved = await resolveSpec(ref, serverSpec, d.lookup, {
@@ -75,13 +108,17 @@ export class MCPGatewayReconciler implements Reconciler {
     });
     // Its ConfigMaps and its MCPServers: a change of either brings it back (controller.ts).
     const configMaps = resolved.references.filter((r) => r.kind === 'ConfigMap').map((r) => objKey(r.kind, r.namespace, r.name));
-    d.refs.set(key, [...new Set([...configMaps, ...selected.servers.map((s) => objKey(MCPSERVER_KIND, namespace, s))])]);
+    d.refs.set(key, [...new Set([...configMaps, ...selected.refs])]);
     // Its own problems first: without backends the resolver's complaint about them says less.
     if (!invalid.length) invalid.push(...resolved.problems);
 
+    // Exposure: an Ingress, or an HTTPRoute where the Gateway API is served (else a status problem).
+    const exposure: ExposureInput = { ref, owner, port: serverSpec.port ?? 8080, ...(spec.ingress ? { ingress: spec.ingress } : {}), ...(spec.httpRoute ? { httpRoute: spec.httpRoute } : {}) };
+    const routesServed = !!spec.httpRoute && (await d.discovery.served(HTTPROUTE_KIND));
     const outcome = await buildAndApply(d, key, invalid, !invalid.length && this.forced.delete(key), async () => {
       const stateKey = await ensureStateKey(d.client, ref, owner, now);
-      return buildAll({ ref, spec: serverSpec, agentConfig: resolved.agentConfig!, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector });
+      const exposed = [buildIngress(exposure), routesServed ? buildHTTPRoute(exposure) : undefined].filter((o) => o !== undefined);
+      return [...buildAll({ ref, spec: serverSpec, agentConfig: resolved.agentConfig!, apiServer: resolved.apiServer, owner, stateKey, injector: d.injector }), ...exposed];
     });
     const { problems, reason } = outcome;
     let { deployment } = outcome;
@@ -90,6 +127,9 @@ export class MCPGatewayReconciler implements Reconciler {
     const pods = deployment ? podsOf(d, deployment) : [];
     if (!problems.length && resolved.agentConfig) await nudgePods(d.client, pods, resolved.agentConfig, d.log);
 
+    const exposed = await this.viewExposure(spec, ref, routesServed);
+    const agentView = d.agentProbe ? await readAgentView(pods, d.agentProbe, AGENT_TIMEOUT_MS) : undefined;
+    const backends = agentView ? withAgentView(selected.status, agentView) : selected.status;
     const status = deriveMCPGatewayStatus({
       generation: gw.metadata.generation ?? 0,
       deleting: false,
@@ -98,13 +138,33 @@ export class MCPGatewayReconciler implements Reconciler {
       deployment,
       pods,
       desiredReplicas: serverSpec.replicas ?? 1,
-      url: serviceURL(ref, serverSpec, d.clusterDomain),
+      url: exposed?.url ?? serviceURL(ref, serverSpec, d.clusterDomain),
+      ...(exposed ? { exposed } : {}),
       selector: Object.entries(selectorLabels(ref)).map(([k, v]) => `${k}=${v}`).join(','),
-      backends: selected.status,
+      backends,
       previous: d.status.current(key, gw),
       now,
     });
     await d.status.write(key, MCPGATEWAY_KIND, gw, status);
-    return reportConfig(d, key, { ...gw, apiVersion: API_VERSION, kind: MCPGATEWAY_KIND }, problems, reason);
+    const result = await reportConfig(d, key, { ...gw, apiVersion: API_VERSION, kind: MCPGATEWAY_KIND }, problems, reason);
+    // Not watched while not served: an API installed later is seen on the next look.
+    if (result.requeue) return result;
+    const missingAPI = selected.grantsUnavailable || (!!spec.httpRoute && !routesServed);
+    const settled = agentView && !('error' in agentView) && backends.every((b) => !b.url || b.up);
+    const after = [missingAPI ? MISSING_API_RETRY_MS : undefined, agentView ? (settled ? AGENT_POLL_MS.steady : AGENT_POLL_MS.settling) : undefined].filter((x) => x !== undefined);
+    return after.length ? { requeueAfterMs: Math.min(...after) } : result;
+  }
+
+  /** What the Ingress's or HTTPRoute's own status says (from the cache; the first parent Gateway read for the URL's scheme). */
+  private async viewExposure(spec: Spec, ref: ServerRef, routesServed: boolean): Promise<ExposureView | undefined> {
+    const name = baseName(ref);
+    if (spec.ingress) return viewIngress(spec.ingress, this.d.owned.get<V1Ingress>('Ingress', name, ref.namespace));
+    if (!spec.httpRoute) return undefined;
+    const parent = spec.httpRoute.parentRefs[0]!;
+    const isGateway = (parent.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP && (parent.kind ?? GATEWAY_KIND) === GATEWAY_KIND;
+    const gateway =
+      routesServed && isGateway ? await this.d.client.getOrUndefined<GatewayObject & Obj>(GATEWAY_KIND, parent.name, parent.namespace ?? ref.namespace).catch(() => undefined) : undefined;
+    const live = this.d.owned.get<HTTPRouteObject>(HTTPROUTE_KIND, name, ref.namespace);
+    return viewHTTPRoute(spec.httpRoute, { served: routesServed, namespace: ref.namespace, ...(live ? { live } : {}), ...(gateway ? { gateway } : {}) });
   }
 }

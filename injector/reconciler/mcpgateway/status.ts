@@ -1,12 +1,16 @@
 // An MCPGateway's status: what an MCPServer's says of its Deployment (Ready, ConfigValid,
 // DeploymentAvailable, phase, url, replicas: status.ts), plus its backends and BackendsReady.
 import type { MCPGatewayBackendStatus, MCPGatewayStatus } from '../../../api/v1beta1/mcpgateway.js';
+import { CONDITION_EXPOSED } from '../../../api/v1beta1/exposure.js';
+import type { ExposureView } from '../exposure.js';
 import { cond, deriveStatus, updateTime, type StatusInput } from '../status.js';
 
 export const CONDITION_BACKENDS_READY = 'BackendsReady';
 
 export interface MCPGatewayStatusInput extends StatusInput {
   backends: MCPGatewayBackendStatus[];
+  /** With spec.ingress or spec.httpRoute: the Exposed condition (its url is already the status url). */
+  exposed?: ExposureView;
   previous?: MCPGatewayStatus;
 }
 
@@ -25,7 +29,11 @@ export function deriveMCPGatewayStatus(input: MCPGatewayStatusInput): MCPGateway
   const message = backends.length === 0 ? 'no backends: the selector matches no MCPServer and backends[] names none that exists' : backendsMessage(backends);
   const status: MCPGatewayStatus = {
     ...base,
-    conditions: [...(base.conditions ?? []), cond(input.previous?.conditions, CONDITION_BACKENDS_READY, allReady ? 'True' : 'False', reason, message, input.generation, input.now)],
+    conditions: [
+      ...(base.conditions ?? []),
+      cond(input.previous?.conditions, CONDITION_BACKENDS_READY, allReady ? 'True' : 'False', reason, message, input.generation, input.now),
+      ...(input.exposed ? [cond(input.previous?.conditions, CONDITION_EXPOSED, input.exposed.status, input.exposed.reason, input.exposed.message, input.generation, input.now)] : []),
+    ],
     backends,
   };
   status.lastUpdateTime = updateTime(status, input.previous, input.now);
