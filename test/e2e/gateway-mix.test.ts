@@ -10,7 +10,7 @@ import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { textOf } from '../agent/harness.js';
-import { eventually, getJSON, kubectl, mcpClient, portForward, testServer, useCluster, waitReady, type PortForward } from './kubectl.js';
+import { eventually, kubectl, mcpClient, portForward, testServer, useCluster, waitReady, type PortForward } from './kubectl.js';
 
 const NS = 'mcp-gateway-mix';
 const forwards: PortForward[] = [];
