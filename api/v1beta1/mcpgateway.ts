@@ -4,12 +4,13 @@
 // the agent config's own (api/agent-backends.ts), the policy sections the MCPServer's: one
 // source for each. Not to be confused with agent/mux/gateway.ts, the per-agent session multiplexer.
 import { Type, type Static } from 'typebox';
-import { AggregateSettings, BACKEND_NAME_PATTERN, BACKEND_TRANSPORTS, BackendToolView } from '../agent-backends.js';
+import { AggregateSettings, BACKEND_NAME_PATTERN, BACKEND_TRANSPORTS, BackendAudience, BackendToolView } from '../agent-backends.js';
 import { Condition, LabelSelector, ResourceRequirements, TopLevelObject } from './core.js';
 import { AuthzConfigRef, CLUSTER_MCPSERVER_KIND, MCPSERVER_KIND, MCPServerStatus, OIDCConfigRef, SESSION_AFFINITIES } from './mcpserver.js';
 import { AuthenticationSpec } from './authentication.js';
 import { EXPOSURE_RULE, ExposureFields } from './exposure.js';
-import { AgentAudit, AgentLimits } from './operations.js';
+import { AgentAudit, AgentLimits, SessionSettings } from './operations.js';
+import { Identity } from './identity.js';
 import { cel, Int32, StringEnum, withoutDefault } from './schema.js';
 
 export const MCPGATEWAY_KIND = 'MCPGateway';
@@ -51,6 +52,7 @@ export const MCPGatewayBackend = Type.Object(
     serverRef: Type.Optional(MCPGatewayServerRef),
     url: Type.Optional(Type.String({ pattern: '^https?://.*', description: 'An MCP server outside this namespace’s MCPServers (its streamable HTTP or SSE URL).' })),
     transport: Type.Optional(StringEnum(BACKEND_TRANSPORTS, { description: 'For url: auto (streamable HTTP, falling back to SSE), streamable-http or sse.' })),
+    audience: Type.Optional(BackendAudience),
     ...BackendToolView,
   },
   {
@@ -84,6 +86,12 @@ export const MCPGatewaySpec = Type.Object(
     toolsFilter: Type.Optional(Type.Array(Type.String(), { 'x-kubernetes-list-type': 'set', description: 'Only these of the merged tools (offered names) are listed and callable.' })),
     limits: Type.Optional(withoutDefault(AgentLimits)),
     audit: Type.Optional(withoutDefault(AgentAudit)),
+    session: Type.Optional(SessionSettings),
+    identity: Type.Optional({
+      ...Identity,
+      description:
+        "The caller's identity for every backend (the MCPServer's field, same meaning): with session.mode per-session each session gets its own backend sessions, each carrying a token exchanged for that backend's audience (backends[].audience, else exchange.audience), or the caller's own with mode passthrough. Needs oidcConfig.",
+    }),
     resources: Type.Optional(ResourceRequirements),
     serviceAccount: Type.Optional(Type.String({ description: 'Existing service account of the pods; when unset one is created.' })),
     ...ExposureFields,

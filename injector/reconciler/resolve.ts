@@ -234,7 +234,7 @@ async function identitySettings(spec: MCPServerSpec, ns: string, transport: stri
   if (!id) return undefined;
   if (!spec.oidcConfig) problems.push("spec.identity: needs oidcConfig (the caller's verified bearer token is what is passed on)");
   if (spec.session?.mode !== 'per-session') problems.push('spec.identity: needs spec.session.mode per-session (each caller gets an upstream session of their own)');
-  if (transport === 'stdio') problems.push("spec.identity: a Hosted stdio server runs as one process in its own container; use an HTTP or Remote server (a header carries each caller's token)");
+  if (transport === 'stdio' && spec.type !== 'Catalog') problems.push("spec.identity: a Hosted stdio server runs as one process in its own container; use an HTTP or Remote server (a header carries each caller's token)");
   const { exchange, ...rest } = id;
   if (!exchange) return rest;
   await secretKey(lookup, refs, problems, 'spec.identity.exchange.clientSecretRef', ns, exchange.clientSecretRef.name, exchange.clientSecretRef.key);

@@ -278,3 +278,31 @@ describe('MCPGateway exposure: an Ingress or an HTTPRoute with a TLS host', () =
     await eventually('the HTTPRoute again', async () => ((await cond('Exposed'))?.reason === 'Pending' ? true : undefined), 90_000, 500);
   }, 180_000);
 });
+
+describe("the caller's identity through an MCPGateway", () => {
+  it('per-session with identity: the agent config carries both, each backend its audience, the exchange secret mounted into the agent', async () => {
+    await client.request('POST', '/api/v1/namespaces/' + ns + '/secrets', { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gw-exchange', namespace: ns }, stringData: { secret: 's3cret' } } });
+    await create('MCPGateway', 'as-caller', {
+      spec: {
+        backends: [
+          { name: 'k8s', url: 'https://k8s-mcp.example.com/mcp', audience: 'https://kubernetes.example/api' },
+          { name: 'notes', url: 'https://notes.example.com/mcp' },
+        ],
+        oidcConfig: { type: 'inline', inline: { issuer: 'https://idp.example.com', audience: 'https://gw.example.com' } },
+        session: { mode: 'per-session' },
+        identity: { mode: 'exchange', exchange: { clientId: 'ome-mcp', audience: 'https://tools.example', clientSecretRef: { name: 'gw-exchange', key: 'secret' } } },
+      },
+    });
+    const config = await eventually('agent.json', async () => {
+      const cm = await client.getOrUndefined<V1ConfigMap & { kind: string }>('ConfigMap', 'mcpgw-as-caller-agent', ns);
+      return cm ? JSON.parse(cm.data!['agent.json']!) : undefined;
+    }, 30_000);
+    expect(config).toMatchObject({ sessionMode: 'per-session', identity: { mode: 'exchange', exchange: { clientId: 'ome-mcp', audience: 'https://tools.example' } } });
+    expect(config.identity.exchange.clientSecretFile).toBeTruthy();
+    expect(config.backends.map((b: AgentBackend) => [b.name, b.audience])).toEqual([['k8s', 'https://kubernetes.example/api'], ['notes', undefined]]);
+    const deployment = await eventually('the Deployment', () => client.getOrUndefined<V1Deployment & { kind: string }>('Deployment', 'mcpgw-as-caller', ns), 30_000);
+    const volumes = JSON.stringify(deployment.spec!.template.spec!.volumes);
+    expect(volumes).toContain('gw-exchange');
+    expect(cond(await statusOf('as-caller'), 'ConfigValid')?.status).not.toBe('False');
+  });
+});
