@@ -1,13 +1,12 @@
-import { serve, upgradeWebSocket, type ServerType } from '@hono/node-server';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
 import type { AgentOptions } from './config/options.js';
 import type { DownstreamContext } from './downstream/context.js';
 import { answerClientErrors } from './downstream/client-errors.js';
-import { isPath, nodeExchange, writeReply, type AgentApp, type Exchange, type Reply } from './downstream/exchange.js';
+import { isPath, nodeExchange, toResponse, writeReply, type AgentApp, type Exchange, type Reply } from './downstream/exchange.js';
+import { lazyHono } from './downstream/hono-node.js';
 import { jsonRpcError } from './downstream/http-common.js';
 import { mountLegacySse } from './downstream/legacy-sse.js';
 import { createModernTransport } from './downstream/modern/handler.js';
@@ -25,7 +24,7 @@ import { watchAgentConfig } from './config/reload.js';
 import { AgentMetrics } from './ops/metrics.js';
 import { hostPolicy } from './ops/host.js';
 import { originPolicy } from './ops/origin.js';
-import { opsApp, startOpsServer } from './ops/ops-server.js';
+import { opsHandler, startOpsServer } from './ops/ops-server.js';
 import { servingTls } from './ops/tls.js';
 import { ErrorCode } from './protocol/jsonrpc.js';
 import { createUpstreamTransport } from './upstream/factory.js';
@@ -197,14 +196,13 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
   const app: AgentApp = new Hono();
   app.onError((err, c) => {
     logger.error({ err: err.message, stack: err.stack, path: c.req.path }, 'unhandled error');
-    return jsonRpcError(500, null, ErrorCode.InternalError, 'internal error');
+    return toResponse(jsonRpcError(500, null, ErrorCode.InternalError, 'internal error'));
   });
-  const ops = opsApp(() => {
+  const ops = opsHandler(() => {
     const protocol = pool instanceof SharedPool ? (pool.upstream.initializeResult?.protocolVersion as string | undefined) : undefined;
     const ready = gateway.ready && (aggregate?.ready ?? true);
     return { ready, body: { ready, upstream: pool.detail, ...(protocol ? { upstreamProtocol: protocol } : {}), ...(aggregate ? { backends: aggregate.status() } : {}), sessions: gateway.sessionCount } };
   }, metrics.registry);
-  if (options.opsPort === undefined) app.route('/', ops); // else the MCP port 404s them (app.notFound)
   policy.mount?.(app);
   // One endpoint, both generations: 2026-07-28 requests are told apart per request (docs/modern-protocol.md).
   // Replicas that share a state key and know their address (--pod-ip) pass an input-required
@@ -219,27 +217,29 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
   modernTools = (result) => modern.observeToolsList(result);
   const mcpPost = mountStreamableHttp(app, '/mcp', ctx, modern);
   mountLegacySse(app, '/sse', '/messages', ctx);
-  mountWebSocket(app, '/ws', ctx, upgradeWebSocket);
-  app.notFound((c) => jsonRpcError(404, null, ErrorCode.InvalidRequest, `no route for ${c.req.method} ${c.req.path}`));
+  const hono = lazyHono(app, { hostname: options.host, maxPayload: maxBodyBytes, logger });
+  mountWebSocket(app, '/ws', ctx, hono.upgradeWebSocket);
+  app.notFound((c) => toResponse(jsonRpcError(404, null, ErrorCode.InvalidRequest, `no route for ${c.req.method} ${c.req.path}`)));
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
-  const server: ServerType = await new Promise((resolve, reject) => {
-    // `POST /mcp`, the hot path, is served by bare node:http (no web Request/Response per call);
-    // Hono serves every other route. OME_MCP_AGENT_HTTP=hono sends /mcp through Hono too (the
-    // bench compares the two: docs/benchmarks.md).
-    const front = process.env.OME_MCP_AGENT_HTTP === 'hono' ? undefined : mcpFrontEnd(mcpPost, logger);
-    const s = serve(
-      {
-        fetch: app.fetch,
-        port: options.port,
-        hostname: options.host,
-        websocket: { server: wss },
-        createServer: ((opts: object, listener: RequestListener) =>
-          (tls?.createServer ?? createServer)(opts, front ? (req, res) => front(req, res) || listener(req, res) : listener)) as typeof createServer,
-      },
-      () => resolve(s),
-    );
-    s.once('error', reject);
+  // `POST /mcp`, the hot path, and the ops routes are served by bare node:http (no web
+  // Request/Response per call); Hono serves every other route (downstream/hono-node.ts).
+  // OME_MCP_AGENT_HTTP=hono sends /mcp through Hono too (the bench compares the two).
+  const mcpFront = process.env.OME_MCP_AGENT_HTTP === 'hono' ? undefined : mcpFrontEnd(mcpPost, logger);
+  // With --ops-port the MCP port answers 404 for the ops routes (Hono's notFound).
+  const opsFront = options.opsPort === undefined ? ops : undefined;
+  const listener: RequestListener = (req, res) => {
+    if (mcpFront?.(req, res) || opsFront?.(req, res)) return;
+    hono.listener(req, res);
+  };
+  const server = tls ? tls.createServer({}, listener) : createServer(listener);
+  hono.attach(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      server.on('error', (err) => logger.error({ err: err.message }, 'HTTP server error'));
+      resolve();
+    });
   });
   answerClientErrors(server);
   const opsServer = options.opsPort === undefined ? undefined : await startOpsServer(ops, options.host, options.opsPort);
@@ -264,8 +264,8 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
       await policy.close();
       catalog.close();
       await egress?.close();
-      wss.close();
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      hono.close();
+      server.closeAllConnections();
       tls?.close();
       opsServer?.close();
     },

@@ -9,6 +9,9 @@ export const BENCH_CACHE = process.env.OME_BENCH_CACHE ?? join(os.homedir(), '.c
 
 export const RUST_MCP_PROXY_VERSION = '0.6.0';
 export const PY_MCP_PROXY_VERSION = '0.13.0';
+/** The Node the images run (test/k8s/images.sh NODE_VERSION), installed by `bench/setup.sh node`. */
+export const IMAGE_NODE_VERSION = '24.22.3';
+export const IMAGE_NODE = join(BENCH_CACHE, `node-${IMAGE_NODE_VERSION}`, 'bin/node');
 
 const RUST_DIR = join(BENCH_CACHE, `rust-mcp-proxy-${RUST_MCP_PROXY_VERSION}`);
 const PY_DIR = join(BENCH_CACHE, `py-mcp-proxy-${PY_MCP_PROXY_VERSION}`);

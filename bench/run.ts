@@ -20,7 +20,9 @@
 //   BENCH_AGENT     path of the agent bundle (default dist/agent.js)
 //   BENCH_BASELINE  path of another agent bundle (e.g. an older commit's dist/agent.js): its
 //                   rows run beside the agent's in the same run (before/after on a noisy machine)
-import { spawn, type ChildProcess } from 'node:child_process';
+//   BENCH_NODE      image (the Node the images run, from `bench/setup.sh node`) or a node binary:
+//                   the whole bench, every Node row and the load generator, runs on it
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -30,8 +32,17 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { agentPolicyConfig, startAuthFixture, type AuthFixture } from './auth.js';
 import { openIdleSessions, runLoad, type LoadResult, type LoadSpec } from './load.js';
-import { peerMissing, PY_MCP_PROXY, RUST_MCP_PROXY, RUST_MCP_PROXY_VERSION, PY_MCP_PROXY_VERSION, rustProxyConfig } from './peers.js';
+import { IMAGE_NODE, peerMissing, PY_MCP_PROXY, RUST_MCP_PROXY, RUST_MCP_PROXY_VERSION, PY_MCP_PROXY_VERSION, rustProxyConfig } from './peers.js';
 import { processTree, rssBytes, sumRss } from './proc.js';
+
+// BENCH_NODE: run again on that Node, so every Node process of the run (rows, echo server,
+// generator) is on the same runtime.
+const wantedNode = process.env.BENCH_NODE === 'image' ? IMAGE_NODE : process.env.BENCH_NODE;
+if (wantedNode && resolve(wantedNode) !== process.execPath) {
+  if (!existsSync(wantedNode)) throw new Error(`BENCH_NODE: ${wantedNode} not found (bash bench/setup.sh node)`);
+  const rerun = spawnSync(wantedNode, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(rerun.status ?? 1);
+}
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');

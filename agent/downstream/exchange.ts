@@ -3,9 +3,11 @@
  * Context satisfies `Exchange` as it is, and the bare node:http front end for `POST /mcp` (the hot
  * path, see agent.ts) builds one from Node's request and response without a web Request.
  *
- * A handler answers with a `Reply`: a web Response (errors, SSE streams), or a `JsonReply` — a
- * JSON body the agent already holds as a string, which the node:http front end writes to the
- * socket directly and Hono turns into a Response.
+ * A handler answers with a `Reply`: a `JsonReply` — a JSON body the agent already holds as a
+ * string (answers, errors, refusals; or no body: 202, 204), which the node:http front end writes
+ * to the socket directly and Hono turns into a Response — or a web Response for an SSE stream.
+ * The hot path never builds a web Response: the first one loads Node's fetch implementation
+ * (undici, ~10 MB of RSS).
  */
 import type { HttpBindings } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -21,13 +23,18 @@ export interface Exchange {
 
 const JSON_TYPE = 'application/json';
 
-/** A JSON response body held as a string (a serialized JSON-RPC message). */
+/** A JSON response body held as a string (a serialized JSON-RPC message); '' is no body. */
 export class JsonReply {
   constructor(
     readonly body: string,
     readonly headers?: Record<string, string>,
     readonly status = 200,
   ) {}
+
+  /** A status without a body (202 Accepted, 204 No Content). */
+  static empty(status: number): JsonReply {
+    return new JsonReply('', undefined, status);
+  }
 }
 
 export type Reply = Response | JsonReply;
@@ -48,6 +55,7 @@ export function nodeExchange(incoming: IncomingMessage, outgoing: ServerResponse
 
 export function toResponse(reply: Reply): Response {
   if (!(reply instanceof JsonReply)) return reply;
+  if (reply.body === '') return new Response(null, { status: reply.status, ...(reply.headers ? { headers: reply.headers } : {}) });
   const headers = reply.headers ? { 'Content-Type': JSON_TYPE, ...reply.headers } : { 'Content-Type': JSON_TYPE };
   return new Response(reply.body, { status: reply.status, headers });
 }
@@ -56,7 +64,7 @@ export function toResponse(reply: Reply): Response {
 export function writeReply(res: ServerResponse, reply: Reply): void {
   if (reply instanceof JsonReply) {
     res.statusCode = reply.status;
-    res.setHeader('Content-Type', JSON_TYPE);
+    if (reply.body !== '') res.setHeader('Content-Type', JSON_TYPE);
     res.setHeader('Content-Length', Buffer.byteLength(reply.body));
     if (reply.headers) for (const name in reply.headers) res.setHeader(name, reply.headers[name]!);
     res.end(reply.body);

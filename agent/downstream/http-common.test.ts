@@ -6,7 +6,7 @@ import { hostPolicy } from '../ops/host.js';
 import { Refusal } from '../protocol/refusal.js';
 import { originPolicy } from '../ops/origin.js';
 import type { DownstreamContext } from './context.js';
-import { JsonReply, type Exchange } from './exchange.js';
+import { JsonReply, toResponse, type Exchange, type Reply } from './exchange.js';
 import { ACCEPT_JSON_AND_SSE, ACCEPT_SSE_OR_NONE, accepts, checkHostAndOrigin, preamble, readMessage } from './http-common.js';
 import type { Credentials } from '../policy/authn/credentials.js';
 
@@ -26,7 +26,7 @@ const ctx = {
 
 const json = { 'content-type': 'application/json', host: '127.0.0.1:8080' };
 async function errorOf(r: unknown): Promise<{ status: number; code: number; message: string; headers: Headers }> {
-  const res = r as Response;
+  const res = toResponse(r as Reply);
   const body = (await res.json()) as { error: { code: number; message: string } };
   return { status: res.status, code: body.error.code, message: body.error.message, headers: res.headers };
 }
@@ -83,11 +83,11 @@ describe('readMessage', () => {
     ];
     for (const [headers, body, status, code] of cases) {
       const r = await readMessage(exchange(headers, body), ctx);
-      expect(r, body).toBeInstanceOf(Response);
+      expect(r, body).toBeInstanceOf(JsonReply);
       expect(await errorOf(r), body).toMatchObject({ status, code });
     }
     const withId = await readMessage(exchange(json, '{"jsonrpc":"2.0","id":9,"method":""}'), ctx);
-    expect(((await (withId as Response).json()) as { id: unknown }).id).toBe(9);
+    expect((JSON.parse((withId as JsonReply).body) as { id: unknown }).id).toBe(9);
   });
 });
 

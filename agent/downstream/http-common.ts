@@ -4,9 +4,7 @@ import type { Principal } from '../core/principal.js';
 import { RequestCredentials } from '../policy/authn/credentials.js';
 import { isRefusal, type Refusal } from '../protocol/refusal.js';
 import type { DownstreamContext } from './context.js';
-import type { Exchange } from './exchange.js';
-
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
+import { JsonReply, type Exchange } from './exchange.js';
 
 /** An HTTP error whose body is a JSON-RPC error object, as MCP clients expect. */
 export function jsonRpcError(
@@ -15,24 +13,13 @@ export function jsonRpcError(
   code: number,
   message: string,
   headers?: Record<string, string>,
-): Response {
-  const body = JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } });
-  return new Response(body, { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+): JsonReply {
+  return new JsonReply(JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } }), headers, status);
 }
 
 /** A refusal as HTTP: its status, its headers, its JSON-RPC error for request `id` as the body. */
-export function refusalResponse(id: JsonRpcId | null, refusal: Refusal): Response {
-  const headers = refusal.headers;
-  let hasHeaders = false;
-  for (const _ in headers) {
-    hasHeaders = true;
-    break;
-  }
-  return new Response(refusal.frame(id), { status: refusal.status, headers: hasHeaders ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
-}
-
-export function jsonResponse(frame: string, headers?: Record<string, string>): Response {
-  return new Response(frame, { status: 200, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+export function refusalResponse(id: JsonRpcId | null, refusal: Refusal): JsonReply {
+  return new JsonReply(refusal.frame(id), refusal.headers, refusal.status);
 }
 
 /**
@@ -40,7 +27,7 @@ export function jsonResponse(frame: string, headers?: Record<string, string>): R
  * the agent's names (first, because the Origin rule trusts an Origin equal to the Host), then
  * an Origin, when present, must be allowed. Refused → 403.
  */
-export function checkHostAndOrigin(c: Exchange, ctx: DownstreamContext): Response | undefined {
+export function checkHostAndOrigin(c: Exchange, ctx: DownstreamContext): JsonReply | undefined {
   const host = c.req.header('host');
   if (!ctx.hostAllowed(host)) {
     const what = host === undefined ? 'a request without a Host header' : `Host ${host}`;
@@ -68,7 +55,7 @@ export const ACCEPT_SSE_OR_NONE: AcceptRule = { ...ACCEPT_SSE, missingOk: true }
  * endpoint needs it, then credentials. The caller, or the response that refuses the exchange.
  * Synchronous unless the token must be verified (a cached token is answered at once).
  */
-export function preamble(c: Exchange, ctx: DownstreamContext, accept?: AcceptRule): Principal | Response | Promise<Principal | Response> {
+export function preamble(c: Exchange, ctx: DownstreamContext, accept?: AcceptRule): Principal | JsonReply | Promise<Principal | JsonReply> {
   const refused = checkHostAndOrigin(c, ctx);
   if (refused) return refused;
   if (accept !== undefined) {
@@ -81,12 +68,12 @@ export function preamble(c: Exchange, ctx: DownstreamContext, accept?: AcceptRul
   return result instanceof Promise ? result.then(callerOrRefusal) : callerOrRefusal(result);
 }
 
-function callerOrRefusal(result: Principal | Refusal): Principal | Response {
+function callerOrRefusal(result: Principal | Refusal): Principal | JsonReply {
   return isRefusal(result) ? refusalResponse(null, result) : result;
 }
 
 /** Reads and classifies a POST body: one JSON-RPC message, or the HTTP error to answer with. */
-export async function readMessage(c: Exchange, ctx: DownstreamContext): Promise<JsonRpcMessage | Response> {
+export async function readMessage(c: Exchange, ctx: DownstreamContext): Promise<JsonRpcMessage | JsonReply> {
   const type = c.req.header('content-type');
   if (type === undefined || !type.toLowerCase().startsWith('application/json')) {
     return jsonRpcError(415, null, ErrorCode.InvalidRequest, 'Content-Type must be application/json');
@@ -138,7 +125,7 @@ function readBody(incoming: IncomingMessage, max: number): Promise<string | unde
   });
 }
 
-function tooLarge(ctx: DownstreamContext): Response {
+function tooLarge(ctx: DownstreamContext): JsonReply {
   return jsonRpcError(413, null, ErrorCode.InvalidRequest, `request body exceeds ${ctx.maxBodyBytes} bytes`);
 }
 

@@ -4,7 +4,9 @@ import type { ClientSession } from '../mux/client-session.js';
 import { Refusal } from '../protocol/refusal.js';
 import { ErrorCode, isRequest } from '../protocol/jsonrpc.js';
 import type { DownstreamContext } from './context.js';
-import type { AgentApp } from './exchange.js';
+import type { Context } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import { JsonReply, toResponse, type AgentApp } from './exchange.js';
 import { ACCEPT_SSE_OR_NONE, jsonRpcError, preamble, readMessage, refusalResponse } from './http-common.js';
 import { SSE_HEADERS, sseBody, sseEvent, type SseWriter } from './sse.js';
 
@@ -25,7 +27,7 @@ export function mountLegacySse(app: AgentApp, ssePath: string, messagesPath: str
 
   app.get(ssePath, async (c) => {
     const caller = await preamble(c, ctx, ACCEPT_SSE_OR_NONE);
-    if (caller instanceof Response) return caller;
+    if (caller instanceof JsonReply) return toResponse(caller);
     const id = randomUUID();
     const { body, writer } = sseBody(() => {
       const conn = connections.get(id);
@@ -39,15 +41,18 @@ export function mountLegacySse(app: AgentApp, ssePath: string, messagesPath: str
     return new Response(body, { status: 200, headers: SSE_HEADERS });
   });
 
-  app.post(messagesPath, async (c) => {
+  app.post(messagesPath, async (c) => toResponse(await message(c)));
+
+  /** One POST to the messages endpoint. */
+  const message = async (c: Context<{ Bindings: HttpBindings }>): Promise<JsonReply> => {
     const caller = await preamble(c, ctx);
-    if (caller instanceof Response) return caller;
+    if (caller instanceof JsonReply) return caller;
     const conn = connections.get(c.req.query('sessionId') ?? '');
     if (conn === undefined || conn.principalKey !== caller.key) {
       return jsonRpcError(404, null, ErrorCode.InvalidRequest, 'session not found');
     }
     const message = await readMessage(c, ctx);
-    if (message instanceof Response) return message;
+    if (message instanceof JsonReply) return message;
     if (conn.session) conn.session.caller = caller;
     if (conn.session === undefined) {
       if (!isRequest(message) || message.method !== 'initialize') {
@@ -61,10 +66,10 @@ export function mountLegacySse(app: AgentApp, ssePath: string, messagesPath: str
         connections.delete(c.req.query('sessionId') ?? '');
       });
       conn.channel.respond(opened.frame);
-      return new Response('Accepted', { status: 202 });
+      return JsonReply.empty(202);
     }
     const refusal = ctx.gateway.dispatch(conn.session, message, conn.channel);
     if (refusal) return refusalResponse(isRequest(message) ? message.id : null, refusal);
-    return new Response('Accepted', { status: 202 });
-  });
+    return JsonReply.empty(202);
+  };
 }

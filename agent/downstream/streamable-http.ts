@@ -1,5 +1,5 @@
 import type { ResponseChannel } from '../mux/channels.js';
-import type { ClientSession } from '../mux/client-session.js';
+import { ClientSession } from '../mux/client-session.js';
 import type { Principal } from '../core/principal.js';
 import type { SessionState } from '../protocol/session-seal.js';
 import { Refusal } from '../protocol/refusal.js';
@@ -74,7 +74,7 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
    * passed to the replica that holds it (owner-forward.ts), or moved here from its sealed id; else
    * the HTTP error for its absence.
    */
-  const sessionFor = (c: Exchange, caller: Principal, method: string, body?: () => string): ClientSession | Response | Promise<ClientSession | Response> => {
+  const sessionFor = (c: Exchange, caller: Principal, method: string, body?: () => string): ClientSession | Reply | Promise<ClientSession | Reply> => {
     const id = c.req.header(SESSION_HEADER_LC);
     if (id === undefined) return jsonRpcError(400, null, ErrorCode.InvalidRequest, `missing ${SESSION_HEADER} header`);
     const held = ctx.gateway.lookup(id, caller);
@@ -90,13 +90,13 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
     return moved(c, id, caller, sealed?.state);
   };
 
-  const moved = (c: Exchange, id: string, caller: Principal, state: SessionState | undefined): ClientSession | Response => {
+  const moved = (c: Exchange, id: string, caller: Principal, state: SessionState | undefined): ClientSession | JsonReply => {
     const session = ctx.gateway.resume(id, caller, state);
     if (session === undefined) return jsonRpcError(404, null, ErrorCode.InvalidRequest, 'session not found (ended or unknown); initialize a new one');
     return checkedVersion(c, session);
   };
 
-  const checkedVersion = (c: Exchange, session: ClientSession): ClientSession | Response => {
+  const checkedVersion = (c: Exchange, session: ClientSession): ClientSession | JsonReply => {
     const version = c.req.header('mcp-protocol-version');
     if (version !== undefined && version !== session.protocolVersion && !isSupportedSessionVersion(version)) {
       return jsonRpcError(400, null, ErrorCode.InvalidRequest, `unsupported MCP-Protocol-Version ${version}`);
@@ -107,10 +107,10 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
   const post = async (c: Exchange): Promise<Reply> => {
     let caller = preamble(c, ctx, ACCEPT_JSON_AND_SSE);
     if (caller instanceof Promise) caller = await caller;
-    if (caller instanceof Response) return caller;
+    if (caller instanceof JsonReply) return caller;
     if (modern?.isModern(c)) return modern.handle(c, caller);
     const message = await readMessage(c, ctx);
-    if (message instanceof Response) return message;
+    if (message instanceof JsonReply) return message;
     if (modern?.claims?.(message, c)) return modern.handle(c, caller, message);
 
     if ((message as JsonRpcRequest).method === 'initialize' && isRequest(message)) {
@@ -121,10 +121,10 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
     }
     let session = sessionFor(c, caller, 'POST', () => JSON.stringify(message));
     if (session instanceof Promise) session = await session;
-    if (session instanceof Response) return session;
+    if (!(session instanceof ClientSession)) return session;
     if (!isRequest(message)) {
       const refusal = ctx.gateway.dispatch(session, message, undefined);
-      return refusal ? refusalResponse(null, refusal) : new Response(null, { status: 202 });
+      return refusal ? refusalResponse(null, refusal) : JsonReply.empty(202);
     }
     const state = stateOf(session);
     return new Promise<Reply>((resolve) => {
@@ -137,10 +137,10 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
 
   app.get(path, async (c) => {
     const caller = await preamble(c, ctx, ACCEPT_SSE);
-    if (caller instanceof Response) return caller;
+    if (caller instanceof JsonReply) return toResponse(caller);
     let session = sessionFor(c, caller, 'GET');
     if (session instanceof Promise) session = await session;
-    if (session instanceof Response) return session;
+    if (!(session instanceof ClientSession)) return toResponse(session);
     const state = stateOf(session);
     session.touch();
 
@@ -166,10 +166,10 @@ export function mountStreamableHttp(app: AgentApp, path: string, ctx: Downstream
 
   app.delete(path, async (c) => {
     const caller = await preamble(c, ctx);
-    if (caller instanceof Response) return caller;
+    if (caller instanceof JsonReply) return toResponse(caller);
     let session = sessionFor(c, caller, 'DELETE');
     if (session instanceof Promise) session = await session;
-    if (session instanceof Response) return session;
+    if (!(session instanceof ClientSession)) return toResponse(session);
     ctx.gateway.end(session);
     return new Response(null, { status: 204 });
   });
@@ -225,7 +225,7 @@ class PostChannel implements ResponseChannel {
       this.state.postStreams.delete(this.stream.key);
     } else if (!this.settled) {
       this.settled = true;
-      this.resolve(new Response(null, { status: 204 }));
+      this.resolve(JsonReply.empty(204));
     }
   }
 }

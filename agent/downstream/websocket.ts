@@ -1,23 +1,24 @@
-import type { UpgradeWebSocket, WSContext } from 'hono/ws';
+import type { WSContext } from 'hono/ws';
 import type { ResponseChannel } from '../mux/channels.js';
 import type { ClientSession } from '../mux/client-session.js';
 import type { Principal } from '../core/principal.js';
 import { Refusal } from '../protocol/refusal.js';
 import { asJsonRpcMessage, ErrorCode, errorResponse, isRequest } from '../protocol/jsonrpc.js';
 import type { DownstreamContext } from './context.js';
-import type { AgentApp } from './exchange.js';
+import { JsonReply, toResponse, type AgentApp } from './exchange.js';
+import type { WebSocketUpgrade } from './hono-node.js';
 import { preamble } from './http-common.js';
 
 /**
  * MCP over WebSocket: one connection is one session, each text frame one JSON-RPC message
  * (subprotocol `mcp`). Authentication happens on the upgrade request, before any frame.
  */
-export function mountWebSocket(app: AgentApp, path: string, ctx: DownstreamContext, upgradeWebSocket: UpgradeWebSocket): void {
+export function mountWebSocket(app: AgentApp, path: string, ctx: DownstreamContext, upgradeWebSocket: WebSocketUpgrade): void {
   app.get(
     path,
     async (c, next) => {
       const caller = await preamble(c, ctx);
-      if (caller instanceof Response) return caller;
+      if (caller instanceof JsonReply) return toResponse(caller);
       c.set('caller' as never, caller as never);
       await next();
     },

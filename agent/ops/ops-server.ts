@@ -2,8 +2,9 @@
 // --ops-port they get a plain-HTTP listener of their own (what the kubelet probes and Prometheus
 // scrape) and the MCP port answers 404 for them: metrics and health never reach MCP clients, and
 // probes keep working whatever TLS or authentication the MCP port asks for.
-import { serve, type ServerType } from '@hono/node-server';
-import { Hono } from 'hono';
+// Served on bare node:http, like `POST /mcp`: a probe every few seconds must not be what loads
+// the web Request/Response machinery (and its ~10 MB) into an agent that otherwise never needs it.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { answerClientErrors } from '../downstream/client-errors.js';
 
@@ -13,16 +14,31 @@ export interface Readiness {
   body: Record<string, unknown>;
 }
 
-/** The three routes, as an app of their own (mounted on the MCP app, or served on the ops port). */
-export function opsApp(readiness: () => Readiness, registry: Registry): Hono {
-  const app = new Hono();
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => {
-    const r = readiness();
-    return c.json(r.body, r.ready ? 200 : 503);
-  });
-  app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
-  return app;
+/** Answers one of the three routes and returns true, or returns false for any other request. */
+export type OpsHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export function opsHandler(readiness: () => Readiness, registry: Registry): OpsHandler {
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const end = req.url?.indexOf('?') ?? -1;
+    const path = end === -1 ? req.url : req.url!.slice(0, end);
+    if (path === '/healthz') send(req, res, 200, 'application/json', '{"status":"ok"}');
+    else if (path === '/readyz') {
+      const r = readiness();
+      send(req, res, r.ready ? 200 : 503, 'application/json', JSON.stringify(r.body));
+    } else if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => send(req, res, 200, registry.contentType, text),
+        (err: Error) => send(req, res, 500, 'text/plain', `metrics failed: ${err.message}\n`),
+      );
+    } else return false;
+    return true;
+  };
+}
+
+function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 export interface OpsServer {
@@ -30,11 +46,16 @@ export interface OpsServer {
   close(): void;
 }
 
-/** Serves `app` on host:port (plain HTTP); resolves once listening, rejects when the port is taken. */
-export async function startOpsServer(app: Hono, host: string, port: number): Promise<OpsServer> {
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
-    s.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on the ops port ${host}:${port}: ${err.message}`)));
+/** Serves the ops routes on host:port (plain HTTP); resolves once listening, rejects when the port is taken. */
+export async function startOpsServer(handler: OpsHandler, host: string, port: number): Promise<OpsServer> {
+  const server = createServer((req, res) => {
+    if (handler(req, res)) return;
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('404 Not Found');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on the ops port ${host}:${port}: ${err.message}`)));
+    server.listen(port, host, () => resolve());
   });
   answerClientErrors(server);
   const address = server.address();
@@ -42,7 +63,7 @@ export async function startOpsServer(app: Hono, host: string, port: number): Pro
     port: typeof address === 'object' && address ? address.port : port,
     close() {
       server.close();
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      server.closeAllConnections();
     },
   };
 }

@@ -117,7 +117,7 @@ export function createModernTransport(ctx: DownstreamContext, options: ModernTra
 
     async handle(c, caller, given) {
       const message = given ?? (await readMessage(c, ctx));
-      if (message instanceof Response) return message;
+      if (message instanceof JsonReply) return message;
       const m = message as JsonRpcRequest;
       const id: JsonRpcId | null = isRequest(message) ? message.id : null;
       if (m.method === undefined) {
@@ -533,7 +533,7 @@ function resume(deps: CallDeps, c: Exchange, caller: Principal, retry: JsonRpcRe
  * `subscriptions/listen`: a long-lived response stream for the change notifications the client
  * opted in to, each tagged with the subscription id (the listen request's id).
  */
-async function listen(deps: CallDeps, c: Exchange, caller: Principal, env: Envelope, request: JsonRpcRequest): Promise<Response> {
+async function listen(deps: CallDeps, c: Exchange, caller: Principal, env: Envelope, request: JsonRpcRequest): Promise<Reply> {
   const { ctx } = deps;
   // The stream is the session's channel: the gateway does not reap it while it is open, and
   // broadcasts reach it. It declares no client capabilities, so no server request is routed here.
