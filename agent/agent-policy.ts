@@ -2,7 +2,9 @@ import type { Context } from 'hono';
 import type { AgentApp } from './downstream/exchange.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { durationToMs, parseAgentConfig, splitReloadable, type AgentConfig } from '../api/agent-config.js';
+import type { AgentConfig } from '../api/agent-config.js';
+import { emptyAgentConfig, splitReloadable } from '../api/agent-constants.js';
+import { durationToMs } from '../api/v1beta1/defaults.js';
 import type { GatewayPolicy } from './mux/gateway.js';
 import { createPolicyMetrics, createPolicyPipeline, limitsFromConfig, type PolicyMetrics, type PolicyPipeline, type Principal, type Refusal } from './policy/index.js';
 import type { Limits } from './policy/limits/index.js';
@@ -51,7 +53,8 @@ interface Built {
 
 /** One validated policy set, with the limits (and their counters) carried over from the last. */
 async function build(sections: Record<string, unknown>, logger: Logger, metrics: PolicyMetrics, limits?: Limits): Promise<Built> {
-  const config = parseAgentConfig(sections);
+  // No policy at all needs no validator: typebox then never loads (api/agent-constants.ts).
+  const config = Object.keys(sections).length === 0 ? emptyAgentConfig() : (await import('../api/agent-config.js')).parseAgentConfig(sections);
   // Audit lines record policy decisions; with no policy at all there are none to record (and a
   // line per call would only cost the hot path). `audit.enabled: true` keeps them anyway.
   const unpoliced = !config.oidcConfig && !config.authzConfig && !config.toolsFilter && !config.readOnly && !config.approval;

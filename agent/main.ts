@@ -4,7 +4,7 @@ import { exitOnSignals, parseCommandLine } from '../api/cli.js';
 import { createLogger } from './ops/logger.js';
 
 async function main(): Promise<void> {
-  const options = parseCommandLine('ome-mcp-agent', () => parseOptions(process.argv.slice(2)), helpText, AGENT_VERSION);
+  const options = await parseCommandLine('ome-mcp-agent', () => parseOptions(process.argv.slice(2)), helpText, AGENT_VERSION);
   if (!options) return;
   const logger = createLogger(options.logLevel);
   const agent = await startAgent(options, logger);

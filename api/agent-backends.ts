@@ -13,17 +13,9 @@ import type { Issue } from './validate.js';
  */
 export const BACKEND_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
 
-/**
- * `_`: valid in MCP tool names (`[A-Za-z0-9_.-]`) and in the function-name rules of the LLM APIs
- * clients hand tools to (`^[a-zA-Z0-9_-]{1,64}$`, which excludes `.`), and absent from backend names.
- */
-export const DEFAULT_SEPARATOR = '_';
+import { DEFAULT_SEPARATOR } from './agent-constants.js';
 
-/**
- * `_meta` key of each tool the aggregate lists: the backend that serves it. Policy reads it (Cedar's
- * `resource.backend`); the aggregate sets it over whatever a backend claims.
- */
-export const TOOL_META_BACKEND = 'ome.io/backend';
+export { DEFAULT_SEPARATOR, TOOL_META_BACKEND } from './agent-constants.js';
 export const AGGREGATE_COLLISIONS = ['prefix', 'priority'] as const;
 export const AGGREGATE_FAIL_MODES = ['open', 'closed'] as const;
 export const BACKEND_TRANSPORTS = ['auto', 'streamable-http', 'sse'] as const;

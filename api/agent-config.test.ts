@@ -9,6 +9,7 @@ import {
 } from './agent-config.js';
 import { OIDCConfigRef, InlineOIDCConfig, MCPCapabilities } from './v1beta1/index.js';
 import { collectCelRules, isCelSupported } from './validate.js';
+import { emptyAgentConfig } from './agent-constants.js';
 
 function issuesOf(v: unknown): string[] {
   try {
@@ -21,6 +22,10 @@ function issuesOf(v: unknown): string[] {
 }
 
 describe('parseAgentConfig', () => {
+  it('of an empty config is emptyAgentConfig() (what an agent without policy uses, without the validator)', () => {
+    expect(parseAgentConfig({})).toEqual(emptyAgentConfig());
+  });
+
   it('applies defaults to an empty config', () => {
     const c = parseAgentConfig({});
     expect(c.readOnly).toBe(false);

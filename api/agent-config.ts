@@ -20,6 +20,9 @@ import { AgentEgress, allowHostIssues } from './egress.js';
 import { AgentCatalog } from './agent-catalog.js';
 import { catalogIssues } from './catalog-checks.js';
 import { AgentBackend, AggregateSettings, backendIssues } from './agent-backends.js';
+import { LOG_LEVELS, type AgentRuntimeKey } from './agent-constants.js';
+
+export { AGENT_RUNTIME_KEYS, LOG_LEVELS, RELOADABLE_KEYS, splitReloadable } from './agent-constants.js';
 
 export { ValidationError, type Issue } from './validate.js';
 export {
@@ -129,7 +132,6 @@ export const AgentTls = Type.Object(
 );
 export type AgentTls = Static<typeof AgentTls>;
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const Seconds = (description: string, minimum = 0) => Type.Optional(Type.Number({ minimum, description }));
 
 /**
@@ -154,8 +156,7 @@ export const AgentRuntimeSettings = {
   logLevel: Type.Optional(StringEnum(LOG_LEVELS, { description: 'Log level.' })),
   tty: Type.Optional(Type.Boolean({ description: 'Run a stdio server under a pseudo-terminal.' })),
   catalogOnly: Type.Optional(Type.Boolean({ description: 'No MCP server: serve the catalog alone.' })),
-};
-export const AGENT_RUNTIME_KEYS = Object.keys(AgentRuntimeSettings) as (keyof typeof AgentRuntimeSettings)[];
+} satisfies Record<AgentRuntimeKey, unknown>; // a schema for each AGENT_RUNTIME_KEYS entry and no other key
 
 export const AgentConfig = Type.Object(
   {
@@ -188,21 +189,6 @@ export const AgentConfig = Type.Object(
 );
 export type AgentConfig = Static<typeof AgentConfig>;
 
-/**
- * Sections the agent applies in place when its config file changes (policy, filters, OIDC): the
- * next request is judged by the new set. A change anywhere else (upstream, ports, limits, session
- * settings) takes a restart, so the reconciler's pod-template hash covers exactly the rest.
- */
-export const RELOADABLE_KEYS = ['oidcConfig', 'authzConfig', 'toolsFilter', 'capabilities', 'readOnly', 'approval', 'argumentRules', 'scopes', 'resourceURL', 'audit', 'catalog'] as const;
-const RELOADABLE = new Set<string>(RELOADABLE_KEYS);
-
-/** The config split into what reloads in place and what needs a restart. */
-export function splitReloadable(config: object): { reloadable: Record<string, unknown>; restart: Record<string, unknown> } {
-  const reloadable: Record<string, unknown> = {};
-  const restart: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(config)) (RELOADABLE.has(k) ? reloadable : restart)[k] = v;
-  return { reloadable, restart };
-}
 
 type DeepPartial<T> = T extends readonly (infer U)[]
   ? readonly DeepPartial<U>[]

@@ -63,15 +63,15 @@ export function resolveOptions(
  * The start of every `main`: parse, or print the usage error and exit 2; answer `--help` and
  * `--version`. Returns the options when the program should run.
  */
-export function parseCommandLine<T extends { help: boolean; version: boolean }>(
+export async function parseCommandLine<T extends { help: boolean; version: boolean }>(
   name: string,
-  parse: () => T,
+  parse: () => T | Promise<T>,
   helpText: () => string,
   version: string,
-): T | undefined {
+): Promise<T | undefined> {
   let options: T;
   try {
-    options = parse();
+    options = await parse();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`${name}: ${err.message}\nRun ${name} --help for usage.\n`);

@@ -1,9 +1,7 @@
-// The agent's egress proxy as the agent config declares it, and the grammar of allowHost entries
-// (shared by the reconciler, which reports a bad entry on status, and the agent, which matches).
+// The agent's egress proxy as the agent config declares it (the grammar of its allowHost entries,
+// shared by the reconciler and the agent, is api/egress-hosts.ts).
 import { Type, type Static } from 'typebox';
 import { Int32 } from './v1beta1/schema.js';
-import { isIP } from 'node:net';
-import type { Issue } from './validate.js';
 
 /** Port of the proxy on the pod's loopback (Squid's customary one; moved aside when the server's ports take it). */
 export const DEFAULT_EGRESS_PORT = 3128;
@@ -25,43 +23,4 @@ export const AgentEgress = Type.Object(
 );
 export type AgentEgress = Static<typeof AgentEgress>;
 
-export type HostEntry =
-  | { kind: 'name'; name: string }
-  /** `.domain` (includeApex) or `*.domain`; `suffix` keeps its leading dot. */
-  | { kind: 'suffix'; suffix: string; includeApex: boolean }
-  | { kind: 'network'; address: string; bits: number };
-
-/** Lower case, no trailing dot, no IPv6 brackets: the form names and addresses are compared in. */
-export function normalizeHost(host: string): string {
-  const h = host.trim().toLowerCase().replace(/\.$/, '');
-  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
-}
-
-/** A DNS name (labels of letters, digits, `-`, `_`): no spaces, `@`, `/`, `%`, `:`. */
-const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
-
-export function isHostName(host: string): boolean {
-  return HOST_NAME.test(host);
-}
-
-/** One allowHost entry, or undefined when it is neither a name, a wildcard, nor an IP/CIDR. */
-export function parseHostEntry(raw: string): HostEntry | undefined {
-  const entry = normalizeHost(raw);
-  if (entry.includes('/') || isIP(entry) !== 0) {
-    const [address = '', bits, extra] = entry.split('/');
-    const max = isIP(address) === 6 ? 128 : 32;
-    if (extra !== undefined || isIP(address) === 0) return undefined;
-    if (bits === undefined) return { kind: 'network', address, bits: max };
-    return /^\d{1,3}$/.test(bits) && Number(bits) <= max ? { kind: 'network', address, bits: Number(bits) } : undefined;
-  }
-  if (entry.startsWith('*.')) return HOST_NAME.test(entry.slice(2)) ? { kind: 'suffix', suffix: entry.slice(1), includeApex: false } : undefined;
-  if (entry.startsWith('.')) return HOST_NAME.test(entry.slice(1)) ? { kind: 'suffix', suffix: entry, includeApex: true } : undefined;
-  return HOST_NAME.test(entry) ? { kind: 'name', name: entry } : undefined;
-}
-
-/** An issue per allowHost entry the proxy could not match (a typo would otherwise allow nothing, silently). */
-export function allowHostIssues(path: string, allowHost: readonly string[]): Issue[] {
-  return allowHost.flatMap((h, i) =>
-    parseHostEntry(h) ? [] : [{ path: `${path}[${i}]`, message: `${JSON.stringify(h)} is neither a host name, a .domain or *.domain wildcard, nor an IP or CIDR` }],
-  );
-}
+export { allowHostIssues, isHostName, normalizeHost, parseHostEntry, type HostEntry } from './egress-hosts.js';

@@ -5,7 +5,7 @@ import { helpText, parseOptions } from './options.js';
 import { exitOnSignals, parseCommandLine } from '../api/cli.js';
 
 async function main(): Promise<void> {
-  const options = parseCommandLine('ome-mcp-injector', () => parseOptions(process.argv.slice(2)), helpText, INJECTOR_VERSION);
+  const options = await parseCommandLine('ome-mcp-injector', () => parseOptions(process.argv.slice(2)), helpText, INJECTOR_VERSION);
   if (!options) return;
   const logger = pino({ name: 'ome-mcp-injector', level: options.logLevel }, pino.destination({ fd: 2, sync: false }));
   const injector = await startInjector(options, logger);

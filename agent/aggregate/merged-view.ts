@@ -1,7 +1,8 @@
 // The merged view of several backends' lists: what clients are offered under which name, and the
 // routing table back to (backend, original name). Pure: rebuilt from the backends' last lists
 // whenever one changes (a few hundred entries; cheaper than keeping it incrementally right).
-import { TOOL_META_BACKEND, type AgentBackend, type AggregateSettings } from '../../api/agent-backends.js';
+import type { AgentBackend, AggregateSettings } from '../../api/agent-backends.js';
+import { TOOL_META_BACKEND } from '../../api/agent-constants.js';
 
 export type Kind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 export const KINDS: readonly Kind[] = ['tools', 'prompts', 'resources', 'resourceTemplates'];

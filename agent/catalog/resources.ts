@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { CatalogResource } from '../../api/agent-catalog.js';
-import { durationToMs } from '../../api/agent-config.js';
+import { durationToMs } from '../../api/v1beta1/defaults.js';
 import { parseTemplate, type ParsedTemplate } from '../../api/templates.js';
 import { exchange, isText, renderUrlTemplate, resolveHeaders } from './http.js';
 

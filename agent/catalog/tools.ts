@@ -1,15 +1,19 @@
 // A declared tool: its listing, and a call — arguments checked against the inputSchema, the HTTP
 // request built from the templates, the answer mapped to MCP content. Every failure is a tool
 // result with isError (the model sees why), never a protocol error or a crash.
-import { Value } from 'typebox/value';
 import type { CatalogTool } from '../../api/agent-catalog.js';
-import { durationToMs } from '../../api/agent-config.js';
+import { durationToMs } from '../../api/v1beta1/defaults.js';
 import { parseTemplate, render, type ParsedTemplate } from '../../api/templates.js';
 import { exchange, isJson, MissingArgument, renderUrlTemplate, resolveHeaders, type HttpAnswer } from './http.js';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_TEXT = 1_000_000;
 const DEFAULT_INPUT_SCHEMA = { type: 'object' };
+
+type SchemaChecker = (typeof import('typebox/value'))['Value'];
+let checker: Promise<SchemaChecker> | undefined;
+/** typebox's checker, loaded by the first call of a declared tool: an agent without a catalog never loads it. */
+const schemaChecker = () => (checker ??= import('typebox/value').then((m) => m.Value));
 
 export type ToolResult = Record<string, unknown>;
 
@@ -48,6 +52,7 @@ export class DeclaredTool {
   }
 
   async call(args: Record<string, unknown>, signal: AbortSignal): Promise<ToolResult> {
+    const Value = await schemaChecker();
     const schema = this.spec.inputSchema ?? DEFAULT_INPUT_SCHEMA;
     if (!Value.Check(schema, args)) {
       const problems = [...Value.Errors(schema, args)].slice(0, 5).map((e) => `${e.instancePath || '(arguments)'} ${e.message}`);
@@ -73,7 +78,7 @@ export class DeclaredTool {
     } catch (e) {
       return toolError(`${this.name}: the call to its endpoint failed: ${(e as Error).message}`);
     }
-    return this.toResult(answer);
+    return this.toResult(answer, Value);
   }
 
   private requestUrl(args: Record<string, unknown>): string {
@@ -100,7 +105,7 @@ export class DeclaredTool {
     return JSON.stringify(rest);
   }
 
-  private toResult(a: HttpAnswer): ToolResult {
+  private toResult(a: HttpAnswer, Value: SchemaChecker): ToolResult {
     const text = a.body.toString('utf8', 0, Math.min(a.body.length, MAX_TEXT));
     if (a.status < 200 || a.status >= 300) {
       return toolError(`${this.name}: the endpoint answered HTTP ${a.status}${a.statusText ? ` ${a.statusText}` : ''}${text ? `: ${text.slice(0, 2000)}` : ''}`);

@@ -25,7 +25,7 @@ export function watchAgentConfig(options: Pick<AgentOptions, 'config' | 'oidcCon
   let running: Promise<void> = Promise.resolve();
   const reload = async () => {
     try {
-      const { applied, needRestart } = await deps.bound.reload(readPolicySections(options));
+      const { applied, needRestart } = await deps.bound.reload(await readPolicySections(options));
       deps.reloads.labels(applied.length ? 'applied' : 'unchanged').inc();
       if (applied.length) log.info({ changed: applied, files }, `agent config reloaded: ${applied.join(', ')} in effect for the next request`);
       if (needRestart.length) log.warn({ changed: needRestart, files }, `agent config: ${needRestart.join(', ')} changed; that takes a restart (the reconciler rolls the pods)`);

@@ -2,7 +2,7 @@
 // agent's egress proxy (permissionProfile.network.outbound). Pure: no DNS here; the proxy resolves
 // names and asks about each address.
 import { BlockList, isIP } from 'node:net';
-import { normalizeHost, parseHostEntry } from '../../api/egress.js';
+import { normalizeHost, parseHostEntry } from '../../api/egress-hosts.js';
 
 /** The outbound part of a permission profile, as the proxy enforces it. */
 export interface EgressRules {

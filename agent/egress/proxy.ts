@@ -10,7 +10,7 @@ import { connect, isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { isHostName, normalizeHost } from '../../api/egress.js';
+import { isHostName, normalizeHost } from '../../api/egress-hosts.js';
 import { AllowList, isBlockedAddress, type EgressRules } from './allow-list.js';
 
 export interface EgressProxyOptions extends EgressRules {

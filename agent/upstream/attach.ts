@@ -22,7 +22,10 @@
  * Tested here against a WebSocket server implementing the v5/v4 channel framing; there is no
  * kubelet on the test machines.
  */
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
+
+/** WebSocket.OPEN (`ws` itself loads with the first connection: only attach-mode agents use it). */
+const OPEN = 1;
 import type { JsonRpcMessage } from '../protocol/jsonrpc.js';
 import { parseServerFrame } from './frame-parser.js';
 import { LineReader } from './line-reader.js';
@@ -176,8 +179,9 @@ export class AttachUpstream implements UpstreamTransport {
       throw new FatalAttachError(`cannot use the Kubernetes credentials for ${conn.server}: ${(err as Error).message}`);
     }
     const options = { handshakeTimeout: 10_000, ...credentials };
+    const { default: Socket } = await import('ws');
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, protocols, options);
+      const ws = new Socket(url, protocols, options);
       const fail = (err: Error) => {
         ws.removeAllListeners();
         ws.on('error', () => {});
@@ -254,14 +258,14 @@ export class AttachUpstream implements UpstreamTransport {
     });
     const interval = this.options.pingIntervalMs ?? 30_000;
     if (interval > 0) {
-      this.pingTimer = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), interval);
+      this.pingTimer = setInterval(() => ws.readyState === OPEN && ws.ping(), interval);
       this.pingTimer.unref();
     }
   }
 
   send(frame: string): void {
     const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) throw new Error('attach stream is not connected');
+    if (!ws || ws.readyState !== OPEN) throw new Error('attach stream is not connected');
     const len = Buffer.byteLength(frame);
     const buf = Buffer.allocUnsafe(len + 2);
     buf[0] = CHANNEL.stdin;
@@ -277,7 +281,7 @@ export class AttachUpstream implements UpstreamTransport {
     clearInterval(this.pingTimer);
     const ws = this.ws;
     this.ws = undefined;
-    if (ws && ws.readyState === WebSocket.OPEN) {
+    if (ws && ws.readyState === OPEN) {
       if (this.options.closeStdinOnClose && this.protocol === V5) ws.send(Buffer.from([CHANNEL.close, CHANNEL.stdin]));
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {

@@ -25,7 +25,7 @@ describe('HTTP upstream headers from the config file', () => {
     writeFileSync(keyFile, 'first-key\n');
     const config = join(dir, 'agent.json');
     writeFileSync(config, JSON.stringify({ upstream: { transport: 'streamable-http', url, headers: [{ name: 'X-API-Key', file: keyFile, prefix: 'k ' }] } }));
-    const options = parseOptions(['--config', config, '--upstream', url]);
+    const options = await parseOptions(['--config', config, '--upstream', url]);
     expect(options.upstreamHeaders).toEqual([{ name: 'X-API-Key', file: keyFile, prefix: 'k ' }]);
     const logger = pino({ level: 'silent' });
     const send = async () => {
@@ -46,10 +46,10 @@ describe('HTTP upstream headers from the config file', () => {
     server.close();
   });
 
-  it('names the header and the file when the value cannot be read', () => {
+  it('names the header and the file when the value cannot be read', async () => {
     const config = join(dir, 'missing.json');
     writeFileSync(config, JSON.stringify({ upstream: { transport: 'streamable-http', url: 'http://127.0.0.1:1/mcp', headers: [{ name: 'Authorization', file: join(dir, 'nope') }] } }));
-    const options = parseOptions(['--config', config, '--upstream', 'http://127.0.0.1:1/mcp']);
+    const options = await parseOptions(['--config', config, '--upstream', 'http://127.0.0.1:1/mcp']);
     expect(() => createUpstreamTransport(options, pino({ level: 'silent' }))).toThrow(/upstream header Authorization: cannot read .*nope/);
   });
 });

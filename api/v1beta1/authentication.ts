@@ -8,8 +8,9 @@ import { cel, StringEnum } from './schema.js';
 export const AUTH_METHOD_TYPES = ['None', 'Bearer', 'JWT', 'ApiKey', 'Basic', 'ClientCertificate'] as const;
 export type AuthMethodType = (typeof AUTH_METHOD_TYPES)[number];
 
-export const DEFAULT_API_KEY_HEADER = 'X-API-Key';
-export const DEFAULT_MAX_AUTH_FAILURES_PER_MINUTE = 10;
+import { DEFAULT_API_KEY_HEADER, DEFAULT_MAX_AUTH_FAILURES_PER_MINUTE } from './defaults.js';
+
+export { DEFAULT_API_KEY_HEADER, DEFAULT_MAX_AUTH_FAILURES_PER_MINUTE };
 /** HTTP header names (RFC 9110 token). */
 export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 

@@ -6,8 +6,9 @@ import { Type, type Static } from 'typebox';
 import { cel, StringEnum } from './schema.js';
 
 export const IDENTITY_MODES = ['exchange', 'passthrough'] as const;
-export const DEFAULT_IDENTITY_ENV = 'MCP_USER_TOKEN';
-export const DEFAULT_IDENTITY_HEADER = 'Authorization';
+import { DEFAULT_IDENTITY_ENV, DEFAULT_IDENTITY_HEADER } from './defaults.js';
+
+export { DEFAULT_IDENTITY_ENV, DEFAULT_IDENTITY_HEADER };
 
 const exchangeFields = {
   tokenURL: Type.Optional(Type.String({ pattern: '^https?://.*', description: "The issuer's token endpoint (default: from its OpenID metadata)." })),

@@ -140,8 +140,9 @@ export type MCPServerTLS = Static<typeof MCPServerTLS>;
 
 // ---------------------------------------------------------------- OIDC
 
-export const DEFAULT_K8S_ISSUER = 'https://kubernetes.default.svc';
-export const DEFAULT_K8S_AUDIENCE = 'toolhive';
+import { DEFAULT_K8S_AUDIENCE, DEFAULT_K8S_ISSUER } from './defaults.js';
+
+export { DEFAULT_K8S_AUDIENCE, DEFAULT_K8S_ISSUER };
 
 export const KubernetesOIDCConfig = Type.Object(
   {

@@ -3,22 +3,12 @@
 // field means the same on both sides.
 import { Type, type Static } from 'typebox';
 import { StringEnum } from './schema.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REDACTED_ARGUMENTS, DURATION_PATTERN, SESSION_MODES } from './defaults.js';
 
-export const SESSION_MODES = ['shared', 'per-session'] as const;
+export { DEFAULT_MAX_BODY_BYTES, DEFAULT_REDACTED_ARGUMENTS, DURATION_PATTERN, durationToMs, SESSION_MODES } from './defaults.js';
 
-/** Go-style duration: `500ms`, `30s`, `2m`, `1h30m`. */
-export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
 const Duration = (options: Record<string, unknown>) => Type.String({ pattern: DURATION_PATTERN, ...options });
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `1h30m` → 5_400_000. Throws on anything else. */
-export function durationToMs(d: string): number {
-  if (!new RegExp(DURATION_PATTERN).test(d)) throw new Error(`invalid duration ${JSON.stringify(d)}`);
-  let total = 0;
-  for (const m of d.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
-  return total;
-}
 
 export const PrincipalLimits = Type.Object(
   {
@@ -46,7 +36,6 @@ export const ToolRateLimit = Type.Object(
 );
 export type ToolRateLimit = Static<typeof ToolRateLimit>;
 
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export const AgentLimits = Type.Object(
   {
@@ -60,7 +49,6 @@ export const AgentLimits = Type.Object(
 );
 export type AgentLimits = Static<typeof AgentLimits>;
 
-export const DEFAULT_REDACTED_ARGUMENTS = ['password', 'token', 'secret', 'apiKey', 'api_key', 'authorization'] as const;
 
 export const AgentAudit = Type.Object(
   {

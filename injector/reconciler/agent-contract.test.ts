@@ -85,7 +85,7 @@ describe('the agent starts from the ConfigMap the reconciler writes', () => {
     for (const e of agent.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
     const args = (agent.args ?? []).map((a) => expand(a, env).replace(`${AGENT_CONFIG_MOUNT_PATH}/`, `${dir}/`));
 
-    const options = parseOptions(args, env);
+    const options = await parseOptions(args, env);
     const upstreamCount = [options.command.length > 0, !!options.upstream, !!options.upstreamFifo, !!options.upstreamAttach, options.catalogOnly].filter(Boolean).length;
     expect(upstreamCount).toBe(1);
     if (spec.type === 'Catalog') expect(options.catalogOnly).toBe(true);

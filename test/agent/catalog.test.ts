@@ -98,7 +98,7 @@ function agentWith(config: (base: string, dir: string) => object, args: string[]
     writeFileSync(join(ctx.dir, 'api-key'), `${SECRET}\n`);
     writeFileSync(join(ctx.dir, 'doc.txt'), 'version 1');
     ctx.cm = new ConfigMapDir(config(ctx.endpoint.base, ctx.dir));
-    ctx.agent = await startAgent(parseOptions(['--port', '0', '--config', ctx.cm.file, ...args]), logger);
+    ctx.agent = await startAgent(await parseOptions(['--port', '0', '--config', ctx.cm.file, ...args]), logger);
     await waitFor(async () => (await fetch(ctx.agent.url.replace('/mcp', '/readyz'))).status === 200, 15_000);
     ctx.client = await connectClient(ctx.agent);
   });

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,6 +66,20 @@ describe('ome-mcp-agent CLI', () => {
     await listensOn([], {}, filePort!);
     await listensOn([], { OME_MCP_PORT: String(envPort) }, envPort!);
     await listensOn(['--port', String(flagPort)], { OME_MCP_PORT: String(envPort) }, flagPort!);
+  });
+
+  it('a client that only POSTs (and the probes) never loads Node\'s fetch implementation (undici, ~10 MB)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-cli-'));
+    const report = join(dir, 'loaded.json');
+    const preload = join(dir, 'report.mjs');
+    writeFileSync(preload, `process.on('exit', () => process.getBuiltinModule('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(process.moduleLoadList.filter((m) => m.includes('undici')))));\n`);
+    const port = await freePort();
+    const child = await startCli(['--port', String(port), '--log-level', 'warn', '--', ...PROBE], port, { ...process.env, NODE_OPTIONS: `--import ${preload}` });
+    const s = await RawSession.open(`http://127.0.0.1:${port}/mcp`);
+    expect(await s.call(1, 'echo', { text: 'hi' })).toBeDefined();
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+    await stop(child);
+    expect(JSON.parse(readFileSync(report, 'utf8'))).toEqual([]);
   });
 
   it('SIGTERM: refuses new sessions, finishes in-flight requests, then exits 0', async () => {

@@ -21,7 +21,7 @@ export const EVERYTHING = ['node', 'node_modules/@modelcontextprotocol/server-ev
  * command; policy sections come with `--config <file>`); `policy` replaces the pipeline outright.
  */
 export async function startTestAgent(args: string[], policy?: AgentPolicy, env: NodeJS.ProcessEnv = {}, waitReady = true): Promise<RunningAgent> {
-  const options = parseOptions(['--port', '0', ...args], env);
+  const options = await parseOptions(['--port', '0', ...args], env);
   const logger = pino({ level: process.env.AGENT_LOG_LEVEL ?? 'silent' });
   const agent = await startAgent(options, logger, policy);
   if (waitReady) await waitFor(async () => (await fetch(agent.url.replace('/mcp', '/readyz'))).status === 200, 15_000);

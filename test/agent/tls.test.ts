@@ -34,7 +34,7 @@ async function mcpClient(url: string, f: typeof fetch): Promise<Client> {
 }
 
 async function start(args: string[]): Promise<RunningAgent> {
-  const agent = await startAgent(parseOptions(['--port', '0', ...args]), pino({ level: process.env.AGENT_LOG_LEVEL ?? 'silent' }));
+  const agent = await startAgent(await parseOptions(['--port', '0', ...args]), pino({ level: process.env.AGENT_LOG_LEVEL ?? 'silent' }));
   return agent;
 }
 
@@ -124,22 +124,22 @@ describe('RFC 9728 metadata stays on the MCP port', () => {
 });
 
 describe('TLS and ops options', () => {
-  it('--help shows the flags', () => {
+  it('--help shows the flags', async () => {
     for (const flag of ['--ops-port', '--tls-cert-file', '--tls-key-file', '--tls-client-ca-file']) expect(helpText()).toContain(flag);
   });
 
-  it('refuses a certificate without its key, and an ops port equal to the MCP port', () => {
-    expect(() => parseOptions(['--tls-cert-file', 'a.crt', '--', 'x'])).toThrow(UsageError);
-    expect(() => parseOptions(['--tls-client-ca-file', 'ca.crt', '--', 'x'])).toThrow(/--tls-cert-file and --tls-key-file go together/);
-    expect(() => parseOptions(['--port', '9000', '--ops-port', '9000', '--', 'x'])).toThrow(/--ops-port must differ from --port/);
+  it('refuses a certificate without its key, and an ops port equal to the MCP port', async () => {
+    await expect(parseOptions(['--tls-cert-file', 'a.crt', '--', 'x'])).rejects.toThrow(UsageError);
+    await expect(parseOptions(['--tls-client-ca-file', 'ca.crt', '--', 'x'])).rejects.toThrow(/--tls-cert-file and --tls-key-file go together/);
+    await expect(parseOptions(['--port', '9000', '--ops-port', '9000', '--', 'x'])).rejects.toThrow(/--ops-port must differ from --port/);
   });
 
-  it('takes tls and opsPort from the config file and env', () => {
+  it('takes tls and opsPort from the config file and env', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-tls-'));
     const config = join(dir, 'agent.yaml');
     writeFileSync(config, 'opsPort: 9091\ntls:\n  certFile: /certs/tls.crt\n  keyFile: /certs/tls.key\n  clientCAFile: /certs/ca.crt\n');
-    expect(parseOptions(['--config', config, '--', 'x'], {})).toMatchObject({ opsPort: 9091, tls: { certFile: '/certs/tls.crt', keyFile: '/certs/tls.key', clientCAFile: '/certs/ca.crt' } });
-    const fromEnv = parseOptions(['--config', config, '--', 'x'], { OME_MCP_OPS_PORT: '9092', OME_MCP_TLS_CERT_FILE: '/other/tls.crt' });
+    expect(await parseOptions(['--config', config, '--', 'x'], {})).toMatchObject({ opsPort: 9091, tls: { certFile: '/certs/tls.crt', keyFile: '/certs/tls.key', clientCAFile: '/certs/ca.crt' } });
+    const fromEnv = await parseOptions(['--config', config, '--', 'x'], { OME_MCP_OPS_PORT: '9092', OME_MCP_TLS_CERT_FILE: '/other/tls.crt' });
     expect(fromEnv).toMatchObject({ opsPort: 9092, tls: { certFile: '/other/tls.crt', keyFile: '/certs/tls.key' } });
     expect(fromEnv.policy).not.toHaveProperty('tls');
   });

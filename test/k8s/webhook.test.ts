@@ -52,7 +52,7 @@ beforeAll(async () => {
   const config = buildWebhookConfiguration({ name: configName, target: { url: `https://127.0.0.1:${port}` }, injectorNamespace: system });
   await client.request('POST', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', { body: config });
 
-  const options = parseOptions(
+  const options = await parseOptions(
     [
       ['--agent-image', AGENT_IMAGE],
       ['--webhook-host', '127.0.0.1'],

@@ -1,7 +1,8 @@
 // Which tool calls need a person's approval (the gateway holds them and asks: mux/approval.ts):
 // tools the server's annotations mark destructive — by the MCP specification's defaults, so a tool
 // without annotations counts — and tools the config names. Only tools/call is ever held.
-import { durationToMs, type AgentConfig } from '../../../api/agent-config.js';
+import type { AgentConfig } from '../../../api/agent-config.js';
+import { durationToMs } from '../../../api/v1beta1/defaults.js';
 import type { ApprovalAsk } from '../../core/approval.js';
 import type { JsonRpcNotification, JsonRpcRequest } from '../../protocol/jsonrpc.js';
 import { redact } from '../audit/index.js';

@@ -2,7 +2,7 @@
 // target, decision, the policies that decided, latency. Never a token; tool/prompt arguments only
 // when asked for, with values of configured argument names redacted at any depth.
 import type { Logger } from 'pino';
-import { DEFAULT_REDACTED_ARGUMENTS } from '../../../api/v1beta1/operations.js';
+import { DEFAULT_REDACTED_ARGUMENTS } from '../../../api/v1beta1/defaults.js';
 import type { Principal } from '../types.js';
 
 export interface AuditOptions {

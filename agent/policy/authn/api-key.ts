@@ -5,7 +5,7 @@
 // nothing about which key, or how much of one, matched.
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import { DEFAULT_API_KEY_HEADER } from '../../../api/v1beta1/authentication.js';
+import { DEFAULT_API_KEY_HEADER } from '../../../api/v1beta1/defaults.js';
 import type { Principal } from '../types.js';
 import type { Credentials } from './credentials.js';
 import { sha256Bytes } from './digest.js';

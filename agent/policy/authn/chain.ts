@@ -4,7 +4,7 @@
 // Wrong credentials count against the client address (failures.ts).
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../../../api/agent-config.js';
-import { DEFAULT_MAX_AUTH_FAILURES_PER_MINUTE } from '../../../api/v1beta1/authentication.js';
+import { DEFAULT_MAX_AUTH_FAILURES_PER_MINUTE } from '../../../api/v1beta1/defaults.js';
 import { ErrorCode } from '../../protocol/jsonrpc.js';
 import { Refusal, type PolicyMetrics } from '../types.js';
 import { ApiKeyMethod } from './api-key.js';

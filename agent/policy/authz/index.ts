@@ -24,7 +24,7 @@ import { compile, scopeMatches, uidKey, type Cedar, type CompiledPolicy, type Co
 import { extractGroups, preprocessArguments, preprocessClaims, toCedar } from './entities.js';
 import { ERROR, Evaluator, UNSUPPORTED } from './evaluate.js';
 import { AuthzConfigError, loadSource, type AuthzSourceSpec } from './source.js';
-import { TOOL_META_BACKEND } from '../../../api/agent-backends.js';
+import { TOOL_META_BACKEND } from '../../../api/agent-constants.js';
 
 export { AuthzConfigError } from './source.js';
 export type { AuthzSourceSpec, CedarClaimOptions } from './source.js';

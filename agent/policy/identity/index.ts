@@ -4,7 +4,8 @@
 // process, or a header of its HTTP requests — and when it expires, which ends the session.
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { DEFAULT_IDENTITY_ENV, DEFAULT_IDENTITY_HEADER, type AgentIdentity } from '../../../api/v1beta1/identity.js';
+import type { AgentIdentity } from '../../../api/v1beta1/identity.js';
+import { DEFAULT_IDENTITY_ENV, DEFAULT_IDENTITY_HEADER } from '../../../api/v1beta1/defaults.js';
 import { callerTokenOf } from '../../core/caller-token.js';
 import { ErrorCode } from '../../protocol/jsonrpc.js';
 import { idpFetch } from '../authn/net.js';
