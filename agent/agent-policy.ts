@@ -54,7 +54,7 @@ interface Built {
 /** One validated policy set, with the limits (and their counters) carried over from the last. */
 async function build(sections: Record<string, unknown>, logger: Logger, metrics: PolicyMetrics, limits?: Limits): Promise<Built> {
   // No policy at all needs no validator: typebox then never loads (api/agent-constants.ts).
-  const config = Object.keys(sections).length === 0 ? emptyAgentConfig() : (await import('../api/agent-config.js')).parseAgentConfig(sections);
+  const config: AgentConfig = Object.keys(sections).length === 0 ? emptyAgentConfig() : (await import('../api/agent-config.js')).parseAgentConfig(sections);
   // Audit lines record policy decisions; with no policy at all there are none to record (and a
   // line per call would only cost the hot path). `audit.enabled: true` keeps them anyway.
   const unpoliced = !config.oidcConfig && !config.authzConfig && !config.toolsFilter && !config.readOnly && !config.approval;

@@ -1,7 +1,6 @@
 // The plain values of the agent config contract (api/agent-config.ts has its schema): what the
 // agent needs at start-up and per request without loading typebox, which it then loads only to
 // validate a config file. The schema modules import these (and re-export them): one definition.
-import type { AgentConfig } from './agent-config.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REDACTED_ARGUMENTS } from './v1beta1/defaults.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -47,9 +46,10 @@ export const TOOL_META_BACKEND = 'ome.io/backend';
 /**
  * What `parseAgentConfig({})` returns: the schema's defaults, for an agent with no policy at all
  * (no config file, no policy flags), which then need not load the validator. A unit test keeps
- * the two equal (api/agent-config.test.ts).
+ * the two equal (api/agent-config.test.ts). Typed by inference: this module must not import the
+ * schema (it would load typebox).
  */
-export function emptyAgentConfig(): AgentConfig {
+export function emptyAgentConfig() {
   return {
     readOnly: false,
     limits: { requestTimeout: '30s', maxConcurrentRequests: 100, maxBodyBytes: DEFAULT_MAX_BODY_BYTES },
