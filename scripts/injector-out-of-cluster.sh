@@ -27,21 +27,31 @@ path_of() {
   esac
 }
 
-# Replaces each webhook's clientConfig (keeping its caBundle) with what $1 <path> prints.
+# Points each webhook's clientConfig at what `$1 <path>` prints (`url` or `service`), one JSON
+# patch that removes the other and never touches `caBundle`: an injector starting meanwhile writes
+# its CA there, and a read-then-replace of the whole clientConfig could put the old CA back over it
+# (the API server then fails TLS to that injector, and the pod webhook, failurePolicy Ignore, lets
+# pods through without an agent until the injector's next caBundle upkeep, a minute later).
 set_client_config() {
-  local make=$1 names ca patch='[' i=0 name
+  local field=$1 other names patch='[' i=0 name
+  [ "$field" = url ] && other=service || other=url
   names=$("$KUBECTL" get mutatingwebhookconfiguration "$NAME" -o jsonpath='{range .webhooks[*]}{.name}{"\n"}{end}')
   for name in $names; do
-    ca=$("$KUBECTL" get mutatingwebhookconfiguration "$NAME" -o jsonpath="{.webhooks[$i].clientConfig.caBundle}")
     [ "$i" = 0 ] || patch+=','
-    patch+="{\"op\":\"replace\",\"path\":\"/webhooks/$i/clientConfig\",\"value\":$("$make" "$(path_of "$name")" "$ca")}"
+    # `add` replaces an existing member; `remove` of a missing one would fail the patch, so only
+    # when it is there (the test op makes the whole patch fail if the list moved meanwhile).
+    patch+="{\"op\":\"test\",\"path\":\"/webhooks/$i/name\",\"value\":\"$name\"}"
+    if [ -n "$("$KUBECTL" get mutatingwebhookconfiguration "$NAME" -o jsonpath="{.webhooks[$i].clientConfig.$other}")" ]; then
+      patch+=",{\"op\":\"remove\",\"path\":\"/webhooks/$i/clientConfig/$other\"}"
+    fi
+    patch+=",{\"op\":\"add\",\"path\":\"/webhooks/$i/clientConfig/$field\",\"value\":$("${field}_value" "$(path_of "$name")")}"
     i=$((i + 1))
   done
   "$KUBECTL" patch mutatingwebhookconfiguration "$NAME" --type=json -p "$patch]"
 }
 
-url_config() { printf '{"url":"%s%s"%s}' "$BASE" "$1" "${2:+,\"caBundle\":\"$2\"}"; }
-service_config() { printf '{"service":{"name":"%s","namespace":"%s","path":"%s","port":443}%s}' "$NAME" "$NS" "$1" "${2:+,\"caBundle\":\"$2\"}"; }
+url_value() { printf '"%s%s"' "$BASE" "$1"; }
+service_value() { printf '{"name":"%s","namespace":"%s","path":"%s","port":443}' "$NAME" "$NS" "$1"; }
 
 case "${1:-}" in
   point)
@@ -49,11 +59,11 @@ case "${1:-}" in
     [[ "$BASE" =~ ^https://[^/]+$ ]] || { echo "point: give the injector's base URL, https://HOST:PORT" >&2; exit 2; }
     "$KUBECTL" -n "$NS" scale deployment "$NAME" --replicas=0
     "$KUBECTL" -n "$NS" wait --for=delete pod -l "app.kubernetes.io/name=$NAME" --timeout=120s
-    set_client_config url_config
+    set_client_config url
     echo "webhooks now call $BASE; start the injector there (docs/injector.md)"
     ;;
   restore)
-    set_client_config service_config
+    set_client_config service
     "$KUBECTL" -n "$NS" scale deployment "$NAME" --replicas="${2:-2}"
     "$KUBECTL" -n "$NS" rollout status deployment "$NAME" --timeout=240s
     ;;

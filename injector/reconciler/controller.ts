@@ -17,7 +17,7 @@ import { References } from './kit/refs.js';
 import { StatusWriter } from './kit/status-writer.js';
 import { objKey, type Cached, type Logger, type Obj } from './kit/types.js';
 import { MCPServerReconciler } from './mcpserver.js';
-import { keyOf, type ServerKind } from './names.js';
+import { keyOf, parseKey, type ServerKind } from './names.js';
 import { MANAGED_SELECTOR, ownerKeyOf, serverLookup, type Server, type ServerDeps } from './servers.js';
 import { statusEqual } from './status.js';
 import { CATALOG_KINDS, type CatalogItemStatus, type CatalogKind } from '../../api/v1beta1/catalog.js';
@@ -199,7 +199,16 @@ export class Controller {
       });
     }
     // Owned objects and pods: low priority and coalesced (a Deployment's status moves in bursts).
-    const onOwned = (key: string) => manager.enqueueAfter(key, OWNED_EVENT_DELAY_MS, 'low');
+    // Their informers are cluster-wide (a ClusterMCPServer's objects live in o.namespace): with a
+    // watched namespace, an owner elsewhere is not ours and its objects' events reconcile nothing.
+    const ours = (key: string) => {
+      if (o.watchNamespace === undefined) return true;
+      const { kind, namespace } = parseKey(key);
+      return kind === CLUSTER_MCPSERVER_KIND || namespace === o.watchNamespace;
+    };
+    const onOwned = (key: string) => {
+      if (ours(key)) manager.enqueueAfter(key, OWNED_EVENT_DELAY_MS, 'low');
+    };
     const ownedInformers = new Set<Cached<Obj>>([pods as unknown as Cached<Obj>]);
     for (const kind of OWNED_KINDS) {
       const inf = kind === 'ConfigMap' ? (configMaps as unknown as Cached<Obj>) : informers.watch<Obj>(kind, undefined, MANAGED_SELECTOR);

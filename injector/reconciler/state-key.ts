@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { KubeClient } from './client.js';
-import { ownedBy, type Owner } from './names.js';
-import { commonLabels, fit, baseName, type ServerRef } from './names.js';
+import { fit, baseName, type Owner, type ServerRef } from './names.js';
+import { writeOwnedSecret } from './owned-secret.js';
 
 export const ROTATE_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
 /** Secret annotation: when the key was made or last rotated (ISO time). */
@@ -38,20 +38,6 @@ export async function ensureStateKey(client: KubeClient, ref: ServerRef, owner: 
   }
   const stamp = now.toISOString();
   const data: Record<string, string> = { [STATE_KEY]: b64(newKey()), ...(current ? { [STATE_KEY_PREVIOUS]: current } : {}) };
-  const secret: V1Secret = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'Opaque',
-    metadata: {
-      name,
-      namespace: ref.namespace,
-      labels: commonLabels(ref),
-      annotations: { [ANNOTATION_STATE_KEY_ROTATED]: stamp },
-      ...ownedBy(owner),
-    },
-    data,
-  };
-  if (existing) await client.replace({ ...secret, metadata: { ...secret.metadata, resourceVersion: existing.metadata?.resourceVersion } });
-  else await client.create(secret);
+  await writeOwnedSecret(client, ref, owner, name, data, existing, { [ANNOTATION_STATE_KEY_ROTATED]: stamp });
   return { secretName: name, rotatedAt: stamp, hasPrevious: current !== undefined };
 }

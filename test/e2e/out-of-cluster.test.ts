@@ -56,18 +56,37 @@ describe('the injector outside the cluster (development)', () => {
       `https://${hostIP}:${webhookPort}/inject/namespace`,
       `https://${hostIP}:${webhookPort}/inject/pod`,
     ]);
+    // Both webhooks trust this injector's CA (it writes it at start, concurrently with `point`,
+    // which must not put the in-cluster CA back over it).
+    // (/readyz does not wait for that write: eventually.)
+    await eventually('both webhooks with the out-of-cluster injector\'s CA', async () => {
+      const devCA = (await getJSON(['-n', 'ome-mcp-system', 'get', 'secret', 'ome-mcp-injector-dev-tls'])).data['ca.crt'];
+      const now = await getJSON(['get', 'mutatingwebhookconfiguration', 'ome-mcp-injector']);
+      return now.webhooks.every((w: { clientConfig: { caBundle?: string } }) => w.clientConfig.caBundle === devCA);
+    }, 30_000, 500);
 
-    // Admission: a server-side dry run of an annotated Pod comes back with the agent.
-    const pod = JSON.parse(
-      await kubectl(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], {
-        input: JSON.stringify({
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: { name: 'dev-check', namespace: 'default', annotations: { 'mcp.ome.io/inject': 'true', 'mcp.ome.io/command': '["node", "dist/index.js", "stdio"]' } },
-          spec: { containers: [{ name: 'mcp', image: 'localhost/ome-mcp-test/servers:e2e' }] },
+    // Admission: a server-side dry run of an annotated Pod comes back with the agent. The API
+    // server takes up a changed webhook configuration from its own watch, a moment after the
+    // patch; until then it still calls the Service (no endpoints: the pod webhook, failurePolicy
+    // Ignore, admits without an agent). So: dry runs until one is injected, as Kubernetes' own
+    // webhook e2e tests wait for a configuration to be in force.
+    const dryRun = async () =>
+      JSON.parse(
+        await kubectl(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], {
+          input: JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: 'dev-check', namespace: 'default', annotations: { 'mcp.ome.io/inject': 'true', 'mcp.ome.io/command': '["node", "dist/index.js", "stdio"]' } },
+            spec: { containers: [{ name: 'mcp', image: 'localhost/ome-mcp-test/servers:e2e' }] },
+          }),
         }),
-      }),
-    );
+      );
+    const pod = await eventually('the API server calling the out-of-cluster webhook', async () => {
+      const p = await dryRun();
+      return p.spec.initContainers?.some((c: { name: string }) => c.name === 'mcp-agent') ? p : undefined;
+    }, 30_000, 500).catch((e) => {
+      throw new Error(`${(e as Error).message}\n${log}`);
+    });
     expect(pod.spec.initContainers.map((c: { name: string }) => c.name)).toContain('mcp-agent');
 
     // Reconcile: an MCPServer applied now runs, and serves a tool call.

@@ -25,6 +25,9 @@ function start(extra: Partial<Parameters<typeof startReconciler>[0]> = {}) {
   return startReconciler({
     kubeConfig: kubeConfigFrom(inject('kubeconfig')),
     namespace: systemNs,
+    // This file's objects only: other files' servers (a namespace still being torn down, say)
+    // would be reconciled here too, and counted in stats().
+    watchNamespace: ns,
     agentImage: AGENT_IMAGE,
     // kwok pods' IPs are only data: an MCPGateway's agent is never asked.
     agentProbe: false,

@@ -7,8 +7,8 @@
 // like the state key; a server without secret items gets no Secret (one it had is emptied).
 import type { V1Secret } from '@kubernetes/client-node';
 import type { KubeClient } from '../client.js';
-import { ownedBy, type Owner } from '../names.js';
-import { baseName, commonLabels, fit, type ServerRef } from '../names.js';
+import { baseName, fit, type Owner, type ServerRef } from '../names.js';
+import { writeOwnedSecret } from '../owned-secret.js';
 import type { Lookup } from '../resolve.js';
 import type { SecretFile } from './items.js';
 
@@ -44,20 +44,6 @@ export async function ensureCatalogSecret(client: KubeClient, ref: ServerRef, ow
   }
   const data = await copiedData(lookup, files);
   if (existing && sameData(existing.data, data)) return { name, version: existing.metadata?.resourceVersion ?? '' };
-  const secret: V1Secret = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'Opaque',
-    metadata: {
-      name,
-      namespace: ref.namespace,
-      labels: commonLabels(ref),
-      ...ownedBy(owner),
-    },
-    data,
-  };
-  const written = existing
-    ? await client.replace({ ...secret, metadata: { ...secret.metadata, resourceVersion: existing.metadata?.resourceVersion } })
-    : await client.create(secret);
+  const written = await writeOwnedSecret(client, ref, owner, name, data, existing);
   return { name, version: written.metadata?.resourceVersion ?? '' };
 }
