@@ -85,7 +85,8 @@ it('serves a catalog and writes the objects\' status with the shipped permission
   const cm = await eventually('agent.json with the catalog', async () => {
     const c = await admin.getOrUndefined<V1ConfigMap & { kind: string }>('ConfigMap', 'mcp-desk-agent', ns);
     const catalog = c && JSON.parse(c.data!['agent.json']!).catalog;
-    return catalog?.tools && catalog.resources ? catalog : undefined;
+    // Both items in (an empty list is written while the MCPResource is not yet in the reconciler's cache).
+    return catalog?.tools?.length && catalog.resources?.length ? catalog : undefined;
   });
   expect(cm.resources[0].text).toBe('text');
   const secret = await admin.get<V1Secret & { kind: string }>('Secret', 'mcp-desk-catalog', ns);
