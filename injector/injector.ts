@@ -90,9 +90,14 @@ export async function startInjector(options: InjectorOptions, logger: Logger): P
   // caBundle upkeep: now, then every minute (puts it back if a re-apply of the manifests cleared
   // it, and renews a self-bootstrapped certificate 30 days before it expires).
   let caOk = !options.patchCaBundle;
+  // Set when stop() begins. A stopping replica writes no caBundle any more: during its shutdown
+  // delay another injector (the next rollout's, or one run outside the cluster) may already have
+  // published its own CA, which this one would otherwise put back for up to a minute.
+  let stopping = false;
   if (options.patchCaBundle) {
     const api = kube().makeApiClient(AdmissionregistrationV1Api);
     const upkeep = async () => {
+      if (stopping) return;
       if (!options.tlsDir && !isUsable(tls, [...serviceDnsNames(options.service, options.namespace), ...options.tlsDnsNames])) {
         tls = await bootstrap();
         webhook.setTls(tls);
@@ -118,7 +123,6 @@ export async function startInjector(options: InjectorOptions, logger: Logger): P
   }
 
   // ---- health ---------------------------------------------------------------------------------
-  let stopping = false;
   const health = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {

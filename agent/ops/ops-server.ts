@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { answerClientErrors } from '../downstream/client-errors.js';
+import { isPath } from '../downstream/exchange.js';
 
 export interface Readiness {
   ready: boolean;
@@ -20,13 +21,11 @@ export type OpsHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 export function opsHandler(readiness: () => Readiness, registry: Registry): OpsHandler {
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const end = req.url?.indexOf('?') ?? -1;
-    const path = end === -1 ? req.url : req.url!.slice(0, end);
-    if (path === '/healthz') send(req, res, 200, 'application/json', '{"status":"ok"}');
-    else if (path === '/readyz') {
+    if (isPath(req.url, '/healthz')) send(req, res, 200, 'application/json', '{"status":"ok"}');
+    else if (isPath(req.url, '/readyz')) {
       const r = readiness();
       send(req, res, r.ready ? 200 : 503, 'application/json', JSON.stringify(r.body));
-    } else if (path === '/metrics') {
+    } else if (isPath(req.url, '/metrics')) {
       registry.metrics().then(
         (text) => send(req, res, 200, registry.contentType, text),
         (err: Error) => send(req, res, 500, 'text/plain', `metrics failed: ${err.message}\n`),

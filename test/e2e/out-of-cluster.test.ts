@@ -32,6 +32,10 @@ describe('the injector outside the cluster (development)', () => {
   it('serves admissions and reconciles from the host through a webhook URL, then hands back', async () => {
     const hostIP = inject('e2eHostIP');
     const [webhookPort, healthPort] = [await freePort(), await freePort()];
+    // In the documented order: point (the in-cluster injector gone), then start the injector.
+    pointed = true;
+    await script('point', `https://${hostIP}:${webhookPort}`);
+    expect((await getJSON(['-n', 'ome-mcp-system', 'get', 'pods', '-l', 'app.kubernetes.io/name=ome-mcp-injector'])).items).toHaveLength(0);
     // The address the API server (inside the node namespace) reaches: the host's end of the veth.
     injector = spawn(process.execPath, [
       `${ROOT}dist/injector.js`,
@@ -45,9 +49,6 @@ describe('the injector outside the cluster (development)', () => {
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     injector.stdout!.on('data', (d: Buffer) => (log += d));
     injector.stderr!.on('data', (d: Buffer) => (log += d));
-    pointed = true;
-    await script('point', `https://${hostIP}:${webhookPort}`);
-    expect((await getJSON(['-n', 'ome-mcp-system', 'get', 'pods', '-l', 'app.kubernetes.io/name=ome-mcp-injector'])).items).toHaveLength(0);
     await eventually('the out-of-cluster injector ready', async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok, 60_000, 500).catch((e) => {
       throw new Error(`${(e as Error).message}\n${log}`);
     });
@@ -56,14 +57,16 @@ describe('the injector outside the cluster (development)', () => {
       `https://${hostIP}:${webhookPort}/inject/namespace`,
       `https://${hostIP}:${webhookPort}/inject/pod`,
     ]);
-    // Both webhooks trust this injector's CA (it writes it at start, concurrently with `point`,
-    // which must not put the in-cluster CA back over it).
-    // (/readyz does not wait for that write: eventually.)
+    // Both webhooks trust this injector's CA: it writes it at start (/readyz does not wait for
+    // that write: eventually). `point` patched only url/service, and the in-cluster replicas,
+    // once stopping, write no caBundle, so nothing puts the in-cluster CA back over it.
     await eventually('both webhooks with the out-of-cluster injector\'s CA', async () => {
       const devCA = (await getJSON(['-n', 'ome-mcp-system', 'get', 'secret', 'ome-mcp-injector-dev-tls'])).data['ca.crt'];
       const now = await getJSON(['get', 'mutatingwebhookconfiguration', 'ome-mcp-injector']);
       return now.webhooks.every((w: { clientConfig: { caBundle?: string } }) => w.clientConfig.caBundle === devCA);
-    }, 30_000, 500);
+    }, 30_000, 500).catch((e) => {
+      throw new Error(`${(e as Error).message}\n${log}`);
+    });
 
     // Admission: a server-side dry run of an annotated Pod comes back with the agent. The API
     // server takes up a changed webhook configuration from its own watch, a moment after the
