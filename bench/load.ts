@@ -70,6 +70,8 @@ export interface LoadResult {
   serverProcesses: number;
   /** utime+stime of the server trees over the window. */
   serverCpuSeconds: number;
+  /** The same for the trees' roots only: the bridge itself, without the MCP server behind it. */
+  bridgeCpuSeconds: number;
   /** CPU the generator itself used over the window (user+system). */
   loadCpuSeconds: number;
   /** Time to initialize all sessions, ms. */
@@ -361,6 +363,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     serverRssBytes: 0,
     serverProcesses: 0,
     serverCpuSeconds: 0,
+    bridgeCpuSeconds: 0,
     loadCpuSeconds: 0,
     initMs: 0,
     warmupCalls: 0,
@@ -495,6 +498,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       serverRssBytes: rss,
       serverProcesses: pids.length,
       serverCpuSeconds: cpuSecondsBetween(cpuBefore, cpuAfter),
+      bridgeCpuSeconds: cpuSecondsBetween(cpuBefore, new Map(roots.filter((pid) => cpuAfter.has(pid)).map((pid) => [pid, cpuAfter.get(pid)!]))),
       loadCpuSeconds: (loadUsage.user + loadUsage.system) / 1e6,
       initMs,
       warmupCalls,

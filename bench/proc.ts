@@ -66,6 +66,19 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/**
+ * RssAnon of one process in bytes: its private memory (heap, JIT code, stacks). The rest of RSS is
+ * file-backed, mostly the node executable's own pages, which every process running it shares.
+ */
+export function anonRssBytes(pid: number): number {
+  try {
+    const m = /^RssAnon:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Sum of VmRSS over `pids` in bytes. (Shared pages are counted once per process, as `ps` does.) */
 export function sumRss(pids: readonly number[]): number {
   let total = 0;

@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { agentPolicyConfig, startAuthFixture, type AuthFixture } from './auth.js';
 import { openIdleSessions, runLoad, type LoadResult, type LoadSpec } from './load.js';
 import { IMAGE_NODE, peerMissing, PY_MCP_PROXY, RUST_MCP_PROXY, RUST_MCP_PROXY_VERSION, PY_MCP_PROXY_VERSION, rustProxyConfig } from './peers.js';
-import { processTree, rssBytes, sumRss } from './proc.js';
+import { anonRssBytes, processTree, rssBytes, sumRss } from './proc.js';
 
 // BENCH_NODE: run again on that Node, so every Node process of the run (rows, echo server,
 // generator) is on the same runtime.
@@ -209,6 +209,9 @@ interface Row {
   verify?: (server: Server) => Promise<string | undefined>;
 }
 
+/** Node options before the agent bundle (not the baseline's): how an A/B of a V8 flag is run. */
+const AGENT_NODE_ARGS = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const nodeArgsFor = (bundle: string) => (bundle === AGENT ? AGENT_NODE_ARGS : []);
 const agentMissing = () => (existsSync(AGENT) ? undefined : `${AGENT.replace(root + '/', '')} not built`);
 const echoCmd = [process.execPath, ECHO];
 
@@ -221,7 +224,7 @@ function agentRow(id: string, label: string, mode: 'shared' | 'per-session', ext
     unavailable: agentMissing,
     start: async (cell, sessions) => {
       const port = await freePort();
-      const args = [bundle, '--port', String(port), '--session-mode', mode];
+      const args = [...nodeArgsFor(bundle), bundle, '--port', String(port), '--session-mode', mode];
       // per-session: let every session have its process (the default cap is 32), as supergateway does
       if (mode === 'per-session') args.push('--max-processes', String(Math.max(32, sessions * 2)));
       if (configFor) {
@@ -427,7 +430,7 @@ interface Extras {
   /** Reference: the echo server alone, spawn → initialize response (what the agent waits for). */
   echoStartMs?: number[];
   echoStartMedianMs?: number;
-  idle?: { sessions: number; opened: number; agentRssBytes: number; agentRssBeforeBytes: number; treeRssBytes: number; firstError?: string };
+  idle?: { sessions: number; opened: number; agentRssBytes: number; agentRssBeforeBytes: number; agentAnonBytes: number; agentAnonBeforeBytes: number; treeRssBytes: number; firstError?: string };
   reason?: string;
   /** The same for the BENCH_BASELINE bundle. */
   baseline?: Extras;
@@ -461,7 +464,8 @@ function echoStartMs(): Promise<number> {
   });
 }
 
-async function runExtras(AGENT: string, echoMs?: number[]): Promise<Extras> {
+async function runExtras(bundle: string, echoMs?: number[]): Promise<Extras> {
+  const pre = nodeArgsFor(bundle);
   const out: Extras = {};
   try {
     const echo: number[] = echoMs ?? [];
@@ -471,13 +475,13 @@ async function runExtras(AGENT: string, echoMs?: number[]): Promise<Extras> {
   } catch (err) {
     out.reason = (err as Error).message;
   }
-  const na = existsSync(AGENT) ? undefined : `${AGENT} not found`;
+  const na = existsSync(bundle) ? undefined : `${bundle} not found`;
   if (na) return { ...out, reason: na };
   try {
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
       const port = await freePort();
-      const s = await startServer(`agent-ready-${i}`, [AGENT, '--port', String(port), '--', ...echoCmd], port, '/readyz', true);
+      const s = await startServer(`agent-ready-${i}`, [...pre, bundle, '--port', String(port), '--', ...echoCmd], port, '/readyz', true);
       times.push(s.readyMs);
       killTree(s.child);
       await sleep(100);
@@ -487,7 +491,7 @@ async function runExtras(AGENT: string, echoMs?: number[]): Promise<Extras> {
     const raw: number[] = [];
     for (let i = 0; i < 5; i++) {
       const port = await freePort();
-      const s = await startServer(`agent-ready-raw-${i}`, [AGENT, '--port', String(port), '--', process.execPath, join(here, 'echo-raw.mjs')], port, '/readyz', true);
+      const s = await startServer(`agent-ready-raw-${i}`, [...pre, bundle, '--port', String(port), '--', process.execPath, join(here, 'echo-raw.mjs')], port, '/readyz', true);
       raw.push(s.readyMs);
       killTree(s.child);
       await sleep(100);
@@ -496,9 +500,10 @@ async function runExtras(AGENT: string, echoMs?: number[]): Promise<Extras> {
     out.startToReadyRawMedianMs = median(raw);
 
     const port = await freePort();
-    const s = await startServer('agent-idle-1000', [AGENT, '--port', String(port), '--', ...echoCmd], port, '/readyz', true);
+    const s = await startServer('agent-idle-1000', [...pre, bundle, '--port', String(port), '--', ...echoCmd], port, '/readyz', true);
     try {
       const agentRssBeforeBytes = rssBytes(s.pid);
+      const agentAnonBeforeBytes = anonRssBytes(s.pid);
       const opened = await openIdleSessions(s.url, 1000, 16);
       await sleep(1000);
       out.idle = {
@@ -506,6 +511,8 @@ async function runExtras(AGENT: string, echoMs?: number[]): Promise<Extras> {
         opened: opened.ok,
         agentRssBytes: rssBytes(s.pid),
         agentRssBeforeBytes,
+        agentAnonBytes: anonRssBytes(s.pid),
+        agentAnonBeforeBytes,
         treeRssBytes: sumRss(processTree([s.pid])),
         firstError: opened.firstError,
       };
@@ -538,6 +545,8 @@ interface Derived {
 }
 
 const cpuPerCallOf = (c: Cell) => (c.requests ? (c.serverCpuSeconds! / c.requests) * 1e6 : NaN);
+/** The bridge process's own share (its MCP server's excluded); the floor has no server behind it. */
+const bridgeCpuPerCallOf = (c: Cell) => (c.requests && c.bridgeCpuSeconds !== undefined ? (c.bridgeCpuSeconds / c.requests) * 1e6 : NaN);
 
 function derive(cells: Cell[]): Map<Cell, Derived> {
   const find = (id: string, n: number) => cells.find((c) => c.row === id && c.sessions === n && c.status === 'ok');
@@ -580,21 +589,21 @@ function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): s
   const lines: string[] = [];
   lines.push(`### ome-mcp bench — ${meta.date} — ${meta.cpus} CPUs, load avg ${meta.loadavg}, ${SECONDS} s per cell${ROUNDS > 1 ? `, ${ROUNDS} rounds (median round shown, req/s range in parentheses)` : ''}, node ${process.version}, load generator: ${LOAD_MODE === 'child' ? 'separate process' : 'in process'}`);
   lines.push('');
-  lines.push('| path | sessions | req/s | p50 ms | p99 ms | CPU µs/call | RSS MB (procs) | × Rust req/s | × npm mcp-proxy req/s | CPU × floor | errors | targets |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  lines.push('| path | sessions | req/s | p50 ms | p99 ms | CPU µs/call | bridge’s own µs/call | RSS MB (procs) | × Rust req/s | × npm mcp-proxy req/s | CPU × floor | errors | targets |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const n of SESSIONS) {
     for (const row of ROWS) {
       const c = cells.find((x) => x.row === row.id && x.sessions === n);
       if (!c) continue;
       if (c.status !== 'ok') {
         const why = c.status === 'n/a' ? c.reason : `${c.status}: ${(c.reason ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 160)}`;
-        lines.push(`| ${row.label} | ${n} | – | | | | | | | | | ${why} |`);
+        lines.push(`| ${row.label} | ${n} | – | | | | | | | | | | ${why} |`);
         continue;
       }
       const d = derived.get(c)!;
       const targets = [...d.targets.map((t) => `${t.name}: ${t.value}${t.pass === undefined ? '' : ` ${verdict(t.pass)}`}`), ...(c.warning ? [c.warning] : [])].join('; ');
       lines.push(
-        `| ${row.label} | ${n} | ${fmtInt(c.rps)}${c.roundsRps ? ` (${fmtInt(Math.min(...c.roundsRps.filter(Number.isFinite)))}–${fmtInt(Math.max(...c.roundsRps.filter(Number.isFinite)))})` : ''} | ${fmtMs(c.latencyMs!.p50)} | ${fmtMs(c.latencyMs!.p99)} | ${fmtInt(d.cpuPerCall)} | ${fmtMB(c.serverRssBytes)} (${c.serverProcesses}) | ${fmtX(d.vsRust)} | ${fmtX(d.vsNpmMcpProxy)} | ${fmtX(d.cpuVsFloor)} | ${c.errors ?? 0} | ${targets} |`,
+        `| ${row.label} | ${n} | ${fmtInt(c.rps)}${c.roundsRps ? ` (${fmtInt(Math.min(...c.roundsRps.filter(Number.isFinite)))}–${fmtInt(Math.max(...c.roundsRps.filter(Number.isFinite)))})` : ''} | ${fmtMs(c.latencyMs!.p50)} | ${fmtMs(c.latencyMs!.p99)} | ${fmtInt(d.cpuPerCall)} | ${fmtInt(bridgeCpuPerCallOf(c))} | ${fmtMB(c.serverRssBytes)} (${c.serverProcesses}) | ${fmtX(d.vsRust)} | ${fmtX(d.vsNpmMcpProxy)} | ${fmtX(d.cpuVsFloor)} | ${c.errors ?? 0} | ${targets} |`,
       );
     }
   }
@@ -606,12 +615,12 @@ function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): s
       const echo = extras.echoStartMedianMs;
       const share = echo !== undefined ? m - echo : undefined;
       lines.push(
-        `| ${prefix}agent start → /readyz 200 (median of 5: ${extras.startToReadyMs!.map((x) => x.toFixed(0)).join(', ')} ms) | – | | ${fmtMs(m)} ms | | | | | | | | ≤ 250 ms: ${verdict(m <= 250)} |`,
+        `| ${prefix}agent start → /readyz 200 (median of 5: ${extras.startToReadyMs!.map((x) => x.toFixed(0)).join(', ')} ms) | – | | ${fmtMs(m)} ms | | | | | | | | | ≤ 250 ms: ${verdict(m <= 250)} |`,
       );
       if (share !== undefined) {
         const raw = extras.startToReadyRawMedianMs;
         lines.push(
-          `| ${prefix}agent's own share: that minus the echo server's spawn → initialize answered (${fmtMs(echo)} ms)${raw !== undefined ? `; the agent before a dependency-free server (bench/echo-raw.mjs): ${fmtMs(raw)} ms` : ''} | – | | ${fmtMs(share)} ms | | | | | | | | ≤ 100 ms: ${verdict(share <= 100)} |`,
+          `| ${prefix}agent's own share: that minus the echo server's spawn → initialize answered (${fmtMs(echo)} ms)${raw !== undefined ? `; the agent before a dependency-free server (bench/echo-raw.mjs): ${fmtMs(raw)} ms` : ''} | – | | ${fmtMs(share)} ms | | | | | | | | | ≤ 100 ms: ${verdict(share <= 100)} |`,
         );
       }
     }
@@ -619,10 +628,10 @@ function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): s
       const i = extras.idle;
       const ok = i.opened === i.sessions;
       lines.push(
-        `| ${prefix}agent, ${i.opened.toLocaleString('en-US')} idle sessions: agent process RSS (${fmtMB(i.agentRssBeforeBytes)} MB before them, ${fmtInt((i.agentRssBytes - i.agentRssBeforeBytes) / 1024 / Math.max(1, i.opened))} KB/session; tree incl. echo server ${fmtMB(i.treeRssBytes)} MB) | ${i.sessions} | | | | | ${fmtMB(i.agentRssBytes)} | | | | ${i.sessions - i.opened} | ≤ 60 MB: ${verdict(ok && i.agentRssBytes <= 60 * 1024 * 1024)}${i.firstError ? `; first error: ${i.firstError.slice(0, 100)}` : ''} |`,
+        `| ${prefix}agent, ${i.opened.toLocaleString('en-US')} idle sessions: agent process RSS (${fmtMB(i.agentRssBeforeBytes)} MB before them, ${fmtInt((i.agentRssBytes - i.agentRssBeforeBytes) / 1024 / Math.max(1, i.opened))} KB/session; of it private (RssAnon) ${fmtMB(i.agentAnonBeforeBytes)} → ${fmtMB(i.agentAnonBytes)} MB, the rest the node executable's shared pages; tree incl. echo server ${fmtMB(i.treeRssBytes)} MB) | ${i.sessions} | | | | | | ${fmtMB(i.agentRssBytes)} | | | | ${i.sessions - i.opened} | ≤ 60 MB: ${verdict(ok && i.agentRssBytes <= 60 * 1024 * 1024)}${i.firstError ? `; first error: ${i.firstError.slice(0, 100)}` : ''} |`,
       );
     }
-    if (extras.reason) lines.push(`| ${prefix}agent start-to-ready / idle sessions | | – | | | | | | | | | ${extras.reason.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 200)} |`);
+    if (extras.reason) lines.push(`| ${prefix}agent start-to-ready / idle sessions | | – | | | | | | | | | | ${extras.reason.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 200)} |`);
   }
   lines.push('');
   const shares = cells.filter((c) => c.status === 'ok' && c.windowSeconds).map((c) => c.loadCpuSeconds! / c.windowSeconds!);
@@ -632,7 +641,7 @@ function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): s
     );
   }
   lines.push(
-    'CPU µs/call: utime+stime of the server-side process tree (the bridge and the echo server behind it; the load generator is never counted) over the window, per completed call. ' +
+    'CPU µs/call: utime+stime of the server-side process tree (the bridge and the echo server behind it; the load generator is never counted) over the window, per completed call; the bridge’s own: its process alone, without the echo server (the bridges’ children). ' +
       'RSS: summed VmRSS of that tree, max over the window. Ratios are over the named row at the same session count, same run (× Rust: the 2026-07-28 Rust row for 2026-07-28 rows). ' +
       'Targets: on "agent, policy off" (16 sessions: CPU, × Rust, × npm, p99; 1 session: p50), on policy-on rows (against policy off) and 2026-07-28 agent rows (against 2025).',
   );
