@@ -25,12 +25,10 @@ import { AgentMetrics } from './ops/metrics.js';
 import { hostPolicy } from './ops/host.js';
 import { originPolicy } from './ops/origin.js';
 import { opsHandler, startOpsServer } from './ops/ops-server.js';
-import { servingTls } from './ops/tls.js';
 import { ErrorCode } from './protocol/jsonrpc.js';
 import { createUpstreamTransport } from './upstream/factory.js';
 import type { UpstreamIdentity } from './policy/identity/index.js';
 import { Refusal } from './protocol/refusal.js';
-import { startEgressProxy } from './egress/proxy.js';
 import { Catalog } from './catalog/catalog.js';
 import { CatalogTransport } from './catalog/transport.js';
 import { backendIdentities, createAggregate } from './aggregate/connect.js';
@@ -70,7 +68,7 @@ export interface RunningAgent {
 export async function startAgent(options: AgentOptions, logger: Logger, policyOverride?: AgentPolicy): Promise<RunningAgent> {
   const metrics = new AgentMetrics();
   // Up before the server starts, which may reach out at once (its HTTP(S)_PROXY points here).
-  const egress = options.egress && (await startEgressProxy({ ...options.egress, logger, registry: metrics.registry }));
+  const egress = options.egress && (await (await import('./egress/proxy.js')).startEgressProxy({ ...options.egress, logger, registry: metrics.registry }));
   const bound = policyOverride ? undefined : await bindPolicy(options.policy, logger, metrics.registry);
   const policy = bound?.policy ?? policyOverride!;
   // Declared tools, prompts and resources (config `catalog`): served in front of the server, or alone.
@@ -137,7 +135,8 @@ export async function startAgent(options: AgentOptions, logger: Logger, policyOv
   };
 
   // Before the server starts: unusable certificate files end the start with a clear error.
-  const tls = options.tls ? servingTls(options.tls, logger, metrics.registry) : undefined;
+  // Loaded only with TLS: node:tls and certificate parsing are not every agent's start-up.
+  const tls = options.tls ? (await import('./ops/tls.js')).servingTls(options.tls, logger, metrics.registry) : undefined;
   const scheme = tls ? 'https' : 'http';
   let pool;
   if (options.sessionMode === 'per-session') {

@@ -9,7 +9,8 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type In
 import { connect, isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Counter } from '../ops/prom.js';
 import { isHostName, normalizeHost } from '../../api/egress-hosts.js';
 import { AllowList, isBlockedAddress, type EgressRules } from './allow-list.js';
 

@@ -1,5 +1,3 @@
-import { isIPv6 } from 'node:net';
-
 /** Names a loopback listener is reached by; accepted on any bind (the agent always listens there too, or cannot be reached by them). */
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 const WILDCARD_BINDS = new Set(['0.0.0.0', '::', '[::]']);
@@ -34,9 +32,13 @@ export function hostPolicy(bind: string, allowed: string[]): (host: string | und
   };
 }
 
-/** A bare IPv6 address as it appears in a Host header. */
+/**
+ * A bare IPv6 address as it appears in a Host header. Two colons and no bracket can only be one:
+ * a name or an IPv4 address has at most one (its port's). (node:net's isIPv6 compiles a regular
+ * expression of several KB on first use: 8 ms of the agent's start-up.)
+ */
 function bracketed(value: string): string {
-  return isIPv6(value) ? `[${value}]` : value;
+  return !value.startsWith('[') && value.indexOf(':') !== value.lastIndexOf(':') ? `[${value}]` : value;
 }
 
 /** `name[:port]` with the name lower-cased; IPv6 names keep their brackets. */

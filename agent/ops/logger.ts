@@ -1,4 +1,8 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
+
+/** For pino-pretty, loaded only when a person watches a terminal (not bundled: scripts/build.mjs). */
+const load = createRequire(import.meta.url);
 
 /** Log lines are written in batches of about this many bytes… */
 const BATCH_BYTES = 8 * 1024;
@@ -10,10 +14,15 @@ const BATCH_MS = 100;
  * JSON lines are batched: with policy on, every call writes an audit line, and a write(2) per
  * line cost more CPU than the rest of the audit stage (docs/benchmarks.md). Lines wait at most
  * BATCH_MS; everything buffered is written synchronously at exit.
+ * Pretty lines go through pino-pretty as a stream in this thread, not as a pino transport (a
+ * worker thread started from a file path): pino is bundled, so its transport files are not there.
  */
 export function createLogger(level: string, pretty = process.stderr.isTTY === true): Logger {
   const options = { name: 'ome-mcp-agent', level };
-  if (pretty) return pino({ ...options, transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' } } });
+  if (pretty) {
+    const prettyStream = load('pino-pretty') as typeof import('pino-pretty');
+    return pino(options, prettyStream({ destination: 2, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' }));
+  }
   const destination = pino.destination({ fd: 2, sync: false, minLength: BATCH_BYTES });
   setInterval(() => destination.flush(), BATCH_MS).unref();
   process.once('exit', () => {

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from './prom.js';
 
 /** Methods get their own label value; anything else is `other`, so clients cannot blow up cardinality. */
 const KNOWN_METHODS = new Set([

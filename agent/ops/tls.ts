@@ -7,7 +7,8 @@ import { createServer as createHttpsServer, type Server as HttpsServer, type Ser
 import type { RequestListener } from 'node:http';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Counter, Gauge } from './prom.js';
 import type { AgentTls } from '../../api/agent-config.js';
 import { checkServingPair, ServingPairError } from '../../api/tls.js';
 import { watchFiles } from './file-watch.js';

@@ -1,5 +1,6 @@
 // prom-client counters for the policy pipeline, registered in the agent's registry.
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Counter } from '../ops/prom.js';
 import type { PolicyMetrics } from './types.js';
 
 export function createPolicyMetrics(registry: Registry): PolicyMetrics {

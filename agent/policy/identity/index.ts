@@ -8,10 +8,12 @@ import type { AgentIdentity } from '../../../api/v1beta1/identity.js';
 import { DEFAULT_IDENTITY_ENV, DEFAULT_IDENTITY_HEADER } from '../../../api/v1beta1/defaults.js';
 import { callerTokenOf } from '../../core/caller-token.js';
 import { ErrorCode } from '../../protocol/jsonrpc.js';
-import { idpFetch } from '../authn/net.js';
 import { Refusal, Refusals, type Principal } from '../types.js';
 
 /** What one session's upstream carries. */
+/** authn/net.ts (node:https, node:tls, node:dns) loads on the first exchange, not at every agent's start. */
+const idpFetch: typeof import('../authn/net.js').idpFetch = async (...args) => (await import('../authn/net.js')).idpFetch(...args);
+
 export interface UpstreamIdentity {
   env: Record<string, string>;
   headers: Record<string, string>;
