@@ -10,10 +10,10 @@ import { callerTokenOf } from '../../core/caller-token.js';
 import { ErrorCode } from '../../protocol/jsonrpc.js';
 import { Refusal, Refusals, type Principal } from '../types.js';
 
-/** What one session's upstream carries. */
 /** authn/net.ts (node:https, node:tls, node:dns) loads on the first exchange, not at every agent's start. */
 const idpFetch: typeof import('../authn/net.js').idpFetch = async (...args) => (await import('../authn/net.js')).idpFetch(...args);
 
+/** What one session's upstream carries. */
 export interface UpstreamIdentity {
   env: Record<string, string>;
   headers: Record<string, string>;
