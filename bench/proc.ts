@@ -56,28 +56,24 @@ export function processTree(roots: readonly number[]): number[] {
   return out;
 }
 
-/** VmRSS of one process in bytes (0 if it is gone or a kernel thread). */
-export function rssBytes(pid: number): number {
+/** A `kB` field of /proc/<pid>/status in bytes (0 if the process is gone or has none). */
+function statusBytes(pid: number, field: 'VmRSS' | 'RssAnon'): number {
   try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
     return m ? Number(m[1]) * 1024 : 0;
   } catch {
     return 0;
   }
 }
 
+/** VmRSS of one process in bytes (0 if it is gone or a kernel thread). */
+export const rssBytes = (pid: number): number => statusBytes(pid, 'VmRSS');
+
 /**
  * RssAnon of one process in bytes: its private memory (heap, JIT code, stacks). The rest of RSS is
  * file-backed, mostly the node executable's own pages, which every process running it shares.
  */
-export function anonRssBytes(pid: number): number {
-  try {
-    const m = /^RssAnon:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
+export const anonRssBytes = (pid: number): number => statusBytes(pid, 'RssAnon');
 
 /** Sum of VmRSS over `pids` in bytes. (Shared pages are counted once per process, as `ps` does.) */
 export function sumRss(pids: readonly number[]): number {
