@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// A stdio MCP server with no dependencies (one `echo` tool, line-delimited JSON-RPC), used only to
-// time the agent's own start-up: with bench/echo-server.mjs most of start-to-ready is the SDK's
-// import time in the server, not the agent.
+// A stdio MCP server with no dependencies (one `echo` tool, line-delimited JSON-RPC), used to time
+// the agent's own start-up (with bench/echo-server.mjs most of start-to-ready is the SDK's import
+// time in the server, not the agent), and by Dockerfile.agent to fill the image's compile cache.
 import { createInterface } from 'node:readline';
 
 const tool = { name: 'echo', description: 'Returns its text argument unchanged.', inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } };

@@ -108,7 +108,7 @@ printf 'FROM scratch\nCOPY busybox /busybox\nENTRYPOINT ["/busybox", "sleep", "2
 build pause localhost/ome-mcp/pause:e2e "$(hash_of "$pause_ctx/busybox" "$pause_ctx/Containerfile")" "$pause_ctx" -f "$pause_ctx/Containerfile"
 
 # The project's own images, from its Dockerfiles, keyed by everything they copy.
-src_key="$(cd "$root" && { git ls-files -z -- package.json package-lock.json tsconfig.json scripts/build.mjs scripts/warm-compile-cache.mjs agent api injector .dockerignore \
+src_key="$(cd "$root" && { git ls-files -z -- package.json package-lock.json tsconfig.json scripts/build.mjs scripts/warm-compile-cache.mjs bench/echo-raw.mjs agent api injector .dockerignore \
   | grep -zv '\.test\.ts$' | xargs -0 cat; echo "$base_key"; } | sha256sum | cut -c1-12)"
 build agent localhost/ome-mcp/agent:e2e "$(hash_of "$root/Dockerfile.agent" <(echo "$src_key"))" "$root" \
   -f "$root/Dockerfile.agent" --build-arg NODE_IMAGE=localhost/ome-mcp/node:24
