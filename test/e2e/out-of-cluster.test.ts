@@ -22,6 +22,11 @@ const script = (...args: string[]) =>
 
 let injector: ChildProcess | undefined;
 let log = '';
+/** A wait that fails with the out-of-cluster injector's log attached (what it did meanwhile). */
+const withLog = <T>(wait: Promise<T>): Promise<T> =>
+  wait.catch((e: Error) => {
+    throw new Error(`${e.message}\n${log}`);
+  });
 let pointed = false;
 afterAll(async () => {
   injector?.kill('SIGTERM');
@@ -49,9 +54,7 @@ describe('the injector outside the cluster (development)', () => {
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     injector.stdout!.on('data', (d: Buffer) => (log += d));
     injector.stderr!.on('data', (d: Buffer) => (log += d));
-    await eventually('the out-of-cluster injector ready', async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok, 60_000, 500).catch((e) => {
-      throw new Error(`${(e as Error).message}\n${log}`);
-    });
+    await withLog(eventually('the out-of-cluster injector ready', async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok, 60_000, 500));
     const hooks = await getJSON(['get', 'mutatingwebhookconfiguration', 'ome-mcp-injector']);
     expect(hooks.webhooks.map((w: { clientConfig: { url?: string } }) => w.clientConfig.url)).toEqual([
       `https://${hostIP}:${webhookPort}/inject/namespace`,
@@ -60,13 +63,11 @@ describe('the injector outside the cluster (development)', () => {
     // Both webhooks trust this injector's CA: it writes it at start (/readyz does not wait for
     // that write: eventually). `point` patched only url/service, and the in-cluster replicas,
     // once stopping, write no caBundle, so nothing puts the in-cluster CA back over it.
-    await eventually('both webhooks with the out-of-cluster injector\'s CA', async () => {
+    await withLog(eventually('both webhooks with the out-of-cluster injector\'s CA', async () => {
       const devCA = (await getJSON(['-n', 'ome-mcp-system', 'get', 'secret', 'ome-mcp-injector-dev-tls'])).data['ca.crt'];
       const now = await getJSON(['get', 'mutatingwebhookconfiguration', 'ome-mcp-injector']);
       return now.webhooks.every((w: { clientConfig: { caBundle?: string } }) => w.clientConfig.caBundle === devCA);
-    }, 30_000, 500).catch((e) => {
-      throw new Error(`${(e as Error).message}\n${log}`);
-    });
+    }, 30_000, 500));
 
     // Admission: a server-side dry run of an annotated Pod comes back with the agent. The API
     // server takes up a changed webhook configuration from its own watch, a moment after the
@@ -84,12 +85,10 @@ describe('the injector outside the cluster (development)', () => {
           }),
         }),
       );
-    const pod = await eventually('the API server calling the out-of-cluster webhook', async () => {
+    const pod = await withLog(eventually('the API server calling the out-of-cluster webhook', async () => {
       const p = await dryRun();
       return p.spec.initContainers?.some((c: { name: string }) => c.name === 'mcp-agent') ? p : undefined;
-    }, 30_000, 500).catch((e) => {
-      throw new Error(`${(e as Error).message}\n${log}`);
-    });
+    }, 30_000, 500));
     expect(pod.spec.initContainers.map((c: { name: string }) => c.name)).toContain('mcp-agent');
 
     // Reconcile: an MCPServer applied now runs, and serves a tool call.
