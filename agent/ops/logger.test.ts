@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { batched } from './logger.js';
 
 const LOGGER = fileURLToPath(new URL('./logger.ts', import.meta.url));
 
@@ -24,5 +25,30 @@ describe('createLogger', () => {
     expect(text).toContain('hello there');
     expect(text).toContain('session: "s1"');
     expect(() => JSON.parse(text.trim())).toThrow();
+  });
+});
+
+describe('batched', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('flushes once, a batch interval after the first waiting line, and never while idle', () => {
+    vi.useFakeTimers();
+    const written: string[] = [];
+    let flushes = 0;
+    const stream = batched({ write: (l: string) => written.push(l), flush: () => flushes++ }, 100);
+    vi.advanceTimersByTime(1000);
+    expect(flushes).toBe(0);
+    stream.write('a\n');
+    vi.advanceTimersByTime(50);
+    stream.write('b\n');
+    expect(flushes).toBe(0);
+    vi.advanceTimersByTime(50);
+    expect(flushes).toBe(1);
+    vi.advanceTimersByTime(1000);
+    expect(flushes).toBe(1);
+    stream.write('c\n');
+    vi.advanceTimersByTime(100);
+    expect(flushes).toBe(2);
+    expect(written).toEqual(['a\n', 'b\n', 'c\n']);
   });
 });

@@ -24,7 +24,6 @@ export function createLogger(level: string, pretty = process.stderr.isTTY === tr
     return pino(options, prettyStream({ destination: 2, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' }));
   }
   const destination = pino.destination({ fd: 2, sync: false, minLength: BATCH_BYTES });
-  setInterval(() => destination.flush(), BATCH_MS).unref();
   process.once('exit', () => {
     try {
       destination.flushSync();
@@ -32,5 +31,24 @@ export function createLogger(level: string, pretty = process.stderr.isTTY === tr
       /* stderr gone */
     }
   });
-  return pino(options, destination);
+  return pino(options, batched(destination, BATCH_MS));
+}
+
+/**
+ * Writes through `destination` and flushes it `ms` after the first line not yet flushed. The
+ * timer runs only while lines wait: a flush is a write(2) on the thread pool even with nothing
+ * buffered, and a flush every 100 ms cost an idle agent ~5 ms of CPU a second.
+ */
+export function batched(destination: { write(line: string): unknown; flush(): void }, ms: number): { write(line: string): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
+    destination.flush();
+  };
+  return {
+    write(line) {
+      destination.write(line);
+      timer ??= setTimeout(flush, ms).unref();
+    },
+  };
 }
