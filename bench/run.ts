@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { agentPolicyConfig, startAuthFixture, type AuthFixture } from './auth.js';
 import { openIdleSessions, runLoad, type LoadResult, type LoadSpec } from './load.js';
 import { IMAGE_NODE, peerMissing, PY_MCP_PROXY, RUST_MCP_PROXY, RUST_MCP_PROXY_VERSION, PY_MCP_PROXY_VERSION, rustProxyConfig } from './peers.js';
-import { anonRssBytes, processTree, rssBytes, sumRss } from './proc.js';
+import { anonRssBytes, cpuSecondsBetween, cpuTicks, processTree, rssBytes, sumRss } from './proc.js';
 
 // BENCH_NODE: run again on that Node, so every Node process of the run (rows, echo server,
 // generator) is on the same runtime.
@@ -54,6 +54,8 @@ const BASELINE = process.env.BENCH_BASELINE ? resolve(root, process.env.BENCH_BA
 const MCP_PROXY = join(root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs');
 const SUPERGATEWAY = join(root, 'node_modules/supergateway/dist/index.js');
 
+/** How long the idle agent's CPU is measured, with its 1,000 sessions open (clock ticks are 10 ms). */
+const IDLE_CPU_WINDOW_MS = 5000;
 const SECONDS = Number(process.env.BENCH_SECONDS) > 0 ? Number(process.env.BENCH_SECONDS) : 3;
 const SESSIONS = (process.env.BENCH_SESSIONS ?? '1,16').split(',').map(Number).filter((n) => n > 0);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
@@ -432,7 +434,7 @@ interface Extras {
   /** Reference: the echo server alone, spawn → initialize response (what the agent waits for). */
   echoStartMs?: number[];
   echoStartMedianMs?: number;
-  idle?: { sessions: number; opened: number; agentRssBytes: number; agentRssBeforeBytes: number; agentAnonBytes: number; agentAnonBeforeBytes: number; treeRssBytes: number; firstError?: string };
+  idle?: { sessions: number; opened: number; idleCpuMsPerSecond: number; agentRssBytes: number; agentRssBeforeBytes: number; agentAnonBytes: number; agentAnonBeforeBytes: number; treeRssBytes: number; firstError?: string };
   reason?: string;
   /** The same for the BENCH_BASELINE bundle. */
   baseline?: Extras;
@@ -509,7 +511,12 @@ async function runExtras(bundle: string, echoMs?: number[]): Promise<Extras> {
       const agentAnonBeforeBytes = anonRssBytes(s.pid);
       const opened = await openIdleSessions(s.url, 1000, 16);
       await sleep(1000);
+      // What the idle agent burns with its sessions open: its timers' wake-ups, nothing else.
+      const cpuBefore = cpuTicks([s.pid]);
+      await sleep(IDLE_CPU_WINDOW_MS);
+      const idleCpuMsPerSecond = (cpuSecondsBetween(cpuBefore, cpuTicks([s.pid])) * 1000) / (IDLE_CPU_WINDOW_MS / 1000);
       out.idle = {
+        idleCpuMsPerSecond,
         sessions: 1000,
         opened: opened.ok,
         agentRssBytes: rssBytes(s.pid),
@@ -631,7 +638,7 @@ function report(cells: Cell[], extras: Extras, meta: Record<string, unknown>): s
       const i = extras.idle;
       const ok = i.opened === i.sessions;
       lines.push(
-        `| ${prefix}agent, ${i.opened.toLocaleString('en-US')} idle sessions: agent process RSS (${fmtMB(i.agentRssBeforeBytes)} MB before them, ${fmtInt((i.agentRssBytes - i.agentRssBeforeBytes) / 1024 / Math.max(1, i.opened))} KB/session; of it private (RssAnon) ${fmtMB(i.agentAnonBeforeBytes)} → ${fmtMB(i.agentAnonBytes)} MB, the rest the node executable's shared pages; tree incl. echo server ${fmtMB(i.treeRssBytes)} MB) | ${i.sessions} | | | | | | ${fmtMB(i.agentRssBytes)} | | | | ${i.sessions - i.opened} | ≤ 60 MB: ${verdict(ok && i.agentRssBytes <= 60 * 1024 * 1024)}${i.firstError ? `; first error: ${i.firstError.slice(0, 100)}` : ''} |`,
+        `| ${prefix}agent, ${i.opened.toLocaleString('en-US')} idle sessions: agent process RSS (${fmtMB(i.agentRssBeforeBytes)} MB before them, ${fmtInt((i.agentRssBytes - i.agentRssBeforeBytes) / 1024 / Math.max(1, i.opened))} KB/session; of it private (RssAnon) ${fmtMB(i.agentAnonBeforeBytes)} → ${fmtMB(i.agentAnonBytes)} MB, the rest the node executable's shared pages; tree incl. echo server ${fmtMB(i.treeRssBytes)} MB; idle CPU ${i.idleCpuMsPerSecond.toFixed(1)} ms a second) | ${i.sessions} | | | | | | ${fmtMB(i.agentRssBytes)} | | | | ${i.sessions - i.opened} | ≤ 60 MB: ${verdict(ok && i.agentRssBytes <= 60 * 1024 * 1024)}${i.firstError ? `; first error: ${i.firstError.slice(0, 100)}` : ''} |`,
       );
     }
     if (extras.reason) lines.push(`| ${prefix}agent start-to-ready / idle sessions | | – | | | | | | | | | | ${extras.reason.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 200)} |`);
