@@ -511,19 +511,22 @@ async function runExtras(bundle: string, echoMs?: number[]): Promise<Extras> {
       const agentAnonBeforeBytes = anonRssBytes(s.pid);
       const opened = await openIdleSessions(s.url, 1000, 16);
       await sleep(1000);
-      // What the idle agent burns with its sessions open: its timers' wake-ups, nothing else.
+      const agentRssBytes = rssBytes(s.pid);
+      const agentAnonBytes = anonRssBytes(s.pid);
+      const treeRssBytes = sumRss(processTree([s.pid]));
+      // Then what the agent burns with those sessions open and no traffic: its timers.
       const cpuBefore = cpuTicks([s.pid]);
       await sleep(IDLE_CPU_WINDOW_MS);
       const idleCpuMsPerSecond = (cpuSecondsBetween(cpuBefore, cpuTicks([s.pid])) * 1000) / (IDLE_CPU_WINDOW_MS / 1000);
       out.idle = {
-        idleCpuMsPerSecond,
         sessions: 1000,
         opened: opened.ok,
-        agentRssBytes: rssBytes(s.pid),
+        idleCpuMsPerSecond,
+        agentRssBytes,
         agentRssBeforeBytes,
-        agentAnonBytes: anonRssBytes(s.pid),
+        agentAnonBytes,
         agentAnonBeforeBytes,
-        treeRssBytes: sumRss(processTree([s.pid])),
+        treeRssBytes,
         firstError: opened.firstError,
       };
     } finally {
